@@ -1,0 +1,27 @@
+"""riskmodel: transparent, source-cited Monte Carlo scenario risk assessment.
+
+The pipeline, one stage a module: ``load`` -> ``validate`` -> (compile ->
+simulate -> analyse -> render). Every stage is a library call; the CLI in
+:mod:`riskmodel.cli` is a thin layer on top.
+"""
+
+__version__ = "0.1.0"
+
+from .errors import Position, Problem, ScenarioError
+from .load import LoadedDocument, load
+from .model import Scenario
+from .validate import validate
+
+__all__ = [
+    # stages
+    "load",
+    "validate",
+    # data
+    "LoadedDocument",
+    "Scenario",
+    # errors
+    "ScenarioError",
+    "Problem",
+    "Position",
+    "__version__",
+]

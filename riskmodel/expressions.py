@@ -1,0 +1,1187 @@
+"""The expression language of scenario files: safe, whitelisted, vectorised.
+
+Expressions are Python-like formulas over arrays of paths (``update``,
+``init``, ``formula``, an intervention's ``set``, an output's ``expr``). The
+text is parsed with :func:`ast.parse` and every node is checked against a
+whitelist; the checked tree is then compiled into a tree of Python closures
+over NumPy ufuncs. User text is never passed to ``eval``, ``exec`` or
+``compile``.
+
+The language:
+
+- numbers (``3``, ``0.25``, ``1e6``, ``True``/``False`` as 1/0) and ``pi``;
+- names of parameters, states and outputs (a bare state name is its value
+  this month); ``prev`` (this state's last value); ``prev(x)`` (state ``x``'s
+  last value); ``t`` (the month index, 0 at ``origin``);
+- arithmetic ``+ - * / ** % //`` and unary ``-``/``+``; comparisons
+  ``< <= > >= == !=`` (chained, as in Python); ``and``, ``or``, ``not``
+  (elementwise, all operands always evaluated);
+- functions ``where(c, a, b)``, ``min``/``max`` (elementwise, two or more
+  arguments), ``clip(x, lo, hi)``, ``abs``, ``exp``, ``log``, ``sqrt``,
+  ``sin``, ``cos``;
+- random draws, a fresh draw per path per call: ``poisson(lam)``,
+  ``bernoulli(p)``, ``binomial(n, p)`` (``n`` rounded to the nearest whole
+  number, halves up), ``normal(mu, sigma)``, ``lognormal(mu, sigma)``
+  (parameters of the underlying normal, as NumPy), ``gamma(shape, scale)``,
+  ``beta(a, b)``, ``uniform(low, high)``.
+
+Everything else (attribute access, subscripts, other calls, keyword
+arguments, strings, lambdas, comprehensions, conditional expressions, ...)
+is refused with an :class:`ExpressionError` naming the construct. Size is
+bounded by :data:`MAX_LENGTH`, :data:`MAX_NODES` and :data:`MAX_DEPTH`;
+constant sub-expressions are folded at parse time and a constant that
+overflows (``10**10**10``) is refused before anything runs.
+
+Truth values: a comparison gives 1.0 or 0.0; ``where``, ``and``, ``or`` and
+``not`` treat any non-zero value (NaN included, as NumPy does) as true.
+
+Examples
+--------
+>>> import numpy as np
+>>> e = parse_expression("prev + 2 * attacks - 0.1 * prev")
+>>> sorted(e.names), e.uses_prev
+(['attacks'], True)
+>>> f = compile_expression(e)
+>>> ctx = EvalContext({"attacks": np.array([1.0, 2.0])}, n=2,
+...                   prev={"idps": np.array([10.0, 20.0])}, self_name="idps")
+>>> f(ctx)
+array([11., 22.])
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import io
+import keyword
+import math
+import tokenize
+import unicodedata
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Callable, Iterable, Mapping, Optional
+
+import numpy as np
+
+from .errors import did_you_mean
+
+__all__ = [
+    # errors
+    "ExpressionError", "NumericalError",
+    # data
+    "Expr", "EvalContext",
+    # entry points
+    "parse_expression", "compile_expression", "check_names", "is_valid_name",
+    # the language
+    "FUNCTIONS", "RANDOM_FUNCTIONS", "SIGNATURES", "RESERVED_NAMES",
+    # limits
+    "MAX_LENGTH", "MAX_NODES", "MAX_DEPTH", "MAX_CONSTANT",
+]
+
+# ---------------------------------------------------------------------------
+# Limits
+# ---------------------------------------------------------------------------
+
+MAX_LENGTH = 2000  # characters of expression text
+MAX_NODES = 300  # expression nodes in the syntax tree (names, numbers, operations, calls)
+MAX_DEPTH = 100  # nesting of expression nodes (a + b + c is 3 deep), and of brackets in the text
+MAX_CONSTANT = 1e300  # a constant (literal or folded) larger in magnitude is refused as an overflow
+
+_COUNT_MAX = 1e18  # largest poisson lam / binomial n accepted (NumPy works in int64)
+
+# ---------------------------------------------------------------------------
+# The language: functions and reserved names
+# ---------------------------------------------------------------------------
+
+FUNCTIONS: Mapping[str, tuple] = MappingProxyType({
+    # name: (least number of arguments, most number of arguments or None for no limit)
+    "where": (3, 3),
+    "min": (2, None),
+    "max": (2, None),
+    "clip": (3, 3),
+    "abs": (1, 1),
+    "exp": (1, 1),
+    "log": (1, 1),
+    "sqrt": (1, 1),
+    "sin": (1, 1),
+    "cos": (1, 1),
+})
+"""Deterministic functions: name -> ``(min_args, max_args)``, ``max_args`` None for no limit."""
+
+RANDOM_FUNCTIONS: Mapping[str, int] = MappingProxyType({
+    "poisson": 1,
+    "bernoulli": 1,
+    "binomial": 2,
+    "normal": 2,
+    "lognormal": 2,
+    "gamma": 2,
+    "beta": 2,
+    "uniform": 2,
+})
+"""Random draws: name -> number of arguments."""
+
+SIGNATURES: Mapping[str, str] = MappingProxyType({
+    "where": "where(condition, a, b)",
+    "min": "min(a, b, ...)",
+    "max": "max(a, b, ...)",
+    "clip": "clip(x, lo, hi)",
+    "abs": "abs(x)",
+    "exp": "exp(x)",
+    "log": "log(x)",
+    "sqrt": "sqrt(x)",
+    "sin": "sin(x)",
+    "cos": "cos(x)",
+    "poisson": "poisson(lam)",
+    "bernoulli": "bernoulli(p)",
+    "binomial": "binomial(n, p)",
+    "normal": "normal(mu, sigma)",
+    "lognormal": "lognormal(mu, sigma)",
+    "gamma": "gamma(shape, scale)",
+    "beta": "beta(a, b)",
+    "uniform": "uniform(low, high)",
+    "prev": "prev(state)",
+})
+"""How each function is called, for hints and documentation."""
+
+_SPECIAL_NAMES = frozenset({"prev", "t", "pi"})
+
+RESERVED_NAMES: frozenset = frozenset(
+    set(FUNCTIONS) | set(RANDOM_FUNCTIONS) | _SPECIAL_NAMES | set(keyword.kwlist)
+)
+"""Names a parameter, state or output may not take: the language's own words and Python keywords."""
+
+_ALLOWED_LIST = (
+    "allowed functions: " + ", ".join(sorted(FUNCTIONS))
+    + "; random draws: " + ", ".join(sorted(RANDOM_FUNCTIONS))
+    + "; and prev(state)"
+)
+
+# ---------------------------------------------------------------------------
+# Errors
+# ---------------------------------------------------------------------------
+
+
+class ExpressionError(ValueError):
+    """An expression that is not allowed, or cannot be evaluated as written.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong, naming the construct (``"lambda is not allowed"``).
+    hint : str, optional
+        What would be right (the allowed functions, a did-you-mean).
+    col : int or None, optional
+        0-based column in the expression text, where known.
+    text : str or None, optional
+        The expression text.
+
+    Notes
+    -----
+    ``str(error)`` is ``"message; hint"`` (or ``message`` alone), ready for a
+    :class:`riskmodel.errors.Problem`.
+    """
+
+    def __init__(self, message: str, hint: str = "", col: Optional[int] = None, text: Optional[str] = None):
+        self.message = message
+        self.hint = hint
+        self.col = col
+        self.text = text
+        super().__init__(f"{message}; {hint}" if hint else message)
+
+    def __reduce__(self):  # keep every field across processes (workers, Dask)
+        return (type(self), (self.message, self.hint, self.col, self.text))
+
+
+class NumericalError(ArithmeticError):
+    """A random draw given arguments outside its domain, found while evaluating.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong, e.g. ``"poisson(lam): lam must be finite and >= 0; got -1.0 at path 3"``.
+    function : str
+        The random function, e.g. ``"poisson"``.
+    path_index : int
+        Index (in the evaluated arrays) of the first offending path.
+    argument : str, optional
+        The offending argument's name, e.g. ``"lam"``.
+    value : float or None, optional
+        The offending argument's value at ``path_index``.
+    """
+
+    def __init__(self, message: str, function: str, path_index: int, argument: str = "", value: Optional[float] = None):
+        self.message = message
+        self.function = function
+        self.path_index = path_index
+        self.argument = argument
+        self.value = value
+        super().__init__(message)
+
+    def __reduce__(self):
+        return (type(self), (self.message, self.function, self.path_index, self.argument, self.value))
+
+
+# ---------------------------------------------------------------------------
+# Data
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Expr:
+    """A checked expression: its text, tree, and what it refers to.
+
+    Built by :func:`parse_expression` only. Equality and hashing use the
+    text and the derived fields, not the tree object.
+    """
+
+    text: str  # as given
+    tree: ast.Expression = field(compare=False, repr=False)  # the checked tree
+    names: frozenset = frozenset()  # bare names: parameters, states, outputs (not functions, prev, t, pi)
+    prev_refs: frozenset = frozenset()  # states x used as prev(x)
+    uses_prev: bool = False  # bare `prev` used
+    uses_t: bool = False  # `t` used
+    random_calls: tuple = ()  # random functions called, in order of appearance in the text
+    constant: Optional[float] = None  # the value, when the whole expression is constant
+    references: tuple = field(default=(), compare=False, repr=False)
+    # ((name, col, via_prev), ...): every bare name and prev(x) argument with its 0-based column, in text order
+
+    def column_of(self, name: str) -> Optional[int]:
+        """0-based column of the first reference to ``name`` (bare or in ``prev(...)``), or None."""
+        for ref, col, _ in self.references:
+            if ref == name:
+                return col
+        return None
+
+
+class EvalContext:
+    """What an expression sees when it is evaluated.
+
+    Fields may be reassigned between evaluations (the engine may keep one
+    context per block and update ``t``, ``self_name`` and the mappings).
+
+    Parameters
+    ----------
+    values : mapping of str to ndarray (n,) or float
+        Current values of parameters, states (this month) and outputs.
+        Arrays should be float64.
+    n : int
+        Number of paths; every result has shape ``(n,)``.
+    prev : mapping of str to ndarray (n,), optional
+        Each state's value in the previous month (for ``prev`` and ``prev(x)``).
+    self_name : str or None, optional
+        The state whose bare ``prev`` is meant; None where bare ``prev`` is
+        meaningless (evaluating it then raises :class:`ExpressionError`).
+    t : int, optional
+        Month index, 0 at the origin.
+    rng : numpy.random.Generator or None, optional
+        Source of random draws; a draw with ``rng`` None raises :class:`ExpressionError`.
+    """
+
+    __slots__ = ("values", "prev", "self_name", "t", "rng", "n")
+
+    def __init__(
+        self,
+        values: Optional[Mapping[str, Any]] = None,
+        *,
+        n: int,
+        prev: Optional[Mapping[str, np.ndarray]] = None,
+        self_name: Optional[str] = None,
+        t: int = 0,
+        rng: Optional[np.random.Generator] = None,
+    ):
+        self.values = {} if values is None else values
+        self.prev = {} if prev is None else prev
+        self.self_name = self_name
+        self.t = t
+        self.rng = rng
+        self.n = int(n)
+
+    def __repr__(self) -> str:
+        return (f"EvalContext(n={self.n}, t={self.t}, self_name={self.self_name!r}, "
+                f"values={sorted(self.values)}, prev={sorted(self.prev)}, rng={'set' if self.rng is not None else None})")
+
+
+# ---------------------------------------------------------------------------
+# Operators
+# ---------------------------------------------------------------------------
+
+
+def _f64(ufunc):
+    """The ufunc computing in float64 whatever comes in (bools, ints, floats)."""
+    return functools.partial(ufunc, dtype=np.float64)
+
+
+_BINOPS = {
+    ast.Add: _f64(np.add),
+    ast.Sub: _f64(np.subtract),
+    ast.Mult: _f64(np.multiply),
+    ast.Div: _f64(np.true_divide),
+    ast.Pow: _f64(np.power),
+    ast.Mod: _f64(np.remainder),
+    ast.FloorDiv: _f64(np.floor_divide),
+}
+
+_BAD_BINOPS = {  # op: (symbol, hint)
+    ast.BitXor: ("^", "use ** for powers"),
+    ast.BitAnd: ("&", "use 'and'"),
+    ast.BitOr: ("|", "use 'or'"),
+    ast.LShift: ("<<", ""),
+    ast.RShift: (">>", ""),
+    ast.MatMult: ("@", "use * to multiply"),
+}
+
+_CMPOPS = {
+    ast.Lt: np.less,
+    ast.LtE: np.less_equal,
+    ast.Gt: np.greater,
+    ast.GtE: np.greater_equal,
+    ast.Eq: np.equal,
+    ast.NotEq: np.not_equal,
+}
+
+_BAD_CMPOPS = {
+    ast.Is: ("is", "use == to compare numbers"),
+    ast.IsNot: ("is not", "use != to compare numbers"),
+    ast.In: ("in", "comparisons are <, <=, >, >=, ==, !="),
+    ast.NotIn: ("not in", "comparisons are <, <=, >, >=, ==, !="),
+}
+
+
+def _reduce_min(*xs):
+    return functools.reduce(np.minimum, xs)
+
+
+def _reduce_max(*xs):
+    return functools.reduce(np.maximum, xs)
+
+
+def _clip(x, lo, hi):
+    return np.minimum(np.maximum(x, lo), hi)
+
+
+def _chain_compare(ufuncs):
+    """Elementwise ``a < b <= c ...``: every operand evaluated once."""
+
+    def compare(*xs):
+        out = ufuncs[0](xs[0], xs[1])
+        for k in range(1, len(ufuncs)):
+            out = np.logical_and(out, ufuncs[k](xs[k], xs[k + 1]))
+        return out
+
+    return compare
+
+
+def _logical_all(*xs):
+    return functools.reduce(np.logical_and, xs)
+
+
+def _logical_any(*xs):
+    return functools.reduce(np.logical_or, xs)
+
+
+_DETERMINISTIC = {
+    "where": np.where,
+    "min": _reduce_min,
+    "max": _reduce_max,
+    "clip": _clip,
+    "abs": _f64(np.absolute),
+    "exp": _f64(np.exp),
+    "log": _f64(np.log),
+    "sqrt": _f64(np.sqrt),
+    "sin": _f64(np.sin),
+    "cos": _f64(np.cos),
+}
+
+# ---------------------------------------------------------------------------
+# Random draws: validate vectorised, then draw (n,) float64
+# ---------------------------------------------------------------------------
+
+
+def _require(ok, function: str, argument: str, value, requirement: str, n: int) -> None:
+    """Raise :class:`NumericalError` at the first path where ``ok`` is false."""
+    if np.all(ok):
+        return
+    bad = np.broadcast_to(np.logical_not(ok), (n,))
+    i = int(np.argmax(bad))
+    v = float(np.broadcast_to(value, (n,))[i])
+    raise NumericalError(
+        f"{SIGNATURES[function]}: {argument} must be {requirement}; got {v!r} at path {i}",
+        function, i, argument, v,
+    )
+
+
+def _finite(function, argument, x, n):
+    _require(np.isfinite(x), function, argument, x, "finite", n)
+
+
+def _draw_poisson(rng, n, lam):
+    lam = np.asarray(lam, dtype=np.float64)
+    _require((lam >= 0) & (lam <= _COUNT_MAX), "poisson", "lam", lam, f"finite, >= 0 and <= {_COUNT_MAX:g}", n)
+    return rng.poisson(lam + 0.0, size=n).astype(np.float64)
+
+
+def _draw_bernoulli(rng, n, p):
+    p = np.asarray(p, dtype=np.float64)
+    _require((p >= 0) & (p <= 1), "bernoulli", "p", p, "between 0 and 1", n)
+    return (rng.random(n) < p).astype(np.float64)
+
+
+def _draw_binomial(rng, n, count, p):
+    count = np.asarray(count, dtype=np.float64)
+    p = np.asarray(p, dtype=np.float64)
+    whole = np.floor(count + 0.5)  # nearest whole number, halves up
+    _require((whole >= 0) & (whole <= _COUNT_MAX), "binomial", "n", count,
+             f"finite, >= 0 and <= {_COUNT_MAX:g} once rounded", n)
+    _require((p >= 0) & (p <= 1), "binomial", "p", p, "between 0 and 1", n)
+    return rng.binomial(whole.astype(np.int64), p + 0.0, size=n).astype(np.float64)
+
+
+def _draw_normal(rng, n, mu, sigma):
+    mu = np.asarray(mu, dtype=np.float64)
+    sigma = np.asarray(sigma, dtype=np.float64)
+    _finite("normal", "mu", mu, n)
+    _require(np.isfinite(sigma) & (sigma >= 0), "normal", "sigma", sigma, "finite and >= 0", n)
+    return rng.normal(mu, sigma + 0.0, size=n)  # + 0.0: NumPy refuses -0.0
+
+
+def _draw_lognormal(rng, n, mu, sigma):
+    mu = np.asarray(mu, dtype=np.float64)
+    sigma = np.asarray(sigma, dtype=np.float64)
+    _finite("lognormal", "mu", mu, n)
+    _require(np.isfinite(sigma) & (sigma >= 0), "lognormal", "sigma", sigma, "finite and >= 0", n)
+    return rng.lognormal(mu, sigma + 0.0, size=n)
+
+
+def _draw_gamma(rng, n, shape, scale):
+    shape = np.asarray(shape, dtype=np.float64)
+    scale = np.asarray(scale, dtype=np.float64)
+    _require(np.isfinite(shape) & (shape >= 0), "gamma", "shape", shape, "finite and >= 0", n)
+    _require(np.isfinite(scale) & (scale >= 0), "gamma", "scale", scale, "finite and >= 0", n)
+    return rng.gamma(shape + 0.0, scale + 0.0, size=n)
+
+
+def _draw_beta(rng, n, a, b):
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    _require(np.isfinite(a) & (a > 0), "beta", "a", a, "finite and > 0", n)
+    _require(np.isfinite(b) & (b > 0), "beta", "b", b, "finite and > 0", n)
+    return rng.beta(a, b, size=n)
+
+
+def _draw_uniform(rng, n, low, high):
+    low = np.asarray(low, dtype=np.float64)
+    high = np.asarray(high, dtype=np.float64)
+    _finite("uniform", "low", low, n)
+    _finite("uniform", "high", high, n)
+    _require(high >= low, "uniform", "high", high, "at least low", n)
+    _require(np.isfinite(high - low), "uniform", "high", high, "within a finite range of low", n)
+    return rng.uniform(low + 0.0, high + 0.0, size=n)
+
+
+_DRAWS = {
+    "poisson": _draw_poisson,
+    "bernoulli": _draw_bernoulli,
+    "binomial": _draw_binomial,
+    "normal": _draw_normal,
+    "lognormal": _draw_lognormal,
+    "gamma": _draw_gamma,
+    "beta": _draw_beta,
+    "uniform": _draw_uniform,
+}
+
+# ---------------------------------------------------------------------------
+# Constructs that are refused, with what to say
+# ---------------------------------------------------------------------------
+
+_REFUSED = {  # node type: (message, hint)
+    ast.Attribute: ("attribute access (x.y) is not allowed", "use plain names, and call functions by their bare name, e.g. exp(x)"),
+    ast.Subscript: ("subscripts (x[0]) are not allowed", "expressions work on whole arrays of paths; there is no indexing"),
+    ast.Lambda: ("lambda is not allowed", ""),
+    ast.ListComp: ("comprehensions ([... for ...]) are not allowed", ""),
+    ast.SetComp: ("comprehensions ({... for ...}) are not allowed", ""),
+    ast.DictComp: ("comprehensions ({...: ... for ...}) are not allowed", ""),
+    ast.GeneratorExp: ("generator expressions ((... for ...)) are not allowed", ""),
+    ast.JoinedStr: ("f-strings are not allowed", ""),
+    ast.FormattedValue: ("f-strings are not allowed", ""),
+    ast.IfExp: ("conditional expressions (a if c else b) are not allowed", "use where(c, a, b)"),
+    ast.NamedExpr: ("assignment expressions (x := ...) are not allowed", "an expression computes a value; it cannot assign"),
+    ast.Starred: ("starred expressions (*x) are not allowed", ""),
+    ast.List: ("lists ([...]) are not allowed", ""),
+    ast.Tuple: ("tuples (a, b) are not allowed", "an expression gives one value per path"),
+    ast.Set: ("sets ({...}) are not allowed", ""),
+    ast.Dict: ("dicts ({...: ...}) are not allowed", ""),
+    ast.Await: ("'await' is not allowed", ""),
+    ast.Yield: ("'yield' is not allowed", ""),
+    ast.YieldFrom: ("'yield from' is not allowed", ""),
+    ast.Slice: ("slices (a:b) are not allowed", ""),
+}
+
+_KEYWORDS_IN_EXPRESSIONS = frozenset({"and", "or", "not", "True", "False", "None"})
+
+
+def _normalise(text: str) -> str:
+    """Whitespace of any kind -> a space, so the text is one line of the same length."""
+    out = []
+    for ch in text:
+        if ch in "\t\n\r\f\v" or (ch != " " and unicodedata.category(ch) == "Zs"):
+            out.append(" ")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _diagnose_syntax(src: str, lead: int):
+    """Name the construct behind a syntax error where the tokens show it, else None."""
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(src).readline))
+    except Exception:  # noqa: BLE001 - a tokenizer failure just means no diagnosis
+        return None
+    before = None
+    for tok in tokens:
+        if tok.type in (tokenize.NL, tokenize.NEWLINE, tokenize.ENDMARKER, tokenize.INDENT, tokenize.DEDENT):
+            continue
+        col = tok.start[1] + lead
+        s = tok.string
+        if tok.type == tokenize.OP:
+            if s in ("*", "**") and (before is None or before.string in ("(", ",")):
+                return ExpressionError("starred expressions (*x) are not allowed", "", col)
+            if s == "=":
+                return ExpressionError("assignment (=) is not allowed", "use == to compare", col)
+            if s.endswith("=") and s not in ("==", "!=", "<=", ">=") and len(s) >= 2:
+                return ExpressionError(f"assignment ({s}) is not allowed", "an expression computes a value; it cannot assign", col)
+            if s == ";":
+                return ExpressionError("';' is not allowed", "an expression is one formula", col)
+        elif tok.type == tokenize.NAME and keyword.iskeyword(s) and s not in _KEYWORDS_IN_EXPRESSIONS:
+            hint = "use where(c, a, b)" if s in ("if", "else") else ""
+            return ExpressionError("lambda is not allowed" if s == "lambda" else f"'{s}' is not allowed", hint, col)
+        before = tok
+    return None
+
+
+# ---------------------------------------------------------------------------
+# Checking and building: one pass does both
+# ---------------------------------------------------------------------------
+
+
+_NDARRAY = np.ndarray
+_F64 = np.dtype(np.float64)
+_UNARY_UFUNCS = frozenset({"abs", "exp", "log", "sqrt", "sin", "cos"})  # float64 ufuncs taking out=
+
+
+def _is_temporary(node) -> bool:
+    """Whether the node's value is a new array no one else holds (not a name, constant or prev)."""
+    if isinstance(node, (ast.Name, ast.Constant)):
+        return False
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "prev":
+        return False
+    return True
+
+
+def _constant_getter(value: float):
+    return lambda ctx: value
+
+
+class _Builder:
+    """Walks a tree: refuses what is not allowed, folds constants, builds closures.
+
+    ``build(node)`` returns a float (a constant sub-tree, folded) or a
+    callable ``f(ctx) -> ndarray | scalar``. Along the way it records the
+    names, prev references and random calls for :class:`Expr`.
+    """
+
+    def __init__(self, text: str, src_bytes: bytes, lead: int):
+        self.text = text
+        self.src_bytes = src_bytes  # the parsed (normalised, left-stripped) text, UTF-8
+        self.lead = lead  # characters stripped on the left
+        self.names: set = set()
+        self.prev_refs: set = set()
+        self.uses_prev = False
+        self.uses_t = False
+        self.random_calls: list = []
+        self.references: list = []
+
+    # -- helpers -----------------------------------------------------------
+
+    def col(self, node) -> Optional[int]:
+        off = getattr(node, "col_offset", None)
+        if off is None:
+            return None
+        return len(self.src_bytes[:off].decode("utf-8", errors="ignore")) + self.lead
+
+    def error(self, node, message: str, hint: str = "") -> ExpressionError:
+        return ExpressionError(message, hint, self.col(node), self.text)
+
+    def fold(self, fn, parts, node) -> float:
+        with np.errstate(all="ignore"):
+            value = float(fn(*parts))
+        if math.isfinite(value) and abs(value) <= MAX_CONSTANT:
+            return value
+        if (isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Div, ast.FloorDiv, ast.Mod))
+                and parts[1] == 0):
+            raise self.error(node, "the constant expression divides by zero")
+        if math.isnan(value):
+            raise self.error(node, "the constant expression is not a number",
+                             "for example 0/0, log(-1) or sqrt(-1)")
+        raise self.error(node, "the constant expression overflows",
+                         f"constants must stay within ±{MAX_CONSTANT:g}")
+
+    def apply(self, fn, parts, node, children=None):
+        """``fn`` over built parts: folded when all are constant, else a closure.
+
+        ``children`` (the parts' nodes) is given when ``fn`` is a float64 ufunc
+        taking ``out=``: a part that is a temporary of this evaluation is then
+        reused as the output buffer, as NumPy's own operators do.
+        """
+        if all(isinstance(p, float) for p in parts):
+            return self.fold(fn, parts, node)
+        if children is not None:
+            reuse = self.reusing(fn, parts, children)
+            if reuse is not None:
+                return reuse
+        if len(parts) == 2:  # the common case: bind constants directly
+            a, b = parts
+            if isinstance(a, float):
+                return lambda ctx: fn(a, b(ctx))
+            if isinstance(b, float):
+                return lambda ctx: fn(a(ctx), b)
+            return lambda ctx: fn(a(ctx), b(ctx))
+        getters = [p if not isinstance(p, float) else _constant_getter(p) for p in parts]
+        if len(getters) == 1:
+            (g0,) = getters
+            return lambda ctx: fn(g0(ctx))
+        if len(getters) == 3:
+            g0, g1, g2 = getters
+            return lambda ctx: fn(g0(ctx), g1(ctx), g2(ctx))
+        getters = tuple(getters)
+        return lambda ctx: fn(*[g(ctx) for g in getters])
+
+    @staticmethod
+    def reusing(fn, parts, children):
+        """A closure writing into a temporary operand, or None when no operand is one.
+
+        An operand is a temporary when its node computes a new array (anything
+        but a name, a constant or prev); at run time it must also be a float64
+        array of the result's shape.
+        """
+        fresh = [not isinstance(p, float) and _is_temporary(c) for p, c in zip(parts, children)]
+        if len(parts) == 1:
+            if not fresh[0]:
+                return None
+            (a,) = parts
+
+            def unary_in_place(ctx):
+                x = a(ctx)
+                if x.__class__ is _NDARRAY and x.dtype == _F64:
+                    return fn(x, out=x)
+                return fn(x)
+
+            return unary_in_place
+        a, b = parts
+        if fresh[0]:
+            if isinstance(b, float):
+                def left_in_place_constant(ctx):
+                    x = a(ctx)
+                    if x.__class__ is _NDARRAY and x.dtype == _F64:
+                        return fn(x, b, out=x)
+                    return fn(x, b)
+
+                return left_in_place_constant
+
+            def left_in_place(ctx):
+                x = a(ctx)
+                y = b(ctx)
+                if x.__class__ is _NDARRAY and x.dtype == _F64 and (y.__class__ is not _NDARRAY or y.shape == x.shape or y.ndim == 0):
+                    return fn(x, y, out=x)
+                return fn(x, y)
+
+            return left_in_place
+        if fresh[1]:
+            if isinstance(a, float):
+                def right_in_place_constant(ctx):
+                    y = b(ctx)
+                    if y.__class__ is _NDARRAY and y.dtype == _F64:
+                        return fn(a, y, out=y)
+                    return fn(a, y)
+
+                return right_in_place_constant
+
+            def right_in_place(ctx):
+                x = a(ctx)
+                y = b(ctx)
+                if y.__class__ is _NDARRAY and y.dtype == _F64 and (x.__class__ is not _NDARRAY or x.shape == y.shape or x.ndim == 0):
+                    return fn(x, y, out=y)
+                return fn(x, y)
+
+            return right_in_place
+        return None
+
+    # -- dispatch ----------------------------------------------------------
+
+    def build(self, node):
+        method = getattr(self, "build_" + type(node).__name__, None)
+        if method is None:
+            message, hint = _REFUSED.get(type(node), (f"this construct ({type(node).__name__}) is not allowed", ""))
+            raise self.error(node, message, hint)
+        return method(node)
+
+    def build_Constant(self, node):
+        v = node.value
+        if isinstance(v, bool):
+            return float(v)
+        if isinstance(v, (int, float)):
+            try:
+                value = float(v)
+            except OverflowError:
+                value = math.inf
+            if not (math.isfinite(value) and abs(value) <= MAX_CONSTANT):
+                raise self.error(node, "the constant expression overflows",
+                                 f"constants must stay within ±{MAX_CONSTANT:g}")
+            return value
+        if isinstance(v, str):
+            raise self.error(node, "strings ('...') are not allowed", "names are written without quotes")
+        if isinstance(v, bytes):
+            raise self.error(node, "bytes (b'...') are not allowed", "")
+        if isinstance(v, complex):
+            raise self.error(node, "complex numbers (1j) are not allowed", "")
+        if v is None:
+            raise self.error(node, "None is not allowed", "use a number, e.g. 0")
+        if v is Ellipsis:
+            raise self.error(node, "'...' is not allowed", "")
+        raise self.error(node, f"the constant {v!r} is not allowed", "")  # pragma: no cover - no other constants exist
+
+    def check_name(self, node, name: str) -> None:
+        if name.startswith("_"):
+            raise self.error(node, f"'{name}': names may not start with an underscore", "")
+
+    def build_Name(self, node):
+        name = node.id
+        self.check_name(node, name)
+        if name == "pi":
+            return math.pi
+        if name == "t":
+            self.uses_t = True
+            return lambda ctx: float(ctx.t)
+        if name == "prev":
+            self.uses_prev = True
+            return self.bare_prev(node)
+        if name in FUNCTIONS or name in RANDOM_FUNCTIONS:
+            raise self.error(node, f"'{name}' is a function and must be called", f"write {SIGNATURES[name]}")
+        col = self.col(node)
+        self.names.add(name)
+        self.references.append((name, col, False))
+        text = self.text
+
+        def value(ctx):
+            try:
+                return ctx.values[name]
+            except KeyError:
+                raise ExpressionError(f"no value for '{name}'", "", col, text) from None
+
+        return value
+
+    def bare_prev(self, node):
+        col, text = self.col(node), self.text
+
+        def previous(ctx):
+            state = ctx.self_name
+            if state is None:
+                raise ExpressionError("bare 'prev' needs a state, and none is given here",
+                                      "use bare prev in a state's update, or name the state: prev(x)", col, text)
+            try:
+                return ctx.prev[state]
+            except KeyError:
+                raise ExpressionError(f"no previous value for state '{state}'", "", col, text) from None
+
+        return previous
+
+    def build_BinOp(self, node):
+        op = type(node.op)
+        if op in _BAD_BINOPS:
+            symbol, hint = _BAD_BINOPS[op]
+            raise self.error(node, f"the operator '{symbol}' is not allowed", hint)
+        left = self.build(node.left)
+        right = self.build(node.right)
+        return self.apply(_BINOPS[op], (left, right), node, (node.left, node.right))
+
+    def build_UnaryOp(self, node):
+        op = type(node.op)
+        if op is ast.Invert:
+            raise self.error(node, "the operator '~' is not allowed", "use 'not'")
+        operand = self.build(node.operand)
+        if op is ast.Not:
+            return self.apply(np.logical_not, (operand,), node)
+        fn = _f64(np.negative) if op is ast.USub else _f64(np.positive)
+        return self.apply(fn, (operand,), node, (node.operand,))
+
+    def build_BoolOp(self, node):
+        parts = [self.build(v) for v in node.values]
+        if len(parts) == 2:
+            fn = np.logical_and if isinstance(node.op, ast.And) else np.logical_or
+        else:
+            fn = _logical_all if isinstance(node.op, ast.And) else _logical_any
+        return self.apply(fn, parts, node)
+
+    def build_Compare(self, node):
+        ufuncs = []
+        for op in node.ops:
+            if type(op) in _BAD_CMPOPS:
+                symbol, hint = _BAD_CMPOPS[type(op)]
+                raise self.error(node, f"the comparison '{symbol}' is not allowed", hint)
+            ufuncs.append(_CMPOPS[type(op)])
+        parts = [self.build(node.left)] + [self.build(c) for c in node.comparators]
+        fn = ufuncs[0] if len(ufuncs) == 1 else _chain_compare(tuple(ufuncs))
+        return self.apply(fn, parts, node)
+
+    def build_Call(self, node):
+        func = node.func
+        if isinstance(func, ast.Attribute):
+            message, hint = _REFUSED[ast.Attribute]
+            raise self.error(func, message, hint)
+        if not isinstance(func, ast.Name):
+            raise self.error(func, "only named functions can be called", _ALLOWED_LIST)
+        name = func.id
+        self.check_name(func, name)
+        if name != "prev" and name not in FUNCTIONS and name not in RANDOM_FUNCTIONS:
+            known = set(FUNCTIONS) | set(RANDOM_FUNCTIONS) | {"prev"}
+            close = did_you_mean(name, known)
+            raise self.error(func, f"calls to '{name}' are not allowed", f"{close} {_ALLOWED_LIST}" if close else _ALLOWED_LIST)
+        if node.keywords:
+            kw = node.keywords[0]
+            shown = f"{kw.arg}=..." if kw.arg else "**..."
+            raise self.error(kw.value if kw.arg is None else kw, f"keyword arguments ({shown}) are not allowed",
+                             f"pass arguments by position: {SIGNATURES[name]}")
+        for arg in node.args:
+            if isinstance(arg, ast.Starred):
+                message, hint = _REFUSED[ast.Starred]
+                raise self.error(arg, message, hint)
+        if name == "prev":
+            return self.build_prev_call(node)
+        given = len(node.args)
+        if name in RANDOM_FUNCTIONS:
+            least = most = RANDOM_FUNCTIONS[name]
+        else:
+            least, most = FUNCTIONS[name]
+        if given < least or (most is not None and given > most):
+            if most is None:
+                wanted = f"at least {least} arguments"
+            else:
+                wanted = f"exactly {least} argument{'s' if least != 1 else ''}"
+            raise self.error(node, f"{name}() takes {wanted} ({given} given)", f"write {SIGNATURES[name]}")
+        if name in RANDOM_FUNCTIONS:
+            self.random_calls.append(name)
+            parts = [self.build(a) for a in node.args]
+            return self.random_draw(name, parts, node)
+        parts = [self.build(a) for a in node.args]
+        fn = _DETERMINISTIC[name]
+        return self.apply(fn, parts, node, node.args if name in _UNARY_UFUNCS else None)
+
+    def build_prev_call(self, node):
+        if len(node.args) != 1 or not isinstance(node.args[0], ast.Name):
+            where = node.args[0] if node.args else node
+            raise self.error(where, "prev() takes the bare name of a state", "e.g. prev(idps); bare prev is this state's last value")
+        arg = node.args[0]
+        state = arg.id
+        self.check_name(arg, state)
+        if state in FUNCTIONS or state in RANDOM_FUNCTIONS or state in _SPECIAL_NAMES:
+            raise self.error(arg, f"prev({state}): '{state}' is not a state", "e.g. prev(idps)")
+        col, text = self.col(arg), self.text
+        self.prev_refs.add(state)
+        self.references.append((state, col, True))
+
+        def previous(ctx):
+            try:
+                return ctx.prev[state]
+            except KeyError:
+                raise ExpressionError(f"no previous value for state '{state}'", "", col, text) from None
+
+        return previous
+
+    def random_draw(self, name, parts, node):
+        draw = _DRAWS[name]
+        col, text = self.col(node), self.text
+        getters = [p if not isinstance(p, float) else _constant_getter(p) for p in parts]
+
+        def no_rng():
+            return ExpressionError(f"{name}() draws at random, and no random generator is given here",
+                                   "random draws belong in a state's update", col, text)
+
+        if len(getters) == 1:
+            (g0,) = getters
+
+            def random1(ctx):
+                rng = ctx.rng
+                if rng is None:
+                    raise no_rng()
+                return draw(rng, ctx.n, g0(ctx))
+
+            return random1
+        g0, g1 = getters
+
+        def random2(ctx):
+            rng = ctx.rng
+            if rng is None:
+                raise no_rng()
+            return draw(rng, ctx.n, g0(ctx), g1(ctx))
+
+        return random2
+
+
+# ---------------------------------------------------------------------------
+# Entry points
+# ---------------------------------------------------------------------------
+
+
+def _prepare(text) -> tuple:
+    """Check size and characters; return ``(text, parsed source, lead)``."""
+    if isinstance(text, bool) or not isinstance(text, (str, int, float)):
+        raise ExpressionError(f"an expression must be text, not {type(text).__name__}", "e.g. \"prev + 2 * attacks\"")
+    if not isinstance(text, str):
+        text = repr(text)
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(f"the expression is too long ({len(text)} characters; MAX_LENGTH is {MAX_LENGTH})",
+                              "split it: define derived parameters for parts of it", None, text)
+    for i, ch in enumerate(text):
+        if unicodedata.category(ch) == "Cc" and ch not in "\t\n\r\f\v":
+            raise ExpressionError(f"the expression contains a control character (U+{ord(ch):04X})", "", i, text)
+    src = _normalise(text)
+    stripped = src.lstrip(" ")
+    lead = len(src) - len(stripped)
+    src = stripped.rstrip(" ")
+    if not src:
+        raise ExpressionError("the expression is empty", "write a number or a formula, e.g. 0", None, text)
+    if "#" in src:
+        raise ExpressionError("comments (#) are not allowed", "", src.index("#") + lead, text)
+    depth = 0
+    for i, ch in enumerate(src):
+        if ch in "([{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise ExpressionError(f"the expression is nested too deeply (more than MAX_DEPTH = {MAX_DEPTH} brackets)",
+                                      "simplify it, or define derived parameters for parts of it", i + lead, text)
+        elif ch in ")]}":
+            depth -= 1
+    return text, src, lead
+
+
+def _parse(text) -> tuple:
+    """Parse and bound the tree; return ``(text, tree, builder)`` ready to build."""
+    text, src, lead = _prepare(text)
+    try:
+        tree = ast.parse(src, mode="eval")
+    except SyntaxError as e:
+        diagnosis = _diagnose_syntax(src, lead)
+        if diagnosis is not None:
+            diagnosis.text = text
+            raise diagnosis from None
+        msg = e.msg or "invalid syntax"
+        if "too many nested" in msg or "too complex" in msg:
+            raise ExpressionError(f"the expression is nested too deeply ({msg})", "simplify it", None, text) from None
+        if not e.offset:  # the parser ran off the end
+            col = len(src) + lead
+            if msg == "invalid syntax":
+                msg = "the expression ends too early"
+        else:
+            col = min(e.offset - 1, len(src)) + lead
+        raise ExpressionError(f"syntax error: {msg}", "", col, text) from None
+    except (MemoryError, RecursionError):
+        raise ExpressionError(f"the expression is nested too deeply (MAX_DEPTH is {MAX_DEPTH})",
+                              "simplify it, or define derived parameters for parts of it", None, text) from None
+    except Exception as e:  # noqa: BLE001 - anything else the parser throws is still the user's text
+        raise ExpressionError(f"the expression cannot be parsed ({type(e).__name__}: {e})", "", None, text) from None
+    builder = _Builder(text, src.encode("utf-8"), lead)
+    _bound(tree, builder)
+    return text, tree, builder
+
+
+def _bound(tree: ast.Expression, builder: _Builder) -> None:
+    """Refuse a tree with too many nodes or too deep, without recursing (it may be deeper than the stack)."""
+    count = 0
+    stack = [(tree.body, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, ast.expr):
+            count += 1
+            if count > MAX_NODES:
+                raise ExpressionError(f"the expression is too large (more than MAX_NODES = {MAX_NODES} parts)",
+                                      "split it: define derived parameters for parts of it", None, builder.text)
+            if depth > MAX_DEPTH:
+                raise builder.error(node, f"the expression is nested too deeply (more than MAX_DEPTH = {MAX_DEPTH} levels)",
+                                    "simplify it, or define derived parameters for parts of it")
+        for child in ast.iter_child_nodes(node):
+            stack.append((child, depth + 1 if isinstance(child, ast.expr) else depth))
+
+
+def parse_expression(text: str) -> Expr:
+    """Parse and check an expression.
+
+    Parameters
+    ----------
+    text : str
+        The expression as written in the scenario file. Newlines and tabs
+        count as spaces. (An int or float is accepted and read as its repr.)
+
+    Returns
+    -------
+    Expr
+        The checked expression and what it refers to. Names are not
+        resolved here: see :func:`check_names`.
+
+    Raises
+    ------
+    ExpressionError
+        On a syntax error, a construct outside the language, a wrong number
+        of arguments, a size limit exceeded, or a constant that overflows.
+
+    Examples
+    --------
+    >>> e = parse_expression("poisson(base * where(t >= 12, 1.5, 1)) + prev(idps) / 1000")
+    >>> sorted(e.names), sorted(e.prev_refs), e.uses_t, e.random_calls
+    (['base'], ['idps'], True, ('poisson',))
+    >>> parse_expression("2 ** 10 / 4").constant
+    256.0
+    """
+    text, tree, builder = _parse(text)
+    root = builder.build(tree.body)
+    return Expr(
+        text=text,
+        tree=tree,
+        names=frozenset(builder.names),
+        prev_refs=frozenset(builder.prev_refs),
+        uses_prev=builder.uses_prev,
+        uses_t=builder.uses_t,
+        random_calls=tuple(builder.random_calls),
+        constant=root if isinstance(root, float) else None,
+        references=tuple(builder.references),
+    )
+
+
+def compile_expression(expr: Expr) -> Callable[[EvalContext], np.ndarray]:
+    """Compile a checked expression into a vectorised callable.
+
+    The tree is turned into nested Python closures over NumPy ufuncs bound
+    at compile time; constant sub-trees are folded to floats. User text is
+    never passed to ``eval``/``exec``/``compile``.
+
+    Parameters
+    ----------
+    expr : Expr
+        From :func:`parse_expression`.
+
+    Returns
+    -------
+    callable
+        ``f(ctx: EvalContext) -> ndarray`` of shape ``(ctx.n,)``, float64,
+        a fresh array (never one of the context's own). Scalars are
+        broadcast; truth values become 1.0/0.0. Division by zero and other
+        floating-point trouble give inf/NaN quietly: the caller checks
+        finiteness.
+
+    Raises
+    ------
+    NumericalError
+        When called: a random draw got arguments outside its domain (names
+        the function and the first offending path).
+    ExpressionError
+        When called: a name or ``prev(x)`` missing from the context, bare
+        ``prev`` with ``ctx.self_name`` None, or a random draw with
+        ``ctx.rng`` None.
+
+    Notes
+    -----
+    Intermediate arrays are reused as output buffers (as NumPy's operators
+    do with temporaries); the context's own arrays are never written to.
+    Operands are evaluated left to right, all of them (``and``, ``or`` and
+    ``where`` do not short-circuit), so the random draws an expression
+    consumes do not depend on the data. The callable holds closures and
+    does not pickle: send the :class:`Expr` (which does) and compile where
+    it runs.
+    """
+    if not isinstance(expr, Expr):
+        raise TypeError(f"compile_expression takes an Expr from parse_expression, not {type(expr).__name__}")
+    # Build from the checked tree; the builder is the checker, so a tree altered since parsing is checked again.
+    text, src, lead = _prepare(expr.text)
+    tree = expr.tree
+    if not isinstance(tree, ast.Expression):
+        raise TypeError("expr.tree is not an ast.Expression: build Expr with parse_expression")
+    builder = _Builder(text, src.encode("utf-8"), lead)
+    _bound(tree, builder)
+    root = builder.build(tree.body)
+
+    if isinstance(root, float):
+        constant = root
+
+        def evaluate_constant(ctx: EvalContext) -> np.ndarray:
+            return np.full(ctx.n, constant)
+
+        return evaluate_constant
+
+    body = tree.body
+    # these give back an array from the context itself: copy it so callers may keep or mutate the result
+    aliasing = isinstance(body, ast.Name) or (isinstance(body, ast.Call) and isinstance(body.func, ast.Name)
+                                              and body.func.id == "prev")
+    def evaluate(ctx: EvalContext) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            raw = root(ctx)
+        out = np.asarray(raw, dtype=np.float64)
+        n = ctx.n
+        if out.shape != (n,):
+            try:
+                out = np.broadcast_to(out, (n,)).copy()
+            except ValueError:
+                raise ValueError(f"the expression {expr.text!r} gave shape {out.shape}, expected ({n},): "
+                                 "the context's arrays do not match n") from None
+        elif aliasing and out is raw:
+            out = out.copy()
+        return out
+
+    return evaluate
+
+
+def check_names(expr: Expr, known: Iterable[str], *, states: Optional[Iterable[str]] = None) -> None:
+    """Check that every name an expression refers to exists.
+
+    Parameters
+    ----------
+    expr : Expr
+        A parsed expression.
+    known : iterable of str
+        Names a bare reference may use here (e.g. parameters and states).
+    states : iterable of str, optional
+        Names ``prev(x)`` may use; defaults to ``known``.
+
+    Raises
+    ------
+    ExpressionError
+        For the first unknown reference in the text, with its column and a
+        did-you-mean where one is close.
+    """
+    known = set(known)
+    states = known if states is None else set(states)
+    for name, col, via_prev in expr.references:
+        pool = states if via_prev else known
+        if name in pool:
+            continue
+        close = did_you_mean(name, pool)
+        if via_prev:
+            message = f"prev({name}): '{name}' is not a state"
+        else:
+            message = f"unknown name '{name}'"
+        if not close:
+            listed = sorted(pool)
+            close = "known: " + (", ".join(listed[:12]) + (", ..." if len(listed) > 12 else "") if listed else "none")
+        raise ExpressionError(message, close, col, expr.text)
+
+
+def is_valid_name(name: str) -> bool:
+    """Whether ``name`` may name a parameter, state or output in an expression.
+
+    A valid name is a Python identifier in NFKC normal form, does not start
+    with an underscore and is not in :data:`RESERVED_NAMES`.
+    """
+    return (
+        isinstance(name, str)
+        and name.isidentifier()
+        and not name.startswith("_")
+        and name not in RESERVED_NAMES
+        and unicodedata.normalize("NFKC", name) == name
+    )

@@ -1,0 +1,209 @@
+"""The validated scenario: frozen plain objects, the contract between stages.
+
+``validate()`` builds a :class:`Scenario` from YAML-shaped data; every later
+stage (compile, simulate, analyse, render) sees only these objects, never the
+YAML. Containers are tuples; mappings are tuples of pairs or read-only views.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+from .errors import Position
+
+__all__ = [
+    "Month", "Citation", "Factor", "Distribution", "Parameter", "Correlation", "State",
+    "Intervention", "Output", "Risk", "SourceRef", "Scenario",
+]
+
+
+@dataclass(frozen=True, order=True)
+class Month:
+    """A calendar month; ``Month(2024, 1)`` prints as ``2024-01``."""
+
+    year: int
+    month: int  # 1..12
+
+    @classmethod
+    def parse(cls, text: str) -> "Month":
+        year, month = str(text).split("-")
+        if len(year) != 4 or len(month) != 2:
+            raise ValueError(text)
+        out = cls(int(year), int(month))
+        if not 1 <= out.month <= 12:
+            raise ValueError(text)
+        return out
+
+    def __str__(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+    def index_from(self, origin: "Month") -> int:
+        """Months from ``origin`` to this month (0 for the origin itself)."""
+        return (self.year - origin.year) * 12 + (self.month - origin.month)
+
+    def plus(self, months: int) -> "Month":
+        k = self.year * 12 + (self.month - 1) + months
+        return Month(k // 12, k % 12 + 1)
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A quote from a registered source, verified by ``validate``."""
+
+    source: str  # source id in the registry
+    quote: str  # as written in the scenario file
+    line: Optional[int] = None  # 1-based line in the source text where the quote was found
+    position: Optional[Position] = None  # where the citation stands in the scenario file
+
+
+@dataclass(frozen=True)
+class Factor:
+    name: str
+    title: str
+    description: str = ""
+    cite: tuple = ()  # tuple[Citation, ...]
+    modelled: bool = True  # False: named by the sources, declared qualitative (no number depends on it)
+    position: Optional[Position] = None
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """A parameter's distribution as written: kind and numeric arguments.
+
+    ``args`` holds the contract's keys that apply to ``kind`` (e.g. ``low``,
+    ``mode``, ``high`` for pert; ``ci90`` as a 2-tuple; ``values``/``weights``
+    as tuples for discrete).
+    """
+
+    kind: str  # normal | lognormal | pert | triangular | uniform | beta | gamma | bernoulli | discrete | constant
+    args: tuple = ()  # tuple of (key, value) pairs, in contract order
+    bounds: Optional[tuple] = None  # (lo, hi) truncation, either may be None for open
+
+    def arg(self, key: str, default=None):
+        return dict(self.args).get(key, default)
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    factor: str
+    evidence: str  # cited | derived | judgment
+    distribution: Optional[Distribution] = None  # None for derived
+    formula: Optional[str] = None  # derived: expression over other parameters
+    unit: str = ""
+    description: str = ""
+    rationale: str = ""
+    cite: tuple = ()  # tuple[Citation, ...]
+    position: Optional[Position] = None
+
+
+@dataclass(frozen=True)
+class Correlation:
+    a: str
+    b: str
+    rho: float  # Spearman rank correlation
+    position: Optional[Position] = None
+
+
+@dataclass(frozen=True)
+class State:
+    name: str
+    factor: str
+    update: str  # expression, evaluated every month of the horizon
+    init: str = "0"  # expression over parameters: the value in the month before origin
+    unit: str = ""
+    title: str = ""
+    nonnegative: bool = False  # a count or population: a negative value is numerical trouble
+    position: Optional[Position] = None
+
+
+@dataclass(frozen=True)
+class Intervention:
+    name: str
+    start: "Month"  # `from`, inclusive
+    until: Optional["Month"]  # inclusive; None: to the end of the horizon
+    set: tuple = ()  # tuple of (parameter name, expression) pairs
+    description: str = ""
+    position: Optional[Position] = None
+
+
+@dataclass(frozen=True)
+class Output:
+    name: str
+    state: Optional[str] = None  # per-path aggregate of a state ...
+    agg: Optional[str] = None  # end | sum | mean | max | min
+    start: Optional["Month"] = None  # `from`, inclusive
+    until: Optional["Month"] = None  # inclusive
+    expr: Optional[str] = None  # ... or an expression over outputs and parameters
+    unit: str = ""
+    title: str = ""
+    position: Optional[Position] = None
+
+
+@dataclass(frozen=True)
+class Risk:
+    id: str
+    title: str
+    factor: str
+    output: str
+    threshold: float
+    direction: str = "above"  # above: P(output > threshold); below: P(output < threshold)
+    description: str = ""
+    position: Optional[Position] = None
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """A registered source as the scenario sees it (the registry owns the text)."""
+
+    id: str
+    title: str
+    publisher: str = ""
+    date: str = ""
+    url: str = ""
+    file: str = ""  # absolute path of the text
+    sha256: str = ""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario: everything later stages need, nothing YAML-shaped."""
+
+    name: str
+    title: str
+    origin: Month
+    horizon_months: int
+    samples: int
+    seed: int
+    sampler: str  # mc | lhs | sobol
+    description: str = ""
+    factors: tuple = ()  # tuple[Factor, ...]
+    parameters: tuple = ()  # tuple[Parameter, ...], in file order
+    correlations: tuple = ()  # tuple[Correlation, ...]
+    states: tuple = ()  # tuple[State, ...], in file order (compile orders them)
+    interventions: tuple = ()  # tuple[Intervention, ...]
+    outputs: tuple = ()  # tuple[Output, ...]
+    risks: tuple = ()  # tuple[Risk, ...]
+    sources: tuple = ()  # tuple[SourceRef, ...], those the scenario cites
+    path: str = ""  # the scenario file as given
+    files: tuple = ()  # the extends chain, child first
+    sha256: str = ""  # of the merged document after overrides (canonical JSON)
+    document: str = field(default="", repr=False)  # canonical JSON of the merged document
+
+    def factor(self, name: str) -> Factor:
+        return next(f for f in self.factors if f.name == name)
+
+    def parameter(self, name: str) -> Parameter:
+        return next(p for p in self.parameters if p.name == name)
+
+    def state(self, name: str) -> State:
+        return next(s for s in self.states if s.name == name)
+
+    def output(self, name: str) -> Output:
+        return next(o for o in self.outputs if o.name == name)
+
+    @property
+    def months(self) -> tuple:
+        """Calendar months of the horizon, origin first."""
+        return tuple(self.origin.plus(i) for i in range(self.horizon_months))

@@ -1,0 +1,173 @@
+"""The scenario file's shape, as pydantic models: the boundary of the library.
+
+These models check types, required keys and unknown keys, and export the
+JSON Schema an editor uses for completion (``riskmodel schema``). They are
+frozen and forbid extra keys (pydantic's default would drop a misspelt key
+silently). Meaning (names that resolve, distributions, evidence, quotes,
+expressions) is checked in :mod:`riskmodel.validate`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal, Optional, Union
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["SCHEMA_ID", "ScenarioModel", "FactorModel", "ParameterModel", "StateModel", "InterventionModel",
+           "OutputModel", "RiskModel", "CiteModel", "json_schema", "MODEL_FOR_SECTION"]
+
+SCHEMA_ID = "riskmodel/1"
+DIST_KINDS = ("normal", "lognormal", "pert", "triangular", "uniform", "beta", "gamma", "bernoulli", "discrete", "constant")
+MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]*$"
+
+Number = float  # strict float accepts ints and rejects text and booleans
+Expression = Annotated[Union[str, float], Field(description="An expression (see README: expression language), or a number.")]
+MonthStr = Annotated[str, Field(pattern=MONTH_PATTERN, description="A calendar month, YYYY-MM.", examples=["2025-01"])]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
+
+
+class CiteModel(_Strict):
+    """A quote from a registered source; the tool checks that the source holds it."""
+
+    source: str = Field(description="A source id in the registry.")
+    quote: str = Field(min_length=1, description="Words as they stand in the source (whitespace, quotes and case may differ).")
+
+
+class FactorModel(_Strict):
+    """A risk the sources name; parameters, states and risks belong to one."""
+
+    title: str
+    description: str = ""
+    cite: list[CiteModel] = Field(default_factory=list, description="Passages that name this risk.")
+    modelled: bool = Field(True, description="false: named by the sources and kept qualitative; no number depends on it.")
+
+
+class ParameterModel(_Strict):
+    """An uncertain input, drawn once per path."""
+
+    factor: str
+    evidence: Literal["cited", "derived", "judgment"]
+    dist: Optional[Literal[DIST_KINDS]] = None  # type: ignore[valid-type]
+    low: Optional[Number] = None
+    mode: Optional[Number] = None
+    high: Optional[Number] = None
+    lamb: Optional[Number] = Field(None, description="PERT shape (default 4).")
+    ci90: Optional[Annotated[list[Number], Field(min_length=2, max_length=2)]] = Field(
+        None, description="5th and 95th percentiles (normal, lognormal).")
+    mu: Optional[Number] = None
+    sigma: Optional[Number] = None
+    a: Optional[Number] = None
+    b: Optional[Number] = None
+    shape: Optional[Number] = None
+    scale: Optional[Number] = None
+    p: Optional[Number] = None
+    values: Optional[list[Number]] = None
+    weights: Optional[list[Number]] = None
+    value: Optional[Number] = None
+    bounds: Optional[Annotated[list[Optional[Number]], Field(min_length=2, max_length=2)]] = Field(
+        None, description="[lo, hi] truncation through the CDF; null for an open side.")
+    formula: Optional[str] = Field(None, description="derived: an expression over other parameters.")
+    unit: str = ""
+    title: str = ""
+    description: str = ""
+    rationale: str = Field("", description="judgment: why this distribution.")
+    cite: list[CiteModel] = Field(default_factory=list)
+
+
+class StateModel(_Strict):
+    """A quantity stepped month by month."""
+
+    factor: str
+    update: Expression
+    init: Expression = Field(0, description="Value in the month before origin; an expression over parameters.")
+    unit: str = ""
+    title: str = ""
+    description: str = ""
+    nonnegative: bool = Field(False, description="A count or population: a negative value stops the run.")
+
+
+class InterventionModel(_Strict):
+    """A lever that changes parameters over a window of months."""
+
+    name: str = Field(pattern=NAME_PATTERN)
+    from_: MonthStr = Field(alias="from")
+    until: Optional[MonthStr] = None
+    set: dict[str, Expression]
+    description: str = ""
+
+
+class OutputModel(_Strict):
+    """One number per path: an aggregate of a state, or an expression."""
+
+    state: Optional[str] = None
+    agg: Optional[Literal["end", "sum", "mean", "max", "min"]] = None
+    from_: Optional[MonthStr] = Field(None, alias="from")
+    until: Optional[MonthStr] = None
+    expr: Optional[Expression] = None
+    unit: str = ""
+    title: str = ""
+    description: str = ""
+
+
+class RiskModel(_Strict):
+    """A row of the risk register: likelihood = P(output beyond threshold)."""
+
+    id: str = Field(pattern=NAME_PATTERN)
+    title: str
+    factor: str
+    output: str
+    threshold: Number
+    direction: Literal["above", "below"] = "above"
+    description: str = ""
+
+
+Correlation = Annotated[list[Union[str, Number]], Field(min_length=3, max_length=3,
+                                                        description="[parameter, parameter, Spearman rho]")]
+
+
+class ScenarioModel(_Strict):
+    """A scenario file (schema riskmodel/1)."""
+
+    schema_: Literal["riskmodel/1"] = Field(alias="schema")
+    name: str = Field(pattern=NAME_PATTERN, description="Identifier used in file names.")
+    title: str
+    description: str = ""
+    extends: Optional[str] = Field(None, description="Parent scenario, relative to this file.")
+    origin: MonthStr
+    horizon_months: int = Field(ge=1, le=1200)
+    samples: int = Field(10_000, ge=1, le=1_000_000_000)
+    seed: int = Field(20240101, ge=0, le=2**63 - 1)
+    sampler: Literal["mc", "lhs", "sobol"] = "lhs"
+    sources: Optional[str] = Field(None, description="Source registry, relative to this file.")
+    factors: dict[str, FactorModel]
+    parameters: dict[str, ParameterModel] = Field(default_factory=dict)
+    correlations: list[Correlation] = Field(default_factory=list)
+    states: dict[str, StateModel] = Field(default_factory=dict)
+    interventions: list[InterventionModel] = Field(default_factory=list)
+    outputs: dict[str, OutputModel] = Field(default_factory=dict)
+    risks: list[RiskModel] = Field(default_factory=list)
+
+
+#: Which model describes an item of each section (for per-item checks and hints).
+MODEL_FOR_SECTION: dict[str, type[BaseModel]] = {
+    "factors": FactorModel, "parameters": ParameterModel, "states": StateModel,
+    "interventions": InterventionModel, "outputs": OutputModel, "risks": RiskModel,
+}
+
+
+def field_names(model: type[BaseModel]) -> list[str]:
+    """The keys a model accepts, by their YAML spelling (aliases)."""
+    return [f.alias or name for name, f in model.model_fields.items()]
+
+
+def json_schema() -> str:
+    """The JSON Schema of scenario files, as indented JSON text."""
+    schema = ScenarioModel.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://riskmodel.invalid/schema/riskmodel-1.json"
+    return json.dumps(schema, indent=2)

@@ -1,0 +1,586 @@
+"""Stage 2, validate: the whole contract, every mistake reported at once.
+
+``validate()`` takes a loaded document (or a path) and returns a frozen
+:class:`~riskmodel.model.Scenario`, or raises one
+:class:`~riskmodel.errors.ScenarioError` listing every problem as
+``file:line: key.path: what is wrong; what would be right``.
+
+Checks: types, required and unknown keys (pydantic, :mod:`riskmodel.schema`);
+names and their references; distribution arguments; what each evidence class
+requires; quotes found in their sources; expressions against the whitelist,
+with names resolved per context; no cycles among bare state names, derived
+parameters or output expressions; months inside the horizon; correlations in
+[-1, 1] forming a positive definite matrix.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import numpy as np
+from pydantic import ValidationError
+
+from . import distributions as _dist
+from . import expressions as _expr
+from . import sampling as _sampling
+from . import sources as _sources
+from .errors import Position, ProblemCollector, ScenarioError, did_you_mean
+from .load import DISTRIBUTION_KEYS, LoadedDocument, load
+from .model import (Citation, Correlation, Distribution, Factor, Intervention, Month, Output, Parameter, Risk,
+                    Scenario, SourceRef, State)
+from .schema import MODEL_FOR_SECTION, CiteModel, ScenarioModel, field_names
+from .yamlio import YList, YMap, position_of
+
+__all__ = ["validate", "RESERVED_NAMES"]
+
+#: Names an expression gives a meaning of its own; no parameter, state or output may take them.
+RESERVED_NAMES = _expr.RESERVED_NAMES
+
+_DIST_ARG_KEYS = tuple(k for k in ("low", "mode", "high", "lamb", "ci90", "mu", "sigma", "a", "b", "shape", "scale",
+                                   "p", "values", "weights", "value"))
+_TYPE_WORDS = {
+    "float_type": "a number", "int_type": "a whole number", "string_type": "text", "bool_type": "true or false",
+    "dict_type": "a mapping of keys", "list_type": "a list", "model_type": "a mapping of keys",
+    "int_from_float": "a whole number", "float_parsing": "a number", "literal_error": None,
+}
+
+
+class _Checker:
+    def __init__(self, doc: LoadedDocument):
+        self.doc = doc
+        self.tree = doc.tree
+        self.pc = ProblemCollector()
+        self.file_pos = Position(doc.path)
+
+    # -- positions and problems -------------------------------------------------
+    def pos(self, key_path: Iterable[object]) -> Position:
+        return position_of(self.tree, tuple(key_path), self.file_pos) or self.file_pos
+
+    def add(self, key_path: Iterable[object], message: str, hint: str = "") -> None:
+        key_path = tuple(key_path)
+        self.pc.add(self.pos(key_path), key_path, message, hint)
+
+    # -- structure (pydantic) ---------------------------------------------------
+    def structure(self) -> None:
+        try:
+            ScenarioModel.model_validate(self.tree)
+        except ValidationError as exc:
+            grouped: dict[tuple, list[dict]] = {}
+            for err in exc.errors():
+                loc = self._clean_loc(err["loc"])
+                grouped.setdefault(loc, []).append(err)
+            for loc, errs in grouped.items():
+                self._report_pydantic(loc, errs)
+
+    def _clean_loc(self, loc: tuple) -> tuple:
+        """Drop pydantic's union-branch and validator entries that are not keys of the file."""
+        out: list = []
+        node: Any = self.tree
+        for part in loc:
+            if isinstance(node, dict) and part in node:
+                out.append(part)
+                node = node[part]
+            elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+                out.append(part)
+                node = node[part]
+            elif isinstance(node, dict) and isinstance(part, str) and not any(c in part for c in "[]()-"):
+                out.append(part)  # a missing or unknown key
+                node = None
+            else:
+                continue
+        return tuple(out)
+
+    def _model_for(self, loc: tuple):
+        """The pydantic model owning the mapping at loc (for did-you-mean hints)."""
+        if "cite" in loc:
+            return CiteModel
+        if len(loc) == 0:
+            return ScenarioModel
+        if loc[0] in MODEL_FOR_SECTION and len(loc) >= 2:
+            return MODEL_FOR_SECTION[loc[0]]
+        return ScenarioModel
+
+    def _report_pydantic(self, loc: tuple, errs: list[dict]) -> None:
+        types = {e["type"] for e in errs}
+        err = errs[0]
+        value = err.get("input")
+        if "extra_forbidden" in types:
+            key = loc[-1]
+            choices = field_names(self._model_for(loc[:-1]))
+            hint = did_you_mean(key, choices) or "allowed keys: " + ", ".join(choices)
+            self.add(loc, f"unknown key '{key}'", hint)
+        elif "missing" in types:
+            self.add(loc, "required key missing", f"add `{loc[-1]}:`")
+        elif "literal_error" in types:
+            expected = err.get("ctx", {}).get("expected", "")
+            choices = [c.strip(" '") for c in expected.replace(" or ", ",").split(",") if c.strip(" '")]
+            self.add(loc, f"{value!r} is not allowed", (did_you_mean(str(value), choices) + " " if did_you_mean(str(value), choices) else "")
+                     + f"expected one of {', '.join(choices)}")
+        elif "string_pattern_mismatch" in types:
+            pattern = err.get("ctx", {}).get("pattern", "")
+            if "\\d{4}" in pattern:
+                self.add(loc, f"{value!r} is not a month", "write YYYY-MM, e.g. 2025-01")
+            else:
+                self.add(loc, f"{value!r} is not a valid name", "use letters, digits, _ and -, starting with a letter")
+        elif types & {"greater_than_equal", "less_than_equal", "greater_than", "less_than"}:
+            self.add(loc, f"{value!r} is out of range", err["msg"].lower().replace("input should be", "must be"))
+        elif types & {"too_short", "too_long"}:
+            self.add(loc, f"wrong number of items ({len(value) if hasattr(value, '__len__') else value!r})",
+                     err["msg"].lower().replace("list should have", "expected"))
+        else:
+            wanted = sorted({_TYPE_WORDS.get(e["type"]) or e["msg"] for e in errs if e["type"] in _TYPE_WORDS}
+                            ) or [errs[0]["msg"]]
+            shown = type(value).__name__ if not isinstance(value, (str, int, float, bool)) or value is None else repr(value)
+            if isinstance(value, dict):
+                shown = "a mapping"
+            elif isinstance(value, list):
+                shown = "a list"
+            self.add(loc, f"must be {' or '.join(wanted)}, got {shown}")
+
+    # -- helpers --------------------------------------------------------------
+    def section(self, name: str) -> Mapping:
+        value = self.tree.get(name)
+        return value if isinstance(value, dict) else {}
+
+    def item_list(self, name: str) -> list:
+        value = self.tree.get(name)
+        return value if isinstance(value, list) else []
+
+    def parse_item(self, model, raw):
+        try:
+            return model.model_validate(raw)
+        except ValidationError:
+            return None
+
+    def month(self, text: Any) -> Month | None:
+        try:
+            return Month.parse(str(text))
+        except (ValueError, TypeError):
+            return None
+
+
+def _expression_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return repr(value)
+    return str(value)
+
+
+def validate(doc: LoadedDocument | str | Path, *, overrides=()) -> Scenario:
+    """Check a scenario against the whole contract and build the frozen model.
+
+    Parameters
+    ----------
+    doc : LoadedDocument or path-like
+        A loaded document (``riskmodel.load.load``) or a scenario file path.
+    overrides : sequence of str
+        ``key.path=value`` overrides, when ``doc`` is a path.
+
+    Returns
+    -------
+    Scenario
+
+    Raises
+    ------
+    ScenarioError
+        With every problem found, each naming file, line and key path.
+    """
+    if not isinstance(doc, LoadedDocument):
+        doc = load(doc, overrides)
+    c = _Checker(doc)
+    c.structure()
+    tree = c.tree
+
+    # ---- header --------------------------------------------------------------
+    origin = c.month(tree.get("origin"))
+    horizon = tree.get("horizon_months") if isinstance(tree.get("horizon_months"), int) else None
+    last_month = origin.plus(horizon - 1) if origin and horizon and horizon > 0 else None
+
+    # ---- sources ---------------------------------------------------------------
+    registry = None
+    cites_anything = _has_cites(tree)
+    if doc.sources_path is not None:
+        try:
+            registry = _sources.load_registry(doc.sources_path)
+        except ScenarioError as exc:
+            c.pc.extend(exc.problems)
+    elif cites_anything:
+        c.add(("sources",), "quotes are cited but no source registry is named",
+              "add `sources: ../sources/registry.yaml` (relative to this file)")
+
+    def check_cites(key_path: tuple, raw_cites: Any) -> tuple:
+        out = []
+        if not isinstance(raw_cites, list):
+            return ()
+        for i, raw in enumerate(raw_cites):
+            cm = c.parse_item(CiteModel, raw)
+            if cm is None:
+                continue
+            here = key_path + (i,)
+            line = None
+            if registry is not None:
+                if cm.source not in registry.ids:
+                    c.add(here + ("source",), f"unknown source '{cm.source}'",
+                          did_you_mean(cm.source, registry.ids) or "registered: " + ", ".join(registry.ids))
+                    continue
+                source = registry.get(cm.source)
+                match = _sources.find_quote(source, cm.quote)
+                if match is None:
+                    c.add(here + ("quote",), f"quote not found in '{cm.source}'",
+                          f"closest passage: {_sources.suggest_passage(source, cm.quote)}")
+                    continue
+                line = match.line
+            out.append(Citation(cm.source, cm.quote, line, c.pos(here)))
+        return tuple(out)
+
+    # ---- factors ---------------------------------------------------------------
+    factors: list[Factor] = []
+    for name, raw in c.section("factors").items():
+        here = ("factors", name)
+        _check_name(c, here, name)
+        fm = c.parse_item(MODEL_FOR_SECTION["factors"], raw)
+        if fm is None:
+            continue
+        cites = check_cites(here + ("cite",), raw.get("cite"))
+        factors.append(Factor(name, fm.title, fm.description, cites, fm.modelled, c.pos(here)))
+    factor_names = set(c.section("factors"))
+    qualitative = {f.name for f in factors if not f.modelled}
+
+    def check_factor(key_path: tuple, factor: Any) -> None:
+        if not isinstance(factor, str):
+            return
+        if factor not in factor_names:
+            c.add(key_path, f"unknown factor '{factor}'", did_you_mean(factor, factor_names) or
+                  "declare it under `factors:`")
+        elif factor in qualitative:
+            c.add(key_path, f"factor '{factor}' is declared qualitative (modelled: false)",
+                  "set modelled: true on the factor, or attach this to a modelled factor")
+
+    # ---- names shared by expressions ------------------------------------------
+    param_raw = c.section("parameters")
+    state_raw = c.section("states")
+    output_raw = c.section("outputs")
+    owner: dict[str, str] = {}
+    for section, items in (("parameters", param_raw), ("states", state_raw), ("outputs", output_raw)):
+        for name in items:
+            _check_name(c, (section, name), name)
+            if name in owner:
+                c.add((section, name), f"'{name}' is already a name under {owner[name]}",
+                      "parameters, states and outputs share one namespace in expressions; rename one")
+            else:
+                owner[name] = section
+    param_names, state_names, output_names = set(param_raw), set(state_raw), set(output_raw)
+
+    def check_expression(key_path: tuple, value: Any, *, allowed: set, kinds: str, prev_ok: bool = False,
+                         states_ok: bool = False, t_ok: bool = False, random_ok: bool = False):
+        text = _expression_text(value)
+        try:
+            parsed = _expr.parse_expression(text)
+        except _expr.ExpressionError as exc:
+            c.add(key_path, f"{exc.message} in {text!r}", exc.hint)
+            return None
+        ok = True
+        for name in sorted(parsed.names):
+            if name not in allowed:
+                ok = False
+                hint = did_you_mean(name, allowed) or f"{kinds} may be named here"
+                where_else = owner.get(name)
+                if where_else:
+                    hint = f"'{name}' is one of the {where_else}, which cannot be used here; {kinds} may"
+                c.add(key_path, f"unknown name '{name}' in {text!r}", hint)
+        if (parsed.uses_prev or parsed.prev_refs) and not prev_ok:
+            ok = False
+            c.add(key_path, f"prev is not allowed in {text!r}", "prev belongs in a state's update")
+        for name in sorted(parsed.prev_refs - state_names):
+            ok = False
+            c.add(key_path, f"prev({name}): '{name}' is not a state", did_you_mean(name, state_names) or
+                  "prev(x) takes a state's name")
+        if parsed.uses_t and not t_ok:
+            ok = False
+            c.add(key_path, f"t is not allowed in {text!r}", "t (the month index) belongs in a state's update")
+        if parsed.random_calls and not random_ok:
+            ok = False
+            c.add(key_path, f"random draw {parsed.random_calls[0]}() is not allowed in {text!r}",
+                  "draw uncertain inputs through a parameter's distribution; monthly draws belong in a state's update")
+        return parsed if ok else None
+
+    # ---- parameters -------------------------------------------------------------
+    parameters: list[Parameter] = []
+    derived_deps: dict[str, set] = {}
+    for name, raw in param_raw.items():
+        here = ("parameters", name)
+        pm = c.parse_item(MODEL_FOR_SECTION["parameters"], raw)
+        if not isinstance(raw, dict):
+            continue
+        check_factor(here + ("factor",), raw.get("factor"))
+        if pm is None:
+            continue
+        dist = None
+        args = {k: raw[k] for k in _DIST_ARG_KEYS if raw.get(k) is not None}
+        if pm.evidence == "derived":
+            if pm.formula is None:
+                c.add(here, "a derived parameter needs `formula`", "e.g. formula: \"other_parameter / 5\"")
+            for key in sorted(set(args) | ({"dist"} if pm.dist else set()) | ({"bounds"} if pm.bounds else set())):
+                c.add(here + (key,), f"'{key}' does not apply to a derived parameter",
+                      "a derived parameter is computed by its formula; remove the key, or class it cited or judgment")
+            if pm.formula is not None:
+                parsed = check_expression(here + ("formula",), pm.formula, allowed=param_names - {name},
+                                          kinds="other parameters")
+                if parsed is not None:
+                    derived_deps[name] = set(parsed.names)
+        else:
+            if pm.formula is not None:
+                c.add(here + ("formula",), f"`formula` belongs to derived parameters, not {pm.evidence}",
+                      "set evidence: derived, or give a distribution instead")
+            if pm.dist is None:
+                c.add(here, "required key missing: dist", "add `dist:` (e.g. pert, lognormal, uniform, constant)")
+            else:
+                bounds = tuple(pm.bounds) if pm.bounds is not None else None
+                problems = _dist.check_distribution(pm.dist, args, bounds)
+                for key, message, hint in problems:
+                    c.add(here + ((key,) if key else ()), message, hint)
+                if not problems:
+                    dist = Distribution(pm.dist, tuple((k, _freeze(args[k])) for k in _DIST_ARG_KEYS if k in args),
+                                        bounds)
+        if pm.evidence == "cited" and not pm.cite:
+            c.add(here, "evidence is cited but no quote is given",
+                  "add `cite: [{source: <id>, quote: \"...\"}]`, or class it judgment with a rationale")
+        if pm.evidence == "judgment" and not pm.rationale.strip():
+            c.add(here, "evidence is judgment but no rationale is given",
+                  "add `rationale:` saying why this distribution (which passage motivates its direction)")
+        cites = check_cites(here + ("cite",), raw.get("cite"))
+        parameters.append(Parameter(name=name, factor=pm.factor, evidence=pm.evidence, distribution=dist,
+                                    formula=pm.formula, unit=pm.unit, description=pm.description or pm.title,
+                                    rationale=pm.rationale, cite=cites, position=c.pos(here)))
+    _report_cycles(c, derived_deps, "parameters", "formula", "derived parameters")
+
+    # ---- correlations -----------------------------------------------------------
+    correlations: list[Correlation] = []
+    sampled = {p.name for p in parameters if p.distribution is not None and p.distribution.kind != "constant"}
+    seen_pairs: set = set()
+    for i, item in enumerate(c.item_list("correlations")):
+        here = ("correlations", i)
+        if not (isinstance(item, list) and len(item) == 3 and isinstance(item[0], str) and isinstance(item[1], str)
+                and isinstance(item[2], (int, float)) and not isinstance(item[2], bool)):
+            continue  # the structure check has said what is wrong
+        a, b, rho = item
+        bad = False
+        for name in (a, b):
+            if name not in param_names:
+                bad = True
+                c.add(here, f"unknown parameter '{name}'", did_you_mean(name, param_names) or "name two parameters")
+            elif name not in sampled and name in {p.name for p in parameters}:
+                bad = True
+                c.add(here, f"'{name}' is not sampled from a distribution (derived or constant)",
+                      "correlate parameters that have a non-constant distribution")
+        if a == b:
+            bad = True
+            c.add(here, f"a parameter correlated with itself ('{a}')", "name two different parameters")
+        if not -1.0 <= float(rho) <= 1.0:
+            bad = True
+            c.add(here, f"correlation {rho} is outside [-1, 1]", "a Spearman rank correlation lies in [-1, 1]")
+        pair = tuple(sorted((a, b)))
+        if pair in seen_pairs:
+            bad = True
+            c.add(here, f"the pair ({a}, {b}) is correlated twice", "keep one entry per pair")
+        seen_pairs.add(pair)
+        if not bad:
+            correlations.append(Correlation(a, b, float(rho), c.pos(here)))
+    _check_correlation_matrix(c, correlations)
+
+    # ---- states -------------------------------------------------------------------
+    states: list[State] = []
+    state_deps: dict[str, set] = {}
+    for name, raw in state_raw.items():
+        here = ("states", name)
+        sm = c.parse_item(MODEL_FOR_SECTION["states"], raw)
+        if not isinstance(raw, dict):
+            continue
+        check_factor(here + ("factor",), raw.get("factor"))
+        if sm is None:
+            continue
+        parsed = check_expression(here + ("update",), sm.update, allowed=param_names | state_names,
+                                  kinds="parameters and states", prev_ok=True, states_ok=True, t_ok=True,
+                                  random_ok=True)
+        if parsed is not None:
+            state_deps[name] = set(parsed.names) & state_names
+        check_expression(here + ("init",), sm.init, allowed=param_names, kinds="parameters")
+        states.append(State(name=name, factor=sm.factor, update=_expression_text(sm.update),
+                            init=_expression_text(sm.init), unit=sm.unit, title=sm.title or sm.description,
+                            nonnegative=sm.nonnegative, position=c.pos(here)))
+    _report_cycles(c, state_deps, "states", "update", "states (bare names mean this month's value; use prev(x))")
+
+    # ---- interventions ----------------------------------------------------------
+    interventions: list[Intervention] = []
+    seen_names: set = set()
+    for i, raw in enumerate(c.item_list("interventions")):
+        here = ("interventions", i)
+        im = c.parse_item(MODEL_FOR_SECTION["interventions"], raw)
+        if im is None:
+            continue
+        if im.name in seen_names:
+            c.add(here + ("name",), f"intervention '{im.name}' is named twice", "give each a distinct name")
+        seen_names.add(im.name)
+        start, until = Month.parse(im.from_), (Month.parse(im.until) if im.until else None)
+        _check_window(c, here, start, until, origin, last_month)
+        sets = []
+        for key, value in im.set.items():
+            if key not in param_names:
+                c.add(here + ("set", key), f"unknown parameter '{key}'",
+                      did_you_mean(key, param_names) or "an intervention sets parameters")
+                continue
+            if check_expression(here + ("set", key), value, allowed=param_names, kinds="parameters") is not None:
+                sets.append((key, _expression_text(value)))
+        if not im.set:
+            c.add(here + ("set",), "an intervention that sets nothing", "e.g. set: {base_attacks: \"base_attacks * 0.8\"}")
+        interventions.append(Intervention(im.name, start, until, tuple(sets), im.description, c.pos(here)))
+
+    # ---- outputs ------------------------------------------------------------------
+    outputs: list[Output] = []
+    output_deps: dict[str, set] = {}
+    for name, raw in output_raw.items():
+        here = ("outputs", name)
+        om = c.parse_item(MODEL_FOR_SECTION["outputs"], raw)
+        if om is None:
+            continue
+        start = Month.parse(om.from_) if om.from_ else None
+        until = Month.parse(om.until) if om.until else None
+        if om.expr is not None:
+            for key in ("state", "agg", "from", "until"):
+                if raw.get(key) is not None:
+                    c.add(here + (key,), f"'{key}' does not go with expr",
+                          "an output is either {state, agg[, from, until]} or {expr}")
+            parsed = check_expression(here + ("expr",), om.expr, allowed=(output_names - {name}) | param_names,
+                                      kinds="other outputs and parameters")
+            if parsed is not None:
+                output_deps[name] = set(parsed.names) & output_names
+        else:
+            if om.state is None:
+                c.add(here, "an output needs `state` and `agg`, or `expr`", "e.g. {state: idps, agg: end}")
+                continue
+            if om.state not in state_names:
+                c.add(here + ("state",), f"unknown state '{om.state}'",
+                      did_you_mean(om.state, state_names) or "name a state under `states:`")
+            if om.agg is None:
+                c.add(here, "required key missing: agg", "add `agg:` (end, sum, mean, max or min)")
+            if start or until:
+                _check_window(c, here, start or origin, until, origin, last_month)
+        outputs.append(Output(name=name, state=om.state, agg=om.agg, start=start, until=until,
+                              expr=_expression_text(om.expr) if om.expr is not None else None,
+                              unit=om.unit, title=om.title or om.description, position=c.pos(here)))
+    _report_cycles(c, output_deps, "outputs", "expr", "outputs")
+
+    # ---- risks --------------------------------------------------------------------
+    risks: list[Risk] = []
+    seen_ids: set = set()
+    for i, raw in enumerate(c.item_list("risks")):
+        here = ("risks", i)
+        rm = c.parse_item(MODEL_FOR_SECTION["risks"], raw)
+        if not isinstance(raw, dict):
+            continue
+        check_factor(here + ("factor",), raw.get("factor"))
+        if rm is None:
+            continue
+        if rm.id in seen_ids:
+            c.add(here + ("id",), f"risk id '{rm.id}' is used twice", "give each risk a distinct id")
+        seen_ids.add(rm.id)
+        if rm.output not in output_names:
+            c.add(here + ("output",), f"unknown output '{rm.output}'",
+                  did_you_mean(rm.output, output_names) or "name an output under `outputs:`")
+        risks.append(Risk(rm.id, rm.title, rm.factor, rm.output, float(rm.threshold), rm.direction,
+                          rm.description, c.pos(here)))
+
+    # ---- sources the scenario cites -------------------------------------------
+    used = {cit.source for f in factors for cit in f.cite} | {cit.source for p in parameters for cit in p.cite}
+    refs = tuple(SourceRef(s.id, s.title, s.publisher or "", s.date or "", s.url or "", str(s.file), s.sha256)
+                 for s in (registry.sources if registry is not None else ()) if s.id in used)
+
+    c.pc.raise_if_any()
+    return Scenario(
+        name=tree["name"], title=tree["title"], description=tree.get("description", "") or "",
+        origin=origin, horizon_months=horizon, samples=int(tree.get("samples", 10_000)),
+        seed=int(tree.get("seed", 20240101)), sampler=tree.get("sampler", "lhs"),
+        factors=tuple(factors), parameters=tuple(parameters), correlations=tuple(correlations),
+        states=tuple(states), interventions=tuple(interventions), outputs=tuple(outputs), risks=tuple(risks),
+        sources=refs, path=doc.path, files=doc.files, sha256=doc.sha256, document=doc.canonical,
+    )
+
+
+def _freeze(value: Any) -> Any:
+    return tuple(float(v) for v in value) if isinstance(value, list) else float(value)
+
+
+def _has_cites(tree: Any) -> bool:
+    for section in ("factors", "parameters"):
+        items = tree.get(section)
+        if isinstance(items, dict) and any(isinstance(v, dict) and v.get("cite") for v in items.values()):
+            return True
+    return False
+
+
+def _check_name(c: _Checker, key_path: tuple, name: Any) -> None:
+    import re
+
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
+        c.add(key_path, f"{name!r} is not a valid name",
+              "use letters, digits and _, starting with a letter (names appear in expressions)")
+    elif name in RESERVED_NAMES:
+        c.add(key_path, f"'{name}' is reserved in expressions", "choose another name")
+
+
+def _check_window(c: _Checker, here: tuple, start: Month | None, until: Month | None,
+                  origin: Month | None, last: Month | None) -> None:
+    if start is not None and until is not None and until < start:
+        c.add(here + ("until",), f"until {until} is before from {start}", "until is inclusive and must not precede from")
+    if origin is None or last is None or start is None:
+        return
+    if start > last:
+        c.add(here + ("from",), f"from {start} is after the horizon ends ({last})", f"use a month from {origin} to {last}")
+    if until is not None and until < origin:
+        c.add(here + ("until",), f"until {until} is before the origin ({origin})", f"use a month from {origin} to {last}")
+
+
+def _report_cycles(c: _Checker, deps: Mapping[str, set], section: str, key: str, what: str) -> None:
+    """Report each cycle in a dependency graph once, at its first member."""
+    state = {n: 0 for n in deps}  # 0 new, 1 on stack, 2 done
+    reported: set = set()
+
+    def visit(node: str, stack: list) -> None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(deps.get(node, ())):
+            if nxt not in state:
+                continue
+            if state[nxt] == 1:
+                cycle = stack[stack.index(nxt):] + [nxt]
+                members = frozenset(cycle)
+                if members not in reported:
+                    reported.add(members)
+                    c.add((section, cycle[0], key), f"cycle among {what}: {' -> '.join(cycle)}",
+                          "break the cycle" + ("; refer to last month's value with prev(x)" if section == "states" else ""))
+            elif state[nxt] == 0:
+                visit(nxt, stack)
+        stack.pop()
+        state[node] = 2
+
+    for node in deps:
+        if state[node] == 0:
+            visit(node, [])
+
+
+def _check_correlation_matrix(c: _Checker, correlations: list[Correlation]) -> None:
+    if not correlations:
+        return
+    names = sorted({x for cor in correlations for x in (cor.a, cor.b)})
+    index = {n: i for i, n in enumerate(names)}
+    m = np.eye(len(names))
+    for cor in correlations:
+        m[index[cor.a], index[cor.b]] = m[index[cor.b], index[cor.a]] = cor.rho
+    if not _sampling.is_positive_definite(m):
+        near = _sampling.nearest_correlation(m, min_eigenvalue=0.01)  # stays valid after rounding to 2 decimals
+        fixes = ", ".join(f"[{cor.a}, {cor.b}, {near[index[cor.a], index[cor.b]]:.2f}]" for cor in correlations)
+        c.add(("correlations",), "the correlations do not form a positive definite matrix "
+              f"(smallest eigenvalue {np.linalg.eigvalsh(m).min():.3f})",
+              f"the nearest valid correlations are {fixes}")

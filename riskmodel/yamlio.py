@@ -1,0 +1,235 @@
+"""Read YAML into plain Python containers that remember where each key stands.
+
+Scenario, registry and outcomes files are read with ruamel.yaml's round-trip
+loader, which keeps line numbers and rejects duplicate keys, and converted to
+:class:`YMap` / :class:`YList` (``dict`` / ``list`` subclasses carrying the
+:class:`~riskmodel.errors.Position` of every key and item). Nothing is ever
+constructed from a tag: any explicit tag (``!!python/object`` and the like)
+is an error, aliases are expanded under a node budget (no "billion laughs"),
+and size and depth are bounded.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+from pathlib import Path
+from typing import Any, Sequence
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from .errors import Position, ScenarioError
+
+__all__ = ["YMap", "YList", "read_yaml", "parse_yaml_text", "position_of", "LIMITS"]
+
+#: Loading limits; each error message says which one to raise and how.
+LIMITS = {
+    "max_file_bytes": int(os.environ.get("RISKMODEL_MAX_FILE_BYTES", 2_000_000)),
+    "max_nodes": int(os.environ.get("RISKMODEL_MAX_NODES", 200_000)),
+    "max_depth": 64,
+}
+
+_STANDARD_TAGS = {
+    None,
+    "tag:yaml.org,2002:map",
+    "tag:yaml.org,2002:seq",
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+}
+
+
+class YMap(dict):
+    """A mapping that knows the position of itself and of each key."""
+
+    __slots__ = ("pos", "key_pos")
+
+    def __init__(self, *args: Any, pos: Position | None = None, key_pos: dict | None = None, **kw: Any):
+        super().__init__(*args, **kw)
+        self.pos = pos
+        self.key_pos = dict(key_pos or {})
+
+
+class YList(list):
+    """A sequence that knows the position of itself and of each item."""
+
+    __slots__ = ("pos", "item_pos")
+
+    def __init__(self, *args: Any, pos: Position | None = None, item_pos: list | None = None):
+        super().__init__(*args)
+        self.pos = pos
+        self.item_pos = list(item_pos or [])
+
+
+def position_of(tree: Any, key_path: Sequence[object], default: Position | None = None) -> Position | None:
+    """The position of the deepest element of ``key_path`` that exists in ``tree``."""
+    best = getattr(tree, "pos", None) or default
+    node = tree
+    for key in key_path:
+        if isinstance(node, YMap) and key in node:
+            best = node.key_pos.get(key, best)
+            node = node[key]
+        elif isinstance(node, YList) and isinstance(key, int) and 0 <= key < len(node):
+            if key < len(node.item_pos):
+                best = node.item_pos[key]
+            node = node[key]
+        else:
+            break
+    return best
+
+
+def _tag_of(node: Any) -> str | None:
+    tag = getattr(node, "tag", None)
+    value = getattr(tag, "value", tag)
+    return value if isinstance(value, str) else None
+
+
+class _Converter:
+    def __init__(self, file: str):
+        self.file = file
+        self.nodes = 0
+
+    def pos(self, line0: int | None) -> Position:
+        return Position(self.file, None if line0 is None else line0 + 1)
+
+    def text(self, value: str, line0: int | None, key_path: tuple) -> str:
+        """A plain str; an unpaired surrogate (from a \\ud800 escape) cannot be text."""
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ScenarioError.at(self.file, None if line0 is None else line0 + 1, key_path,
+                                   "text holds an unpaired surrogate escape (such as \\ud800)",
+                                   "write the character itself, or a \\U escape of a real code point") from None
+        return str(value)
+
+    def convert(self, node: Any, line0: int | None, depth: int, key_path: tuple) -> Any:
+        self.nodes += 1
+        if self.nodes > LIMITS["max_nodes"]:
+            raise ScenarioError.at(
+                self.file, None if line0 is None else line0 + 1, key_path,
+                f"the file expands to more than {LIMITS['max_nodes']:,} values (aliases repeated many times?)",
+                "write the values out, or raise the limit with RISKMODEL_MAX_NODES",
+            )
+        if depth > LIMITS["max_depth"]:
+            raise ScenarioError.at(self.file, None if line0 is None else line0 + 1, key_path,
+                                   f"nesting deeper than {LIMITS['max_depth']} levels",
+                                   "a scenario file needs a handful of levels")
+        tag = _tag_of(node)
+        if isinstance(node, TaggedScalar) or tag not in _STANDARD_TAGS:
+            raise ScenarioError.at(self.file, None if line0 is None else line0 + 1, key_path,
+                                   f"the YAML tag '{tag}' is not allowed",
+                                   "remove the tag: scenario files hold plain values only")
+        if isinstance(node, CommentedMap):
+            out = YMap(pos=self.pos(line0))
+            for key, value in node.items():
+                if not isinstance(key, (str, int, float, bool)) or key is None:
+                    raise ScenarioError.at(self.file, node.lc.key(key)[0] + 1 if hasattr(node.lc, "key") else None,
+                                           key_path, f"a key must be a plain name, not {type(key).__name__}")
+                try:
+                    kline = node.lc.key(key)[0]
+                except (KeyError, TypeError, AttributeError):
+                    kline = line0
+                key = self.text(str(key), kline, key_path)
+                out.key_pos[key] = self.pos(kline)
+                out[key] = self.convert(value, kline, depth + 1, key_path + (key,))
+            return out
+        if isinstance(node, CommentedSeq):
+            out = YList(pos=self.pos(line0))
+            for i, value in enumerate(node):
+                try:
+                    iline = node.lc.item(i)[0]
+                except (KeyError, TypeError, AttributeError, IndexError):
+                    iline = line0
+                out.item_pos.append(self.pos(iline))
+                out.append(self.convert(value, iline, depth + 1, key_path + (i,)))
+            return out
+        if isinstance(node, bool) or node is None:
+            return node
+        if isinstance(node, int):
+            return int(node)
+        if isinstance(node, float):
+            return float(node)
+        if isinstance(node, str):
+            return self.text(node, line0, key_path)
+        if isinstance(node, (_dt.date, _dt.datetime)):
+            return node  # validation says what was expected instead
+        raise ScenarioError.at(self.file, None if line0 is None else line0 + 1, key_path,
+                               f"unsupported YAML value of type {type(node).__name__}")
+
+
+def _yaml_problem(file: str, exc: YAMLError) -> ScenarioError:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line = mark.line + 1 if mark is not None else None
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    context = getattr(exc, "context", None)
+    text = f"YAML syntax: {problem}"
+    if context and "duplicate" not in str(problem):
+        text += f" ({context})"
+    hint = "fix the YAML syntax"
+    if "found duplicate key" in str(problem):
+        text = f"YAML: {problem.split(' with value')[0]}"
+        hint = "each key may appear once in a mapping"
+    elif "\\t" in str(problem) or "tab" in str(problem).lower():
+        hint = "indent with spaces, not tabs"
+    return ScenarioError.at(file, line, (), text, hint)
+
+
+def parse_yaml_text(text: str, file: str) -> Any:
+    """Parse YAML ``text`` (already decoded) into YMap/YList/scalars."""
+    yaml = YAML(typ="rt")
+    yaml.allow_duplicate_keys = False
+    try:
+        data = yaml.load(text)
+    except MarkedYAMLError as exc:
+        raise _yaml_problem(file, exc) from None
+    except YAMLError as exc:
+        raise ScenarioError.at(file, None, (), f"YAML: {exc}") from None
+    except RecursionError:
+        raise ScenarioError.at(file, None, (), "nesting too deep to read", "a scenario file needs a handful of levels") from None
+    except (ValueError, TypeError, OverflowError) as exc:  # e.g. an impossible date such as 2023-02-30
+        raise ScenarioError.at(file, None, (), f"a value could not be read: {exc}",
+                               "quote the value if it is meant as text") from None
+    try:
+        return _Converter(file).convert(data, 0, 0, ())
+    except RecursionError:
+        raise ScenarioError.at(file, None, (), "nesting too deep to read", "a scenario file needs a handful of levels") from None
+
+
+def read_text_file(path: str | Path, *, what: str = "file", max_bytes: int | None = None) -> str:
+    """Read a UTF-8 text file with the checks every input gets; errors name the file."""
+    path = Path(path)
+    limit = LIMITS["max_file_bytes"] if max_bytes is None else max_bytes
+    shown = str(path)
+    if not path.exists():
+        raise ScenarioError.at(shown, None, (), f"{what} not found", "check the path")
+    if path.is_dir():
+        raise ScenarioError.at(shown, None, (), f"is a directory, not a {what}", "name a YAML file")
+    size = path.stat().st_size
+    if size > limit:
+        raise ScenarioError.at(shown, None, (), f"{what} is {size:,} bytes, over the limit of {limit:,}",
+                               "raise it with RISKMODEL_MAX_FILE_BYTES if the file is meant to be this large")
+    data = path.read_bytes()
+    if b"\x00" in data:
+        raise ScenarioError.at(shown, None, (), f"{what} is binary (it holds NUL bytes)", "name a UTF-8 text file")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ScenarioError.at(shown, line, (), f"{what} is not valid UTF-8 (byte {exc.start})",
+                               "save the file as UTF-8") from None
+
+
+def read_yaml(path: str | Path, *, what: str = "scenario file") -> Any:
+    """Read one YAML file; an empty file or a non-mapping top level is an error."""
+    text = read_text_file(path, what=what)
+    data = parse_yaml_text(text, str(path))
+    if data is None:
+        raise ScenarioError.at(str(path), None, (), f"{what} is empty", "start from scenarios/examples/ or `riskmodel schema`")
+    if not isinstance(data, YMap):
+        raise ScenarioError.at(str(path), 1, (), f"the top level must be a mapping of keys, not {type(data).__name__}",
+                               "write `key: value` lines")
+    return data
