@@ -84,6 +84,74 @@ def validate(
         raise ScenarioError(problems)
 
 
+def _parse_memory(text: str) -> int:
+    units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+    t = text.strip().lower().rstrip("ib").rstrip("b")
+    try:
+        if t and t[-1] in units:
+            return int(float(t[:-1]) * units[t[-1]])
+        return int(float(t))
+    except ValueError:
+        raise ScenarioError.at("--memory", None, (), f"'{text}' is not a size", "e.g. --memory 512M or 2G") from None
+
+
+def _print_register(register, title: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for col, justify in (("risk", "left"), ("likelihood", "right"), ("± se", "right"), ("95% interval", "right"),
+                         ("threshold", "right"), ("factor", "left")):
+        table.add_column(col, justify=justify)
+    for row in register.itertuples():
+        sign = ">" if row.direction == "above" else "<"
+        table.add_row(f"{row.title}", f"{row.likelihood:.3f}", f"{row.se:.4f}",
+                      f"[{row.ci_low:.3f}, {row.ci_high:.3f}]", f"{row.output} {sign} {row.threshold:,.6g}", row.factor)
+    console = Console()
+    (console if console.is_terminal else Console(width=140)).print(table)
+
+
+@app.command()
+@_user_errors
+def run(
+    file: Path = typer.Argument(..., help="The scenario file."),
+    samples: Optional[int] = typer.Option(None, help="Number of paths (default: the file's)."),
+    seed: Optional[int] = typer.Option(None, help="Random seed (default: the file's)."),
+    sampler: Optional[str] = typer.Option(None, help="mc | lhs | sobol (default: the file's)."),
+    set_: List[str] = typer.Option([], "--set", help="Override a key: key.path=value (repeatable)."),
+    out: Optional[Path] = typer.Option(None, help="Run folder (default: reports/<scenario name>)."),
+    memory: str = typer.Option("1G", help="Working-memory budget, e.g. 512M, 2G (never changes a number)."),
+) -> None:
+    """Run a scenario: simulate, print the risk register, write the run folder."""
+    import time
+
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from .pipeline import run as _run
+    from .pipeline import write_run_folder
+    from .validate import validate as _validate
+
+    scenario = _validate(file, overrides=set_)
+    memory_bytes = _parse_memory(memory)
+    started = time.monotonic()
+    with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
+                  TextColumn("{task.completed:,}/{task.total:,} paths"), TimeRemainingColumn(),
+                  transient=True, disable=not sys.stderr.isatty()) as bar:
+        task = bar.add_task(f"running {scenario.name}", total=samples or scenario.samples, visible=False)
+
+        def progress(done: int, total: int) -> None:
+            # shown only on runs longer than about a second
+            bar.update(task, completed=done, total=total, visible=time.monotonic() - started > 1.0)
+
+        results = _run(scenario, samples=samples, seed=seed, sampler=sampler, memory_bytes=memory_bytes,
+                       progress=progress)
+    folder = write_run_folder(results, out or Path("reports") / scenario.name)
+    meta = results.meta
+    _print_register(results.register, f"{scenario.title}: {meta['samples']:,} paths, seed {meta['seed']}, "
+                                      f"{meta['sampler']}")
+    typer.echo(f"Run folder: {folder} ({meta['timings']['total_s']:.2f} s)")
+
+
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of scenario files (for editor completion)."""

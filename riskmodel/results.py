@@ -1,0 +1,86 @@
+"""Results of a run: per-path tables, per-month bands, the register, metadata.
+
+A :class:`Results` is a plain frozen object of the library; it saves to and
+loads from a run folder (Parquet for the per-path tables, CSV for the small
+ones, ``run.json`` for metadata and the merged scenario document).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["Results", "RUN_FILES"]
+
+RUN_FILES = ("outputs.parquet", "parameters.parquet", "bands.csv", "register.csv", "run.json")
+
+
+@dataclass(frozen=True)
+class Results:
+    """What a run produced.
+
+    Attributes
+    ----------
+    outputs : DataFrame (n_paths, n_outputs)
+        One row per path, one column per output.
+    parameters : DataFrame (n_paths, n_parameters)
+        Sampled and derived parameter values, one row per path.
+    bands : DataFrame
+        Long table: ``state``, ``month`` (YYYY-MM), ``t``, ``mean``, ``q05``,
+        ``q25``, ``q50``, ``q75``, ``q95``.
+    register : DataFrame
+        One row per risk: ``risk``, ``title``, ``factor``, ``output``,
+        ``threshold``, ``direction``, ``likelihood``, ``se``, ``ci_low``,
+        ``ci_high``, ``n``. Empty until analysed.
+    meta : dict
+        Version, seed, samples, sampler, scenario name/path/SHA-256, block size,
+        band method and error, timings.
+    scenario : Scenario or None
+        The validated scenario, when the results come from a run in this process.
+    """
+
+    outputs: pd.DataFrame
+    parameters: pd.DataFrame
+    bands: pd.DataFrame
+    register: pd.DataFrame
+    meta: dict
+    scenario: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def n_paths(self) -> int:
+        return len(self.outputs)
+
+    def with_register(self, register: pd.DataFrame) -> "Results":
+        return replace(self, register=register)
+
+    def save(self, folder: str | Path) -> Path:
+        """Write the run folder's data files into ``folder`` (which must exist)."""
+        folder = Path(folder)
+        self.outputs.to_parquet(folder / "outputs.parquet", index=False)
+        self.parameters.to_parquet(folder / "parameters.parquet", index=False)
+        self.bands.to_csv(folder / "bands.csv", index=False)
+        self.register.to_csv(folder / "register.csv", index=False)
+        (folder / "run.json").write_text(json.dumps(self.meta, indent=2, default=str), encoding="utf-8")
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | Path) -> "Results":
+        """Read a run folder written by :meth:`save`."""
+        folder = Path(folder)
+        missing = [name for name in RUN_FILES if not (folder / name).is_file()]
+        if missing:
+            from .errors import ScenarioError
+
+            raise ScenarioError.at(str(folder), None, (), f"not a run folder (missing {', '.join(missing)})",
+                                   "name a folder written by `riskmodel run`")
+        return cls(
+            outputs=pd.read_parquet(folder / "outputs.parquet"),
+            parameters=pd.read_parquet(folder / "parameters.parquet"),
+            bands=pd.read_csv(folder / "bands.csv"),
+            register=pd.read_csv(folder / "register.csv"),
+            meta=json.loads((folder / "run.json").read_text(encoding="utf-8")),
+        )

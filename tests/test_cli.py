@@ -1,0 +1,104 @@
+"""The CLI: exit codes, messages, no tracebacks."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import ROOT, VALID, line_of
+from riskmodel.cli import app
+
+runner = CliRunner()
+EXAMPLES = sorted((ROOT / "scenarios" / "examples").glob("*.yaml"))
+REGISTRY = ROOT / "scenarios" / "sources" / "registry.yaml"
+
+
+def test_validate_examples_exit_0():
+    result = runner.invoke(app, ["validate", *map(str, EXAMPLES)])
+    assert result.exit_code == 0, result.output
+    for path in EXAMPLES:
+        assert f"{path}: ok:" in result.output
+    assert "quotes verified" in result.output
+
+
+def test_validate_reports_every_problem_with_exit_2(write):
+    text = VALID.replace("mode: 2.0", "mode: 9.0").replace("threshold: 30", "threshold: thirty")
+    path = write(text)
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 2
+    assert f"{path}:{line_of(text, 'mode: 9.0')}: parameters.rate.mode:" in result.output
+    assert f"{path}:{line_of(text, 'threshold: thirty')}: risks[0].threshold: must be a number" in result.output
+    assert "2 problems found." in result.output
+    assert "Traceback" not in result.output
+
+
+def test_validate_bad_set_exit_2(write):
+    result = runner.invoke(app, ["validate", str(write(VALID)), "--set", "parameters.rate.mode=abc"])
+    assert result.exit_code == 2
+    assert "--set parameters.rate.mode=abc: parameters.rate.mode: must be a number, got 'abc'" in result.output
+
+
+def test_run_prints_register_and_writes_run_folder(write, tmp_path):
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", str(write(VALID)), "--samples", "500", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "More than 30 attacks in the year" in result.output and "500 paths" in result.output
+    assert sorted(p.name for p in out.iterdir()) == ["bands.csv", "outputs.parquet", "parameters.parquet",
+                                                      "register.csv", "run.json"]
+    assert not [p for p in tmp_path.iterdir() if ".tmp-" in p.name or ".old-" in p.name]
+
+
+def test_failed_run_leaves_the_earlier_folder_untouched(write, tmp_path):
+    path = write(VALID)
+    out = tmp_path / "out"
+    assert runner.invoke(app, ["run", str(path), "--samples", "200", "--out", str(out)]).exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    path.write_text(VALID.replace("poisson(rate)", "poisson(rate - 10)"))  # negative rate: numerical trouble
+    result = runner.invoke(app, ["run", str(path), "--samples", "200", "--out", str(out)])
+    assert result.exit_code == 2 and "numerical trouble in month 2024-01" in result.output
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert not [p for p in tmp_path.iterdir() if ".tmp-" in p.name]
+
+
+def test_schema_prints_json_schema_matching_the_committed_file():
+    result = runner.invoke(app, ["schema"])
+    assert result.exit_code == 0
+    committed = (ROOT / "scenarios" / "schema" / "riskmodel-1.json").read_text()
+    assert result.output.strip() == committed.strip(), "run: riskmodel schema > scenarios/schema/riskmodel-1.json"
+    assert '"horizon_months"' in result.output
+
+
+def test_sources_commands():
+    listed = runner.invoke(app, ["sources", "list", "--registry", str(REGISTRY)])
+    assert listed.exit_code == 0 and "contrapuntal-2023-07-01" in listed.output
+    checked = runner.invoke(app, ["sources", "check", "--registry", str(REGISTRY)])
+    assert checked.exit_code == 0 and "5 sources" in checked.output
+    found = runner.invoke(app, ["sources", "find", "Wagner fighters", "--registry", str(REGISTRY)])
+    assert found.exit_code == 0 and "contrapuntal-2023-07-01:" in found.output
+    missing = runner.invoke(app, ["sources", "find", "no such words here at all", "--registry", str(REGISTRY)])
+    assert missing.exit_code == 1
+
+
+def test_sources_check_fails_on_a_tampered_byte(tmp_path):
+    copy = tmp_path / "sources"
+    shutil.copytree(REGISTRY.parent, copy)
+    target = copy / "002_8ef430123d4cc39d.txt"
+    data = bytearray(target.read_bytes())
+    data[100] ^= 0x01
+    target.write_bytes(bytes(data))
+    result = runner.invoke(app, ["sources", "check", "--registry", str(copy / "registry.yaml")])
+    assert result.exit_code == 2
+    assert "002_8ef430123d4cc39d.txt" in result.output and "sha256" in result.output
+
+
+def test_python_dash_m_and_console_script_agree(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "riskmodel", "validate", str(tmp_path / "nope.yaml")],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(f"{tmp_path / 'nope.yaml'}: scenario file not found")
+    assert "Traceback" not in proc.stderr

@@ -1,0 +1,204 @@
+"""The engine against closed forms; reproducibility; numerical trouble named."""
+
+from __future__ import annotations
+
+import textwrap
+
+import numpy as np
+import pytest
+
+import riskmodel
+from riskmodel.errors import ScenarioError
+from riskmodel.simulate import BLOCK_SIZE
+
+HEADER = """\
+schema: riskmodel/1
+name: t
+title: T
+origin: 2024-01
+horizon_months: {T}
+samples: {n}
+seed: 11
+sampler: {sampler}
+factors: {{f: {{title: F}}}}
+"""
+
+
+def scenario(tmp_path, body: str, *, T: int = 12, n: int = 20_000, sampler: str = "mc", name: str = "s.yaml"):
+    path = tmp_path / name
+    path.write_text(HEADER.format(T=T, n=n, sampler=sampler) + textwrap.dedent(body))
+    return path
+
+
+def test_poisson_sum_has_mean_and_variance_lambda_T(tmp_path):
+    path = scenario(tmp_path, """\
+        parameters:
+          lam: {factor: f, dist: constant, value: 3, evidence: judgment, rationale: test}
+        states:
+          x: {factor: f, update: "poisson(lam)"}
+        outputs:
+          total: {state: x, agg: sum}
+        """)
+    res = riskmodel.run(path)
+    y = res.outputs["total"].to_numpy()
+    n, lam_t = len(y), 3 * 12
+    # mean: se = sqrt(lam_t / n) = 0.042; variance: se = sqrt((lam_t + 2 lam_t^2) / n) = 0.36; 4 se each
+    assert abs(y.mean() - lam_t) < 4 * np.sqrt(lam_t / n)
+    assert abs(y.var(ddof=1) - lam_t) < 4 * np.sqrt((lam_t + 2 * lam_t**2) / n)
+
+
+def test_linear_recurrence_matches_geometric_closed_form(tmp_path):
+    path = scenario(tmp_path, """\
+        parameters:
+          a: {factor: f, dist: uniform, low: 10, high: 20, evidence: judgment, rationale: test}
+          r: {factor: f, dist: uniform, low: 0.05, high: 0.3, evidence: judgment, rationale: test}
+          x0: {factor: f, dist: uniform, low: 0, high: 500, evidence: judgment, rationale: test}
+        states:
+          x: {factor: f, init: x0, update: "prev + a - r * prev"}
+        outputs:
+          x_end: {state: x, agg: end}
+          x_mean: {state: x, agg: mean}
+        """, n=3000)
+    res = riskmodel.run(path)
+    a, r, x0 = (res.parameters[k].to_numpy() for k in ("a", "r", "x0"))
+    # x_t = a/r + (x0 - a/r) (1 - r)^(t + 1), t = 0 .. T-1 (the origin month already steps once)
+    t = np.arange(12)[:, None]
+    series = a / r + (x0 - a / r) * (1 - r) ** (t + 1)
+    np.testing.assert_allclose(res.outputs["x_end"], series[-1], rtol=1e-12)
+    np.testing.assert_allclose(res.outputs["x_mean"], series.mean(axis=0), rtol=1e-12)
+
+
+def test_binomial_thinning_keeps_its_expectation(tmp_path):
+    path = scenario(tmp_path, """\
+        parameters:
+          pop: {factor: f, dist: constant, value: 1000, evidence: judgment, rationale: test}
+          p: {factor: f, dist: constant, value: 0.3, evidence: judgment, rationale: test}
+        states:
+          kept: {factor: f, update: "binomial(pop, p)"}
+        outputs:
+          kept_end: {state: kept, agg: end}
+        """)
+    y = riskmodel.run(path).outputs["kept_end"].to_numpy()
+    # mean N p = 300, variance N p (1 - p) = 210: se of the mean sqrt(210 / n) = 0.10
+    assert abs(y.mean() - 300) < 4 * np.sqrt(210 / len(y))
+
+
+def test_intervention_changes_exactly_its_window(tmp_path):
+    path = scenario(tmp_path, """\
+        parameters:
+          lam: {factor: f, dist: uniform, low: 1, high: 2, evidence: judgment, rationale: test}
+          twice: {factor: f, evidence: derived, formula: "2 * lam"}
+        states:
+          x: {factor: f, update: "lam"}
+          y: {factor: f, update: "twice"}
+        interventions:
+          - {name: cut, from: 2024-04, until: 2024-06, set: {lam: "lam * 10"}}
+        outputs:
+          x_sum: {state: x, agg: sum}
+        """, n=500)
+    res = riskmodel.run(path)
+    lam = res.parameters["lam"].to_numpy()
+    bands = res.bands
+    x_mean = bands[bands.state == "x"].sort_values("t")["mean"].to_numpy()
+    factor = np.where((np.arange(12) >= 3) & (np.arange(12) <= 5), 10.0, 1.0)
+    np.testing.assert_allclose(x_mean, lam.mean() * factor, rtol=1e-12)
+    # derived parameters follow the intervention
+    y_mean = bands[bands.state == "y"].sort_values("t")["mean"].to_numpy()
+    np.testing.assert_allclose(y_mean, 2 * lam.mean() * factor, rtol=1e-12)
+    np.testing.assert_allclose(res.outputs["x_sum"], lam * factor.sum(), rtol=1e-12)
+    assert res.parameters["twice"].to_numpy() == pytest.approx(2 * lam)  # the recorded parameter is the base value
+
+
+def test_output_windows_and_aggregates(tmp_path):
+    path = scenario(tmp_path, """\
+        states:
+          x: {factor: f, update: "t + 1"}
+        outputs:
+          s: {state: x, agg: sum, from: 2024-03, until: 2024-05}
+          m: {state: x, agg: mean, from: 2024-03}
+          hi: {state: x, agg: max, until: 2024-04}
+          lo: {state: x, agg: min}
+          e: {state: x, agg: end, until: 2024-02}
+          both: {expr: "s + e"}
+        """, n=10)
+    out = riskmodel.run(path).outputs.iloc[0]
+    # x_t = t + 1 for t = 0..11 (2024-01 .. 2024-12)
+    assert (out["s"], out["m"], out["hi"], out["lo"], out["e"], out["both"]) == (3 + 4 + 5, np.mean(range(3, 13)), 4, 1, 2, 14)
+
+
+MIXED = """\
+    parameters:
+      lam: {factor: f, dist: lognormal, ci90: [2, 8], evidence: judgment, rationale: test}
+      p: {factor: f, dist: pert, low: 0.1, mode: 0.2, high: 0.5, evidence: judgment, rationale: test}
+    correlations:
+      - [lam, p, 0.5]
+    states:
+      x: {factor: f, update: "poisson(lam)"}
+      y: {factor: f, update: "prev + binomial(x, p)"}
+    outputs:
+      y_end: {state: y, agg: end}
+    """
+
+
+@pytest.mark.parametrize("sampler", ["mc", "lhs", "sobol"])
+def test_same_numbers_whatever_the_memory_budget(tmp_path, sampler):
+    n = 3 * BLOCK_SIZE + 123  # several blocks and a partial one
+    path = scenario(tmp_path, MIXED, n=n, sampler=sampler)
+    one_block = riskmodel.run(path, memory_bytes=1)  # one block at a time
+    many = riskmodel.run(path, memory_bytes=1 << 30)
+    assert one_block.meta["blocks_at_once"] == 1 and many.meta["blocks_at_once"] > 1
+    assert one_block.outputs.equals(many.outputs)
+    assert one_block.parameters.equals(many.parameters)
+    assert one_block.bands.equals(many.bands)
+
+
+def test_adding_an_unrelated_parameter_leaves_outputs_identical_under_mc(tmp_path):
+    base = scenario(tmp_path, MIXED, n=5000, sampler="mc", name="a.yaml")
+    more = scenario(tmp_path, MIXED.replace("    correlations:", "      other: {factor: f, dist: uniform, low: 0, high: 1,"
+                                            " evidence: judgment, rationale: test}\n    correlations:"),
+                    n=5000, sampler="mc", name="b.yaml")
+    a, b = riskmodel.run(base), riskmodel.run(more)
+    assert "other" in b.parameters and "other" not in a.parameters
+    assert a.outputs.equals(b.outputs)
+    assert a.parameters[["lam", "p"]].equals(b.parameters[["lam", "p"]])
+
+
+def test_seed_changes_numbers_and_same_seed_repeats(tmp_path):
+    path = scenario(tmp_path, MIXED, n=2000)
+    assert riskmodel.run(path).outputs.equals(riskmodel.run(path).outputs)
+    assert not riskmodel.run(path, seed=12).outputs.equals(riskmodel.run(path).outputs)
+
+
+@pytest.mark.parametrize("body, month, what", [
+    ("x: {factor: f, update: \"log(prev - 1)\"}", "2024-01", "NaN in state 'x'"),
+    ("x: {factor: f, update: \"1 / (t - 2)\"}", "2024-03", "an infinite value in state 'x'"),
+    ("x: {factor: f, init: \"2\", nonnegative: true, update: \"prev - 1\"}", "2024-03",
+     "negative value -1 in nonnegative state 'x'"),
+    ("x: {factor: f, update: \"poisson(4 - t)\"}", "2024-06", "poisson(lam): lam must be finite, >= 0"),
+])
+def test_numerical_trouble_is_named(tmp_path, body, month, what):
+    path = scenario(tmp_path, f"""\
+        parameters:
+          k: {{factor: f, dist: uniform, low: 0, high: 1, evidence: judgment, rationale: test}}
+        states:
+          {body}
+        """, n=100)
+    with pytest.raises(ScenarioError) as err:
+        riskmodel.run(path)
+    (problem,) = err.value.problems
+    assert problem.key_path == ("states", "x", "update")
+    assert problem.position.line == 13  # 9 header lines, parameters, k, states, then x
+    assert f"month {month}" in problem.message and what in problem.message
+    assert "k=" in problem.message  # one offending path's parameter values
+
+
+def test_results_round_trip_through_a_run_folder(tmp_path):
+    path = scenario(tmp_path, MIXED, n=1000)
+    res = riskmodel.run(path)
+    folder = tmp_path / "run"
+    folder.mkdir()
+    res.save(folder)
+    back = riskmodel.Results.load(folder)
+    assert back.outputs.equals(res.outputs) and back.parameters.equals(res.parameters)
+    assert back.meta["scenario_sha256"] == res.meta["scenario_sha256"] and back.meta["samples"] == 1000
+    np.testing.assert_allclose(back.bands[["mean", "q05", "q95"]], res.bands[["mean", "q05", "q95"]])
