@@ -16,7 +16,7 @@ import pandas as pd
 from .model import Scenario
 from .results import Results
 
-__all__ = ["risk_register", "wilson_interval", "exceeds"]
+__all__ = ["risk_register", "wilson_interval"]
 
 Z95 = 1.959963984540054
 
@@ -37,11 +37,6 @@ def wilson_interval(k: np.ndarray | float, n: int, z: float = Z95) -> tuple[np.n
     return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
 
 
-def exceeds(values: np.ndarray, threshold: float, direction: str) -> np.ndarray:
-    """The indicator a risk counts: ``values > threshold`` (above) or ``<`` (below)."""
-    return values > threshold if direction == "above" else values < threshold
-
-
 def risk_register(results: Results, scenario: Scenario) -> pd.DataFrame:
     """One row per risk: likelihood, its Monte Carlo standard error and 95% interval.
 
@@ -54,7 +49,7 @@ def risk_register(results: Results, scenario: Scenario) -> pd.DataFrame:
     n = results.n_paths
     rows = []
     for r in scenario.risks:
-        hits = exceeds(results.outputs[r.output].to_numpy(), r.threshold, r.direction)
+        hits = r.exceeded(results.outputs[r.output].to_numpy())
         k = int(hits.sum())
         p = k / n
         lo, hi = wilson_interval(k, n)

@@ -121,6 +121,12 @@ def run(
     set_: List[str] = typer.Option([], "--set", help="Override a key: key.path=value (repeatable)."),
     out: Optional[Path] = typer.Option(None, help="Run folder (default: reports/<scenario name>)."),
     memory: str = typer.Option("1G", help="Working-memory budget, e.g. 512M, 2G (never changes a number)."),
+    workers: int = typer.Option(1, min=1, help="Local processes for the blocks (never changes a number)."),
+    scheduler: Optional[str] = typer.Option(None, envvar="RISKMODEL_SCHEDULER",
+                                            help="Dask scheduler address: run the blocks on a cluster."),
+    until_se: Optional[float] = typer.Option(None, "--until-se",
+                                             help="Add blocks until every likelihood's standard error is below this."),
+    max_samples: Optional[int] = typer.Option(None, "--max-samples", help="Cap for --until-se (default 10 x samples)."),
 ) -> None:
     """Run a scenario: simulate, print the risk register, write the run folder."""
     import time
@@ -144,11 +150,14 @@ def run(
             bar.update(task, completed=done, total=total, visible=time.monotonic() - started > 1.0)
 
         results = _run(scenario, samples=samples, seed=seed, sampler=sampler, memory_bytes=memory_bytes,
-                       progress=progress)
+                       progress=progress, workers=workers, scheduler=scheduler, until_se=until_se,
+                       max_samples=max_samples)
     folder = write_run_folder(results, out or Path("reports") / scenario.name)
     meta = results.meta
     _print_register(results.register, f"{scenario.title}: {meta['samples']:,} paths, seed {meta['seed']}, "
                                       f"{meta['sampler']}")
+    if until_se is not None:
+        typer.echo(f"Stopped at {meta['samples']:,} paths: {meta['stopped']}")
     typer.echo(f"Run folder: {folder} ({meta['timings']['total_s']:.2f} s)")
 
 

@@ -75,6 +75,9 @@ class ScenarioError(ValueError):
         self.problems: tuple[Problem, ...] = tuple(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
 
+    def __reduce__(self):  # keeps every problem across processes (workers, Dask)
+        return (type(self), (self.problems,))
+
     @classmethod
     def at(cls, file: str, line: int | None, key_path: Sequence[object], message: str, hint: str = "") -> "ScenarioError":
         """A single-problem error."""

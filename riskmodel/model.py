@@ -152,6 +152,10 @@ class Risk:
     description: str = ""
     position: Optional[Position] = None
 
+    def exceeded(self, values):
+        """The indicator this risk counts, per path: ``values > threshold`` (above) or ``<`` (below)."""
+        return values > self.threshold if self.direction == "above" else values < self.threshold
+
 
 @dataclass(frozen=True)
 class SourceRef:

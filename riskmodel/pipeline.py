@@ -6,7 +6,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Callable, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 from .analyse import risk_register
 from .compile import compile_scenario
@@ -28,6 +28,10 @@ def run(
     overrides: Sequence[str] = (),
     memory_bytes: int = DEFAULT_MEMORY_BYTES,
     progress: Optional[Callable[[int, int], None]] = None,
+    workers: int = 1,
+    scheduler: Any = None,
+    until_se: Optional[float] = None,
+    max_samples: Optional[int] = None,
 ) -> Results:
     """Load, validate, compile and simulate a scenario; return Results with the register.
 
@@ -42,6 +46,13 @@ def run(
     memory_bytes : int
         Working-memory budget (never changes a number).
     progress : callable(done, total), optional
+    workers : int
+        Local processes for the blocks (the numbers do not change).
+    scheduler : str or distributed.Client, optional
+        Run the blocks on a Dask cluster (default ``$RISKMODEL_SCHEDULER``).
+    until_se, max_samples : optional
+        Add whole blocks until every likelihood's standard error is below
+        ``until_se`` (at most ``max_samples`` paths).
 
     Returns
     -------
@@ -63,7 +74,8 @@ def run(
         raise ScenarioError.at("--sampler", None, (), f"unknown sampler '{sampler}'", "use mc, lhs or sobol")
     model = compile_scenario(scenario)
     results = simulate(model, samples=samples, seed=seed, sampler=sampler, memory_bytes=memory_bytes,
-                       progress=progress)
+                       progress=progress, workers=workers, scheduler=scheduler, until_se=until_se,
+                       max_samples=max_samples)
     return results.with_register(risk_register(results, scenario))
 
 

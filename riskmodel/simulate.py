@@ -16,8 +16,11 @@ the rank error is ``sqrt(p (1 - p) / BAND_PATHS)``, 0.0022 at p = 0.05).
 
 from __future__ import annotations
 
+import os
 import time
-from typing import Callable, Optional
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator, Optional
 
 import numpy as np
 import pandas as pd
@@ -25,8 +28,9 @@ import pandas as pd
 from . import __version__
 from . import expressions as _expr
 from . import sampling as _sampling
-from .compile import CompiledModel
+from .compile import CompiledModel, compile_scenario
 from .errors import Problem, ScenarioError
+from .model import Scenario
 from .results import Results
 
 __all__ = ["simulate", "BLOCK_SIZE", "BAND_PATHS", "QUANTILES", "DEFAULT_MEMORY_BYTES"]
@@ -108,6 +112,231 @@ def _trouble(model: CompiledModel, state, month_index: int, what: str, bad: np.n
     ))
 
 
+@dataclass(frozen=True)
+class _Group:
+    """A task: consecutive stream blocks simulated together (any worker, any order)."""
+
+    blocks: tuple  # block indices
+    sizes: tuple  # paths in each block
+    offset: int  # index of the group's first path
+
+    @property
+    def n(self) -> int:
+        return sum(self.sizes)
+
+
+def _plan(first_block: int, n_total: int, group: int) -> list:
+    """Groups of up to ``group`` blocks covering paths [first_block * BLOCK_SIZE, n_total)."""
+    n_blocks = -(-n_total // BLOCK_SIZE)
+    out = []
+    for g0 in range(first_block, n_blocks, group):
+        blocks = tuple(range(g0, min(n_blocks, g0 + group)))
+        sizes = tuple(min(BLOCK_SIZE, n_total - b * BLOCK_SIZE) for b in blocks)
+        out.append(_Group(blocks, sizes, blocks[0] * BLOCK_SIZE))
+    return out
+
+
+def _run_group(model: CompiledModel, task: _Group, seed: int, sampler: str, band_paths: int,
+               parameter_values: Optional[np.ndarray] = None) -> dict:
+    """Simulate one group of blocks; a pure function of its arguments.
+
+    Returns a dict with ``params`` (n, P), ``outputs`` (n, O) in compiled order,
+    ``block_sums`` (len(blocks), S, T) and ``band`` (S, T, rows) for the paths
+    of this group that fall among the first ``band_paths``.
+    """
+    blocks, sizes, offset, n = task.blocks, list(task.sizes), task.offset, task.n
+    T, S = model.n_months, len(model.states)
+    edges = np.cumsum([0] + sizes)
+    block_slices = list(zip(edges[:-1], edges[1:]))
+    t0 = time.perf_counter()
+
+    # ---- parameters: uniforms per block, correlation, inverse CDFs, derived
+    params: dict = {}
+    if parameter_values is not None:
+        for j, name in enumerate(model.sampled):
+            params[name] = np.ascontiguousarray(parameter_values[:, j], dtype=np.float64)
+    elif model.sampled:
+        us = []
+        for b, size in zip(blocks, sizes):
+            u = _sampling.uniforms(sampler, model.sampled, size, seed=seed, block=b)
+            if model.correlation is not None:
+                u = _sampling.impose_rank_correlation(
+                    u, model.correlation, _sampling.stream(seed, b, "correlation", "iman-conover"))
+            us.append(u)
+        u = np.concatenate(us) if len(us) > 1 else us[0]
+        for j, (name, dist) in enumerate(zip(model.sampled, model.distributions)):
+            params[name] = np.ascontiguousarray(dist.ppf(u[:, j]), dtype=np.float64)
+    ctx = _expr.EvalContext(params, n=n)
+    for name, fn in model.derived:
+        params[name] = np.broadcast_to(fn(ctx), (n,))
+    sample_s = time.perf_counter() - t0
+
+    # ---- month by month
+    t0 = time.perf_counter()
+    envs: dict = {}
+
+    def env_for(t: int) -> dict:
+        active = tuple(i for i, iv in enumerate(model.interventions) if iv.first <= t <= iv.last)
+        if active not in envs:
+            env = dict(params)
+            if active:
+                c = _expr.EvalContext(env, n=n)
+                for i in active:
+                    for key, fn in model.interventions[i].sets:
+                        env[key] = fn(c)
+                set_keys = {k for i in active for k, _ in model.interventions[i].sets}
+                for name, fn in model.derived:
+                    if name not in set_keys:
+                        env[name] = fn(c)
+            envs[active] = env
+        return envs[active]
+
+    rngs = {}
+    for s in model.states:
+        if s.random:
+            gens = [_sampling.stream(seed, b, "state", s.name) for b in blocks]
+            rngs[s.name] = gens[0] if len(gens) == 1 else _SplitGenerator(gens, sizes)
+    init_ctx = _expr.EvalContext(params, n=n)
+    prev = {s.name: np.broadcast_to(s.init(init_ctx), (n,)).astype(np.float64) for s in model.states}
+    acc = []
+    for o in model.outputs:
+        if o.state_index is None:
+            acc.append(None)
+        elif o.agg == "max":
+            acc.append(np.full(n, -np.inf))
+        elif o.agg == "min":
+            acc.append(np.full(n, np.inf))
+        else:
+            acc.append(np.zeros(n))
+    block_sums = np.zeros((len(blocks), S, T))
+    band_rows = max(0, min(n, band_paths - offset))
+    band = np.empty((S, T, band_rows))
+    state_names = [s.name for s in model.states]
+    ctx = _expr.EvalContext(n=n)
+    for t in range(T):
+        values = dict(env_for(t))
+        ctx.values, ctx.prev, ctx.t = values, prev, t
+        current = {}
+        for si, s in enumerate(model.states):
+            ctx.self_name, ctx.rng = s.name, rngs.get(s.name)
+            try:
+                x = s.update(ctx)
+            except _expr.NumericalError as exc:
+                raise _trouble(model, s, t, exc.message, np.asarray(exc.path_index), params, offset) from None
+            x = np.broadcast_to(x, (n,)) if np.ndim(x) == 0 else x
+            finite = np.isfinite(x)
+            if not finite.all():
+                kind = "NaN" if np.isnan(x).any() else "an infinite value"
+                raise _trouble(model, s, t, f"{kind} in state '{s.name}'", ~finite, params, offset)
+            if s.nonnegative and (x < 0).any():
+                bad = x < 0
+                raise _trouble(model, s, t, f"negative value {x[bad][0]:.6g} in nonnegative state '{s.name}'",
+                               bad, params, offset)
+            values[s.name] = x
+            current[s.name] = x
+            for k, (a, b) in enumerate(block_slices):  # per block: identical under any grouping
+                block_sums[k, si, t] = x[a:b].sum()
+            if band_rows:
+                band[si, t] = x[:band_rows]
+        for o, a in zip(model.outputs, acc):
+            if a is None or not (o.first <= t <= o.last):
+                continue
+            x = current[state_names[o.state_index]]
+            if o.agg in ("sum", "mean"):
+                a += x
+            elif o.agg == "max":
+                np.maximum(a, x, out=a)
+            elif o.agg == "min":
+                np.minimum(a, x, out=a)
+            elif o.agg == "end" and t == o.last:
+                a[:] = x
+        prev = current
+
+    out_values = dict(params)
+    outputs = np.empty((n, len(model.outputs)))
+    for j, (o, a) in enumerate(zip(model.outputs, acc)):
+        if a is not None:
+            v = a / (o.last - o.first + 1) if o.agg == "mean" else a
+        else:
+            v = np.broadcast_to(o.expr(_expr.EvalContext(out_values, n=n)), (n,))
+        out_values[o.name] = v
+        outputs[:, j] = v
+    param_table = np.empty((n, len(model.parameter_names)))
+    for j, name in enumerate(model.parameter_names):
+        param_table[:, j] = params[name]
+    return {"params": param_table, "outputs": outputs, "block_sums": block_sums, "band": band,
+            "sample_s": sample_s, "step_s": time.perf_counter() - t0}
+
+
+# ---- where groups run: this process, local processes, or a Dask cluster -----------------------------
+
+_COMPILED: dict = {}  # per process: scenario SHA-256 -> CompiledModel (closures do not pickle)
+
+
+def _compiled(scenario: Scenario) -> CompiledModel:
+    key = (scenario.sha256, scenario.path)
+    if key not in _COMPILED:
+        _COMPILED.clear()
+        _COMPILED[key] = compile_scenario(scenario)
+    return _COMPILED[key]
+
+
+def _remote_group(scenario: Scenario, task: _Group, seed: int, sampler: str, band_paths: int,
+                  parameter_values: Optional[np.ndarray]) -> tuple:
+    """Entry point in a worker process or on a Dask worker."""
+    return task, _run_group(_compiled(scenario), task, seed, sampler, band_paths, parameter_values)
+
+
+def _slice(values: Optional[np.ndarray], task: _Group) -> Optional[np.ndarray]:
+    return None if values is None else values[task.offset:task.offset + task.n]
+
+
+def _run_tasks(model: CompiledModel, tasks: list, seed: int, sampler: str, band_paths: int,
+               parameter_values: Optional[np.ndarray], workers: int, client: Any) -> Iterator[tuple]:
+    """Yield (task, result) as tasks finish, in whatever order; callers place results by offset."""
+    if client is not None:
+        from distributed import as_completed as dask_completed
+
+        futures = [client.submit(_remote_group, model.scenario, t, seed, sampler, band_paths,
+                                 _slice(parameter_values, t), pure=False) for t in tasks]
+        for future in dask_completed(futures):
+            yield future.result()
+    elif workers > 1 and len(tasks) > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = [pool.submit(_remote_group, model.scenario, t, seed, sampler, band_paths,
+                                   _slice(parameter_values, t)) for t in tasks]
+            try:
+                for future in as_completed(futures):
+                    yield future.result()
+            except BaseException:
+                for f in futures:
+                    f.cancel()
+                raise
+    else:
+        for t in tasks:
+            yield t, _run_group(model, t, seed, sampler, band_paths, _slice(parameter_values, t))
+
+
+def _client_for(scheduler: Any):
+    """A Dask client from an address, an existing client, or RISKMODEL_SCHEDULER; None for local."""
+    if scheduler is None:
+        scheduler = os.environ.get("RISKMODEL_SCHEDULER") or None
+    if scheduler is None:
+        return None, False
+    if not isinstance(scheduler, str):
+        return scheduler, False  # a distributed.Client the caller owns
+    try:
+        from distributed import Client
+    except ImportError:  # pragma: no cover - depends on the installation
+        raise ScenarioError.at("--scheduler", None, (), "Dask is not installed",
+                               "pip install 'riskmodel[distributed]'") from None
+    try:
+        return Client(scheduler, timeout="10s"), True
+    except OSError as exc:
+        raise ScenarioError.at("--scheduler", None, (), f"cannot reach the Dask scheduler at {scheduler}: {exc}",
+                               "start one with `dask scheduler`, or leave --scheduler out to run locally") from None
+
+
 def simulate(
     model: CompiledModel,
     *,
@@ -116,6 +345,11 @@ def simulate(
     sampler: Optional[str] = None,
     memory_bytes: int = DEFAULT_MEMORY_BYTES,
     progress: Optional[Callable[[int, int], None]] = None,
+    workers: int = 1,
+    scheduler: Any = None,
+    until_se: Optional[float] = None,
+    max_samples: Optional[int] = None,
+    parameter_values: Optional[np.ndarray] = None,
 ) -> Results:
     """Simulate every path of a compiled scenario.
 
@@ -129,7 +363,22 @@ def simulate(
         Budget for working memory; decides how many blocks run at once. It
         never changes a number.
     progress : callable(done_paths, total_paths), optional
-        Called after each group of blocks.
+        Called as groups of blocks finish (from every worker).
+    workers : int
+        Local processes to run groups of blocks in (1: this process).
+    scheduler : str or distributed.Client, optional
+        A Dask scheduler address (or client); default ``$RISKMODEL_SCHEDULER``.
+        The numbers are the same wherever the blocks run.
+    until_se : float, optional
+        Keep adding whole blocks until every risk likelihood's Monte Carlo
+        standard error is below this (or ``max_samples`` is reached). The
+        result equals a fixed run of the number of samples it stopped at.
+    max_samples : int, optional
+        Cap for ``until_se`` (default 10 x samples).
+    parameter_values : ndarray (n, len(model.sampled)), optional
+        Use these values for the sampled parameters instead of drawing them
+        (derived parameters and monthly draws as usual); ``samples`` is then
+        ``len(parameter_values)``.
 
     Returns
     -------
@@ -144,146 +393,78 @@ def simulate(
         expression and one offending path's parameter values.
     """
     sc = model.scenario
-    n_total = int(samples if samples is not None else sc.samples)
     seed = int(seed if seed is not None else sc.seed)
     sampler = sampler or sc.sampler
-    if n_total < 1:
+    if parameter_values is not None:
+        parameter_values = np.asarray(parameter_values, dtype=np.float64)
+        if parameter_values.ndim != 2 or parameter_values.shape[1] != len(model.sampled):
+            raise ValueError(f"parameter_values must have shape (n, {len(model.sampled)}) for {model.sampled}")
+        samples = len(parameter_values)
+    n_target = int(samples if samples is not None else sc.samples)
+    if n_target < 1:
         raise ValueError("samples must be at least 1")
+    if until_se is not None:
+        if parameter_values is not None:
+            raise ValueError("until_se draws more paths; it cannot be combined with parameter_values")
+        n_target = -(-n_target // BLOCK_SIZE) * BLOCK_SIZE  # whole blocks, so later rounds extend, never redo
+        cap = int(max_samples if max_samples is not None else 10 * n_target)
+        cap = max(n_target, -(-cap // BLOCK_SIZE) * BLOCK_SIZE)
+    else:
+        cap = n_target
     T, S = model.n_months, len(model.states)
-    n_blocks = -(-n_total // BLOCK_SIZE)
     group = _group_blocks(model, memory_bytes)
     timings = {"sample_s": 0.0, "step_s": 0.0}
     t_start = time.perf_counter()
 
-    param_names = model.parameter_names
-    out_params = np.empty((n_total, len(param_names)))
-    out_outputs = np.empty((n_total, len(model.outputs)))
-    sums = np.zeros((S, T))
+    out_params = np.empty((n_target, len(model.parameter_names)))
+    out_outputs = np.empty((n_target, len(model.outputs)))
+    block_sums = np.zeros((-(-n_target // BLOCK_SIZE), S, T))
+    band_cap = min(BAND_PATHS, cap)
+    band_series = np.empty((S, T, band_cap))
+    client, own_client = _client_for(scheduler)
+    stop_reason = "fixed number of samples"
+    try:
+        done = 0
+        n_total = n_target
+        while True:
+            tasks = _plan(done // BLOCK_SIZE, n_total, group)
+            for task, res in _run_tasks(model, tasks, seed, sampler, band_cap, parameter_values, workers, client):
+                a, b = task.offset, task.offset + task.n
+                out_params[a:b] = res["params"]
+                out_outputs[a:b] = res["outputs"]
+                block_sums[task.blocks[0]:task.blocks[-1] + 1] = res["block_sums"]
+                rows = res["band"].shape[2]
+                if rows:
+                    band_series[:, :, a:a + rows] = res["band"]
+                timings["sample_s"] += res["sample_s"]
+                timings["step_s"] += res["step_s"]
+                done += task.n
+                if progress is not None:
+                    progress(done, n_total)
+            if until_se is None:
+                break
+            worst = _worst_se(sc, model, out_outputs[:n_total])
+            if worst <= until_se:
+                stop_reason = f"every risk's standard error below {until_se} (largest {worst:.4g})"
+                break
+            if n_total >= cap:
+                stop_reason = f"max_samples {cap} reached (largest standard error {worst:.4g} > {until_se})"
+                break
+            p_worst = _worst_p(sc, model, out_outputs[:n_total])
+            wanted = int(np.ceil(p_worst * (1 - p_worst) / until_se**2))
+            n_total = min(cap, max(n_total + BLOCK_SIZE, -(-wanted // BLOCK_SIZE) * BLOCK_SIZE))
+            out_params = _grow(out_params, n_total)
+            out_outputs = _grow(out_outputs, n_total)
+            block_sums = _grow(block_sums, n_total // BLOCK_SIZE)
+    finally:
+        if own_client:
+            client.close()
+
     k_band = min(BAND_PATHS, n_total)
-    band_series = np.empty((S, T, k_band))
-    state_names = [s.name for s in model.states]
-    state_pos = {n: i for i, n in enumerate(state_names)}
-
-    for g0 in range(0, n_blocks, group):
-        blocks = list(range(g0, min(n_blocks, g0 + group)))
-        sizes = [min(BLOCK_SIZE, n_total - b * BLOCK_SIZE) for b in blocks]
-        offset, n = blocks[0] * BLOCK_SIZE, sum(sizes)
-        edges = np.cumsum([0] + sizes)
-        block_slices = list(zip(edges[:-1], edges[1:]))
-
-        # ---- parameters: uniforms per block, correlation, inverse CDFs, derived
-        t0 = time.perf_counter()
-        if model.sampled:
-            us = []
-            for b, size in zip(blocks, sizes):
-                u = _sampling.uniforms(sampler, model.sampled, size, seed=seed, block=b)
-                if model.correlation is not None:
-                    u = _sampling.impose_rank_correlation(
-                        u, model.correlation, _sampling.stream(seed, b, "correlation", "iman-conover"))
-                us.append(u)
-            u = np.concatenate(us) if len(us) > 1 else us[0]
-        params: dict = {}
-        for j, (name, dist) in enumerate(zip(model.sampled, model.distributions)):
-            params[name] = np.ascontiguousarray(dist.ppf(u[:, j]), dtype=np.float64)
-        ctx = _expr.EvalContext(params, n=n)
-        for name, fn in model.derived:
-            params[name] = fn(ctx)
-        for j, name in enumerate(param_names):
-            out_params[offset:offset + n, j] = params[name]
-        timings["sample_s"] += time.perf_counter() - t0
-
-        # ---- month by month
-        t0 = time.perf_counter()
-        envs: dict = {}
-
-        def env_for(t: int) -> dict:
-            active = tuple(i for i, iv in enumerate(model.interventions) if iv.first <= t <= iv.last)
-            if active not in envs:
-                env = dict(params)
-                if active:
-                    c = _expr.EvalContext(env, n=n)
-                    for i in active:
-                        for key, fn in model.interventions[i].sets:
-                            env[key] = fn(c)
-                    set_keys = {k for i in active for k, _ in model.interventions[i].sets}
-                    for name, fn in model.derived:
-                        if name not in set_keys:
-                            env[name] = fn(c)
-                envs[active] = env
-            return envs[active]
-
-        rngs = {}
-        for s in model.states:
-            if s.random:
-                gens = [_sampling.stream(seed, b, "state", s.name) for b in blocks]
-                rngs[s.name] = gens[0] if len(gens) == 1 else _SplitGenerator(gens, sizes)
-        init_ctx = _expr.EvalContext(params, n=n)
-        prev = {s.name: np.broadcast_to(s.init(init_ctx), (n,)).astype(np.float64) for s in model.states}
-        acc = []
-        for o in model.outputs:
-            if o.state_index is None:
-                acc.append(None)
-            elif o.agg == "max":
-                acc.append(np.full(n, -np.inf))
-            elif o.agg == "min":
-                acc.append(np.full(n, np.inf))
-            else:
-                acc.append(np.zeros(n))
-        ctx = _expr.EvalContext(n=n)
-        band_rows = max(0, min(n, k_band - offset))
-        for t in range(T):
-            values = dict(env_for(t))
-            ctx.values, ctx.prev, ctx.t = values, prev, t
-            current = {}
-            for si, s in enumerate(model.states):
-                ctx.self_name, ctx.rng = s.name, rngs.get(s.name)
-                try:
-                    x = s.update(ctx)
-                except _expr.NumericalError as exc:
-                    raise _trouble(model, s, t, exc.message, np.asarray(exc.path_index), params, offset) from None
-                x = np.broadcast_to(x, (n,)) if np.ndim(x) == 0 else x
-                finite = np.isfinite(x)
-                if not finite.all():
-                    kind = "NaN" if np.isnan(x).any() else "an infinite value"
-                    raise _trouble(model, s, t, f"{kind} in state '{s.name}'", ~finite, params, offset)
-                if s.nonnegative and (x < 0).any():
-                    bad = x < 0
-                    raise _trouble(model, s, t, f"negative value {x[bad][0]:.6g} in nonnegative state '{s.name}'",
-                                   bad, params, offset)
-                values[s.name] = x
-                current[s.name] = x
-                for a, b in block_slices:  # per block, in block order: identical under any grouping
-                    sums[state_pos[s.name], t] += x[a:b].sum()
-                if band_rows:
-                    band_series[state_pos[s.name], t, offset:offset + band_rows] = x[:band_rows]
-            for o, a in zip(model.outputs, acc):
-                if a is None or not (o.first <= t <= o.last):
-                    continue
-                x = current[state_names[o.state_index]]
-                if o.agg in ("sum", "mean"):
-                    a += x
-                elif o.agg == "max":
-                    np.maximum(a, x, out=a)
-                elif o.agg == "min":
-                    np.minimum(a, x, out=a)
-                elif o.agg == "end" and t == o.last:
-                    a[:] = x
-            prev = current
-
-        out_values = dict(params)
-        for j, (o, a) in enumerate(zip(model.outputs, acc)):
-            if a is not None:
-                v = a / (o.last - o.first + 1) if o.agg == "mean" else a
-            else:
-                v = np.broadcast_to(o.expr(_expr.EvalContext(out_values, n=n)), (n,))
-            out_values[o.name] = v
-            out_outputs[offset:offset + n, j] = v
-        timings["step_s"] += time.perf_counter() - t0
-        if progress is not None:
-            progress(offset + n, n_total)
-
+    sums = block_sums[: -(-n_total // BLOCK_SIZE)].sum(axis=0)
     months = [str(m) for m in sc.months]
-    qs = np.quantile(band_series, QUANTILES, axis=2) if k_band else np.full((len(QUANTILES), S, T), np.nan)
+    qs = np.quantile(band_series[:, :, :k_band], QUANTILES, axis=2)
+    state_names = [s.name for s in model.states]
     rows = []
     for si, name in enumerate(state_names):
         for t in range(T):
@@ -303,21 +484,48 @@ def simulate(
         "origin": str(sc.origin),
         "horizon_months": T,
         "block_size": BLOCK_SIZE,
-        "blocks": n_blocks,
+        "blocks": -(-n_total // BLOCK_SIZE),
         "blocks_at_once": group,
         "memory_budget_bytes": int(memory_bytes),
+        "workers": "dask" if client is not None else int(workers),
+        "stopped": stop_reason,
+        "until_se": until_se,
         "band_method": f"quantiles from the first {k_band} paths (bounded subset); means from all {n_total} paths",
-        "band_rank_error_p05": float(np.sqrt(0.05 * 0.95 / k_band)) if k_band else None,
+        "band_rank_error_p05": float(np.sqrt(0.05 * 0.95 / k_band)),
         "timings": {**{k: round(v, 4) for k, v in timings.items()},
                     "total_s": round(time.perf_counter() - t_start, 4)},
         "document": sc.document,
     }
-    outputs = pd.DataFrame(out_outputs, columns=[o.name for o in model.outputs])
+    outputs = pd.DataFrame(out_outputs[:n_total], columns=[o.name for o in model.outputs])
     return Results(
         outputs=outputs[[o.name for o in sc.outputs]],  # file order
-        parameters=pd.DataFrame(out_params, columns=list(param_names)),
+        parameters=pd.DataFrame(out_params[:n_total], columns=list(model.parameter_names)),
         bands=bands,
         register=pd.DataFrame(),
         meta=meta,
         scenario=sc,
     )
+
+
+def _grow(array: np.ndarray, rows: int) -> np.ndarray:
+    """The same array with ``rows`` rows (new rows uninitialised, zero for sums)."""
+    if len(array) >= rows:
+        return array
+    out = np.zeros((rows,) + array.shape[1:], dtype=array.dtype)
+    out[: len(array)] = array
+    return out
+
+
+def _likelihoods(sc: Scenario, model: CompiledModel, outputs: np.ndarray) -> np.ndarray:
+    index = {o.name: j for j, o in enumerate(model.outputs)}
+    return np.array([r.exceeded(outputs[:, index[r.output]]).mean() for r in sc.risks])
+
+
+def _worst_se(sc: Scenario, model: CompiledModel, outputs: np.ndarray) -> float:
+    p = _likelihoods(sc, model, outputs)
+    return float(np.sqrt(p * (1 - p) / len(outputs)).max()) if len(p) else 0.0
+
+
+def _worst_p(sc: Scenario, model: CompiledModel, outputs: np.ndarray) -> float:
+    p = _likelihoods(sc, model, outputs)
+    return float(p[np.argmax(p * (1 - p))]) if len(p) else 0.0

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from riskmodel.analyse import exceeds, risk_register, wilson_interval
+from riskmodel.analyse import risk_register, wilson_interval
 from riskmodel.model import Month, Risk, Scenario
 from riskmodel.results import Results
 
@@ -21,10 +21,10 @@ def test_wilson_interval_hand_computed():
     assert lo == pytest.approx(0, abs=1e-12) and hi == pytest.approx(0.071350, abs=1e-5)
 
 
-def test_exceeds_directions():
+def test_risk_indicator_directions():
     v = np.array([1.0, 2.0, 3.0])
-    assert exceeds(v, 2, "above").tolist() == [False, False, True]
-    assert exceeds(v, 2, "below").tolist() == [True, False, False]
+    assert Risk("a", "A", "f", "y", 2, "above").exceeded(v).tolist() == [False, False, True]
+    assert Risk("b", "B", "f", "y", 2, "below").exceeded(v).tolist() == [True, False, False]
 
 
 def test_risk_register_counts_and_errors():

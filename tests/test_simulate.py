@@ -202,3 +202,91 @@ def test_results_round_trip_through_a_run_folder(tmp_path):
     assert back.outputs.equals(res.outputs) and back.parameters.equals(res.parameters)
     assert back.meta["scenario_sha256"] == res.meta["scenario_sha256"] and back.meta["samples"] == 1000
     np.testing.assert_allclose(back.bands[["mean", "q05", "q95"]], res.bands[["mean", "q05", "q95"]])
+
+
+# ---- where blocks run, and precision control ----------------------------------------------------------------
+
+def test_workers_give_identical_numbers(tmp_path):
+    path = scenario(tmp_path, MIXED, n=4 * BLOCK_SIZE + 17, sampler="lhs")
+    one = riskmodel.run(path, memory_bytes=1)
+    two = riskmodel.run(path, memory_bytes=1, workers=2)
+    assert two.meta["workers"] == 2
+    assert one.outputs.equals(two.outputs) and one.parameters.equals(two.parameters) and one.bands.equals(two.bands)
+
+
+def test_block_completion_order_does_not_matter(tmp_path, monkeypatch):
+    import sys
+
+    sim = sys.modules["riskmodel.simulate"]  # the module (riskmodel.simulate is also the function)
+
+    path = scenario(tmp_path, MIXED, n=5 * BLOCK_SIZE + 3)
+    reference = riskmodel.run(path, memory_bytes=1)
+    original = sim._run_tasks
+
+    def shuffled(*args, **kwargs):
+        done = list(original(*args, **kwargs))
+        np.random.default_rng(5).shuffle(done)  # finish in a scrambled order
+        yield from done
+
+    monkeypatch.setattr(sim, "_run_tasks", shuffled)
+    scrambled = riskmodel.run(path, memory_bytes=1)
+    assert scrambled.outputs.equals(reference.outputs) and scrambled.bands.equals(reference.bands)
+
+
+def test_worker_error_is_the_users_error(tmp_path):
+    path = scenario(tmp_path, """\
+        parameters:
+          k: {factor: f, dist: uniform, low: 0, high: 1, evidence: judgment, rationale: test}
+        states:
+          x: {factor: f, update: "poisson(4 - t)"}
+        """, n=3 * BLOCK_SIZE)
+    with pytest.raises(ScenarioError) as err:
+        riskmodel.run(path, memory_bytes=1, workers=2)
+    (problem,) = err.value.problems
+    assert problem.key_path == ("states", "x", "update") and "month 2024-06" in problem.message
+
+
+def test_until_se_stops_below_target_and_equals_a_fixed_run(tmp_path):
+    path = scenario(tmp_path, MIXED.rstrip(" ") + """\
+    risks:
+      - {id: r, title: R, factor: f, output: y_end, threshold: 8}
+    """, n=BLOCK_SIZE)
+    adaptive = riskmodel.run(path, until_se=0.004, max_samples=40 * BLOCK_SIZE)
+    n = adaptive.meta["samples"]
+    assert n % BLOCK_SIZE == 0 and n > BLOCK_SIZE
+    assert adaptive.register["se"].max() < 0.004
+    assert "below 0.004" in adaptive.meta["stopped"]
+    fixed = riskmodel.run(path, samples=n)
+    assert fixed.outputs.equals(adaptive.outputs) and fixed.bands.equals(adaptive.bands)
+
+
+def test_until_se_respects_the_cap(tmp_path):
+    path = scenario(tmp_path, MIXED.rstrip(" ") + """\
+    risks:
+      - {id: r, title: R, factor: f, output: y_end, threshold: 8}
+    """, n=BLOCK_SIZE)
+    capped = riskmodel.run(path, until_se=1e-5, max_samples=2 * BLOCK_SIZE)
+    assert capped.meta["samples"] == 2 * BLOCK_SIZE and "max_samples" in capped.meta["stopped"]
+
+
+def test_parameter_values_are_used_as_given(tmp_path):
+    path = scenario(tmp_path, MIXED, n=10)
+    model = riskmodel.compile_scenario(riskmodel.validate(path))
+    values = np.array([[3.0, 0.2], [5.0, 0.4], [7.0, 0.3]])
+    res = riskmodel.simulate(model, parameter_values=values)
+    np.testing.assert_array_equal(res.parameters[["lam", "p"]].to_numpy(), values)
+    assert res.n_paths == 3
+
+
+def test_dask_local_cluster_gives_identical_numbers(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    path = scenario(tmp_path, MIXED, n=4 * BLOCK_SIZE + 17, sampler="lhs")
+    local = riskmodel.run(path, memory_bytes=1)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        with distributed.Client(cluster) as client:
+            on_cluster = riskmodel.run(path, memory_bytes=1, scheduler=client)
+            by_address = riskmodel.run(path, memory_bytes=1, scheduler=cluster.scheduler_address)
+    assert on_cluster.meta["workers"] == "dask"
+    for res in (on_cluster, by_address):
+        assert res.outputs.equals(local.outputs) and res.parameters.equals(local.parameters)
+        assert res.bands.equals(local.bands)
