@@ -96,6 +96,7 @@ class Parameter:
     rationale: str = ""
     cite: tuple = ()  # tuple[Citation, ...]
     position: Optional[Position] = None
+    title: str = ""
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,7 @@ class State:
     unit: str = ""
     title: str = ""
     nonnegative: bool = False  # a count or population: a negative value is numerical trouble
+    description: str = ""
     position: Optional[Position] = None
 
 
@@ -138,6 +140,7 @@ class Output:
     expr: Optional[str] = None  # ... or an expression over outputs and parameters
     unit: str = ""
     title: str = ""
+    description: str = ""
     position: Optional[Position] = None
 
 

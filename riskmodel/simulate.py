@@ -11,7 +11,8 @@ back into its blocks' own streams (:class:`_SplitGenerator`).
 Per-path outputs and parameter samples are kept whole. Per-month series are
 reduced per state to the mean over all paths (exact) and to quantile bands
 from the first :data:`BAND_PATHS` paths (a bounded subset; for the p-quantile
-the rank error is ``sqrt(p (1 - p) / BAND_PATHS)``, 0.0022 at p = 0.05).
+the rank error is ``sqrt(p (1 - p) / BAND_PATHS)``, 0.0022 at p = 0.05;
+empirical quantiles without interpolation, so a 0/1 state's bands are 0 or 1).
 """
 
 from __future__ import annotations
@@ -463,7 +464,8 @@ def simulate(
     k_band = min(BAND_PATHS, n_total)
     sums = block_sums[: -(-n_total // BLOCK_SIZE)].sum(axis=0)
     months = [str(m) for m in sc.months]
-    qs = np.quantile(band_series[:, :, :k_band], QUANTILES, axis=2)
+    # inverted_cdf: every band value is one a path took (no 0.05 between the 0s and 1s of an event state)
+    qs = np.quantile(band_series[:, :, :k_band], QUANTILES, axis=2, method="inverted_cdf")
     state_names = [s.name for s in model.states]
     rows = []
     for si, name in enumerate(state_names):

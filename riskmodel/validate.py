@@ -352,7 +352,7 @@ def validate(doc: LoadedDocument | str | Path, *, overrides=()) -> Scenario:
                   "add `rationale:` saying why this distribution (which passage motivates its direction)")
         cites = check_cites(here + ("cite",), raw.get("cite"))
         parameters.append(Parameter(name=name, factor=pm.factor, evidence=pm.evidence, distribution=dist,
-                                    formula=pm.formula, unit=pm.unit, description=pm.description or pm.title,
+                                    formula=pm.formula, unit=pm.unit, description=pm.description, title=pm.title,
                                     rationale=pm.rationale, cite=cites, position=c.pos(here)))
     _report_cycles(c, derived_deps, "parameters", "formula", "derived parameters")
 
@@ -408,8 +408,8 @@ def validate(doc: LoadedDocument | str | Path, *, overrides=()) -> Scenario:
             state_deps[name] = set(parsed.names) & state_names
         check_expression(here + ("init",), sm.init, allowed=param_names, kinds="parameters")
         states.append(State(name=name, factor=sm.factor, update=_expression_text(sm.update),
-                            init=_expression_text(sm.init), unit=sm.unit, title=sm.title or sm.description,
-                            nonnegative=sm.nonnegative, position=c.pos(here)))
+                            init=_expression_text(sm.init), unit=sm.unit, title=sm.title,
+                            nonnegative=sm.nonnegative, description=sm.description, position=c.pos(here)))
     _report_cycles(c, state_deps, "states", "update", "states (bare names mean this month's value; use prev(x))")
 
     # ---- interventions ----------------------------------------------------------
@@ -469,7 +469,7 @@ def validate(doc: LoadedDocument | str | Path, *, overrides=()) -> Scenario:
                 _check_window(c, here, start or origin, until, origin, last_month)
         outputs.append(Output(name=name, state=om.state, agg=om.agg, start=start, until=until,
                               expr=_expression_text(om.expr) if om.expr is not None else None,
-                              unit=om.unit, title=om.title or om.description, position=c.pos(here)))
+                              unit=om.unit, title=om.title, description=om.description, position=c.pos(here)))
     _report_cycles(c, output_deps, "outputs", "expr", "outputs")
 
     # ---- risks --------------------------------------------------------------------
