@@ -65,8 +65,7 @@ def reference_mali_shape(n: int, seed: int = 1) -> dict:
     spill_per_attack = u(0.00001, 0.0001, n)
     collapse_base = u(0.005, 0.03, n)
     collapse_per_attack = u(0.0001, 0.0005, n)
-    _atrocity_p = u(0.005, 0.03, n)
-    _atrocity_deaths = rng.triangular(50, 150, 600, n)
+    u(0.005, 0.03, n), rng.triangular(50, 150, 600, n)  # atrocity_p, atrocity_deaths: drawn, as in the scenario
 
     idps, refugees = idp0.copy(), np.zeros(n)
     flags = [np.zeros(n) for _ in range(4)]
@@ -116,15 +115,20 @@ def _child(kind: str, n: int) -> None:
                       "check": check}))
 
 
-def _measure(kind: str, n: int, repeat: int) -> dict:
+def best_of(script: str, kind: str, n: int, repeat: int) -> dict:
+    """Run ``script --child kind n`` in fresh processes; the fastest run's JSON line."""
     best = None
     for _ in range(repeat):
-        proc = subprocess.run([sys.executable, __file__, "--child", kind, str(n)], capture_output=True, text=True,
+        proc = subprocess.run([sys.executable, script, "--child", kind, str(n)], capture_output=True, text=True,
                               cwd=ROOT, check=True)
         row = json.loads(proc.stdout.strip().splitlines()[-1])
         if best is None or row["seconds"] < best["seconds"]:
             best = row
     return best
+
+
+def _measure(kind: str, n: int, repeat: int) -> dict:
+    return best_of(__file__, kind, n, repeat)
 
 
 def main() -> None:

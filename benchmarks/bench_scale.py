@@ -18,7 +18,6 @@ import json
 import os
 import platform
 import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -29,8 +28,6 @@ MODEL = HERE / "mali_shape.yaml"
 
 
 def _child(mode: str, n: int) -> None:
-    import numpy as np  # noqa: F401
-
     if mode == "reference":
         sys.path.insert(0, str(HERE))
         from bench_engine import reference_mali_shape
@@ -66,14 +63,10 @@ def _child(mode: str, n: int) -> None:
 
 
 def _measure(mode: str, n: int, repeat: int) -> dict:
-    best = None
-    for _ in range(repeat):
-        proc = subprocess.run([sys.executable, __file__, "--child", mode, str(n)], capture_output=True, text=True,
-                              cwd=ROOT, check=True)
-        row = json.loads(proc.stdout.strip().splitlines()[-1])
-        if best is None or row["seconds"] < best["seconds"]:
-            best = row
-    return best
+    sys.path.insert(0, str(HERE))
+    from bench_engine import best_of
+
+    return best_of(__file__, mode, n, repeat)
 
 
 def main() -> None:

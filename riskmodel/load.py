@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from .errors import Position, ScenarioError, format_key_path
+from .errors import Position, ScenarioError
 from .yamlio import YList, YMap, parse_yaml_text, read_yaml
 
 __all__ = ["LoadedDocument", "load", "parse_override", "MAX_EXTENDS_DEPTH"]

@@ -10,7 +10,7 @@ expressions) is checked in :mod:`riskmodel.validate`.
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal, Optional, Union
+from typing import Annotated, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 

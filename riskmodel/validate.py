@@ -26,11 +26,11 @@ from . import expressions as _expr
 from . import sampling as _sampling
 from . import sources as _sources
 from .errors import Position, ProblemCollector, ScenarioError, did_you_mean
-from .load import DISTRIBUTION_KEYS, LoadedDocument, load
+from .load import LoadedDocument, load
 from .model import (Citation, Correlation, Distribution, Factor, Intervention, Month, Output, Parameter, Risk,
                     Scenario, SourceRef, State)
 from .schema import MODEL_FOR_SECTION, CiteModel, ScenarioModel, field_names
-from .yamlio import YList, YMap, position_of
+from .yamlio import position_of
 
 __all__ = ["validate", "RESERVED_NAMES"]
 
