@@ -11,7 +11,8 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
-__all__ = ["Position", "Problem", "ScenarioError", "ProblemCollector", "format_key_path", "did_you_mean"]
+__all__ = ["Position", "Problem", "ScenarioError", "EnvironmentFailure", "ProblemCollector", "format_key_path",
+           "did_you_mean"]
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,27 @@ class ScenarioError(ValueError):
     def at(cls, file: str, line: int | None, key_path: Sequence[object], message: str, hint: str = "") -> "ScenarioError":
         """A single-problem error."""
         return cls(Problem(Position(str(file), line), tuple(key_path), message, hint))
+
+
+class EnvironmentFailure(OSError):
+    """The machine, not the scenario: a full disk, a read-only folder, a file that cannot be read.
+
+    Printed as ``path: what happened; what to do``; the CLI exits with code 1
+    (code 2 is kept for mistakes in the user's files and options). Being an
+    :class:`OSError`, it is caught wherever an OSError would be.
+    """
+
+    def __init__(self, path: str, message: str, hint: str = "", errno_: int | None = None):
+        self.path = str(path)
+        self.message = message
+        self.hint = hint
+        super().__init__(errno_, f"{self.path}: {message}" + (f"; {hint}" if hint else ""))
+
+    def __str__(self) -> str:
+        return self.strerror
+
+    def __reduce__(self):
+        return (type(self), (self.path, self.message, self.hint, self.errno))
 
 
 @dataclass

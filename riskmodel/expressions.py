@@ -838,6 +838,9 @@ class _Builder:
             message, hint = _REFUSED[ast.Attribute]
             raise self.error(func, message, hint)
         if not isinstance(func, ast.Name):
+            if type(func) in _REFUSED:  # name the construct: (lambda: x)(), [f][0](), ...
+                message, hint = _REFUSED[type(func)]
+                raise self.error(func, message, hint)
             raise self.error(func, "only named functions can be called", _ALLOWED_LIST)
         name = func.id
         self.check_name(func, name)

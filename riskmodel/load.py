@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from .errors import Position, ScenarioError
+from .errors import Position, Problem, ScenarioError
 from .yamlio import YList, YMap, parse_yaml_text, read_yaml
 
 __all__ = ["LoadedDocument", "load", "parse_override", "MAX_EXTENDS_DEPTH"]
@@ -187,8 +187,11 @@ def parse_override(text: str) -> tuple[tuple, Any, Position]:
     parts = tuple(p.strip() for p in key.strip().split("."))
     if not key.strip() or any(not p for p in parts):
         raise ScenarioError.at(pos.file, None, (), f"'{key}' is not a key path", "e.g. parameters.wagner_fighters.ci90")
-    value = parse_yaml_text(raw if raw.strip() else "null", pos.file)
     parts = tuple(int(p) if p.isdigit() else p for p in parts)
+    try:
+        value = parse_yaml_text(raw if raw.strip() else "null", pos.file)
+    except ScenarioError as exc:  # the value's own line (always 1) means nothing on a command line
+        raise ScenarioError([Problem(pos, parts + tuple(p.key_path), p.message, p.hint) for p in exc.problems]) from None
     return parts, _relocate(value, pos), pos
 
 
@@ -202,6 +205,9 @@ def _relocate(value: Any, pos: Position) -> Any:
 
 
 def _apply_override(tree: YMap, parts: tuple, value: Any, pos: Position) -> YMap:
+    if parts[0] == "extends":  # the chain is already merged: an override here would be silently ignored
+        raise ScenarioError.at(pos.file, None, parts, "extends cannot be overridden",
+                               "name the parent in the file, or run the parent file itself")
     node: Any = tree
     for depth, part in enumerate(parts[:-1]):
         here = parts[: depth + 1]

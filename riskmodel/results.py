@@ -78,9 +78,32 @@ class Results:
             raise ScenarioError.at(str(folder), None, (), f"not a run folder (missing {', '.join(missing)})",
                                    "name a folder written by `riskmodel run`")
         return cls(
-            outputs=pd.read_parquet(folder / "outputs.parquet"),
-            parameters=pd.read_parquet(folder / "parameters.parquet"),
-            bands=pd.read_csv(folder / "bands.csv"),
-            register=pd.read_csv(folder / "register.csv"),
-            meta=json.loads((folder / "run.json").read_text(encoding="utf-8")),
+            outputs=_read(folder / "outputs.parquet", pd.read_parquet),
+            parameters=_read(folder / "parameters.parquet", pd.read_parquet),
+            bands=_read(folder / "bands.csv", pd.read_csv),
+            register=_read(folder / "register.csv", pd.read_csv),
+            meta=_read(folder / "run.json", read_run_json),
         )
+
+
+def read_run_json(path: str | Path) -> dict:
+    """A run folder's ``run.json``; a file that is not a JSON object is a ScenarioError naming it."""
+    meta = _read(Path(path), lambda p: json.loads(Path(p).read_text(encoding="utf-8")))
+    if not isinstance(meta, dict):
+        from .errors import ScenarioError
+
+        raise ScenarioError.at(str(path), None, (), "cannot be read as a run folder's run.json: not a JSON object",
+                               "run the scenario again to write the folder anew")
+    return meta
+
+
+def _read(path: Path, reader):
+    """``reader(path)``; a damaged file (truncated, not UTF-8, not the format) is a ScenarioError naming it."""
+    try:
+        return reader(path)
+    except ValueError as exc:  # JSON, CSV and Parquet (ArrowInvalid) errors, UnicodeDecodeError
+        from .errors import ScenarioError
+
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise ScenarioError.at(str(path), None, (), f"cannot be read as a run folder's {path.name}: {reason}",
+                               "run the scenario again to write the folder anew") from None

@@ -21,6 +21,7 @@ import os
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
 
 import numpy as np
@@ -30,11 +31,11 @@ from . import __version__
 from . import expressions as _expr
 from . import sampling as _sampling
 from .compile import CompiledModel, compile_scenario
-from .errors import Problem, ScenarioError
+from .errors import Position, Problem, ScenarioError
 from .model import Scenario
 from .results import Results
 
-__all__ = ["simulate", "BLOCK_SIZE", "BAND_PATHS", "QUANTILES", "DEFAULT_MEMORY_BYTES"]
+__all__ = ["simulate", "check_run_size", "BLOCK_SIZE", "BAND_PATHS", "QUANTILES", "DEFAULT_MEMORY_BYTES"]
 
 BLOCK_SIZE = 4096  # paths per stream block: a constant of the engine (changing it changes every number)
 BAND_PATHS = 10_000  # paths kept whole per month for the quantile bands
@@ -90,6 +91,100 @@ class _SplitGenerator:
         return self._draw("uniform", (low, high), size)
 
 
+def _available_memory_bytes() -> Optional[int]:
+    """Memory this process may still take: MemAvailable, or the cgroup's room if smaller; None if unknown."""
+    found = []
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            found += [int(line.split()[1]) * 1024 for line in meminfo if line.startswith("MemAvailable:")]
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text(encoding="ascii").strip()
+        if limit != "max":
+            used = int(Path("/sys/fs/cgroup/memory.current").read_text(encoding="ascii").strip())
+            found.append(max(0, int(limit) - used))
+    except (OSError, ValueError):
+        pass
+    if not found:
+        try:
+            found.append(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+        except (OSError, ValueError, AttributeError):
+            return None
+    return min(found)
+
+
+def _size(n_bytes: float) -> str:
+    for unit, scale in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n_bytes >= scale:
+            return f"{n_bytes / scale:,.1f} {unit}"
+    return f"{int(n_bytes)} bytes"
+
+
+def check_run_size(model: CompiledModel, n_paths: int, *, given: Optional[int] = None,
+                   option: str = "--samples") -> int:
+    """Check, before allocating, that a run of ``n_paths`` fits in memory; return the bytes it holds.
+
+    Whatever the working-memory budget (``--memory``), a run holds its
+    per-path results whole: ``n_paths x (parameters + outputs)`` float64,
+    counted twice (the arrays and the tables built from them), plus per-block
+    monthly sums and the quantile-band subset ``states x months x
+    min(BAND_PATHS, n_paths)``. The limit is ``$RISKMODEL_MAX_RESULT_BYTES``
+    when set, else 80% of the memory this machine (or container) has
+    available.
+
+    Parameters
+    ----------
+    model : CompiledModel
+    n_paths : int
+        Paths the run may reach (for ``until_se``, its cap).
+    given : int, optional
+        The value of ``option``, when the number came from the command line
+        or a call (errors then name it; else the file's ``samples``).
+    option : str
+        ``--samples`` or ``--max-samples``.
+
+    Raises
+    ------
+    ScenarioError
+        ``n_paths`` below 1, or a run over the limit: names the samples, the
+        bytes needed and the limit, and how to lower or raise it.
+    """
+    sc = model.scenario
+    where = (Position(f"{option} {given}"), ()) if given is not None else (Position(sc.path), ("samples",))
+    if n_paths < 1:
+        raise ScenarioError(Problem(*where, f"{n_paths} paths: a run needs at least 1", "e.g. --samples 10000"))
+    P, O, S, T = len(model.parameter_names), len(model.outputs), len(model.states), model.n_months
+    per_path = 2 * 8 * (P + O) + 8 * S * T / BLOCK_SIZE
+    fixed = 8 * S * T * BAND_PATHS
+    need = int(n_paths * per_path + 8 * S * T * min(BAND_PATHS, n_paths))
+    env = os.environ.get("RISKMODEL_MAX_RESULT_BYTES", "").strip()
+    if env:
+        try:
+            limit = int(float(env))
+        except (ValueError, OverflowError):
+            raise ScenarioError.at("RISKMODEL_MAX_RESULT_BYTES", None, (), f"{env!r} is not a number of bytes",
+                                   "e.g. RISKMODEL_MAX_RESULT_BYTES=8000000000, or unset it") from None
+        source = f"RISKMODEL_MAX_RESULT_BYTES={env}"
+    else:
+        available = _available_memory_bytes()
+        if available is None:
+            return need
+        limit = int(0.8 * available)
+        source = f"80% of the {_size(available)} this machine has available"
+    if need <= limit:
+        return need
+    fit = max(0, int((limit - fixed) // per_path))
+    raise ScenarioError(Problem(
+        *where,
+        f"{n_paths:,} paths would hold about {_size(need)} in memory ({P + O} values per path: "
+        f"{P} parameter{'s' * (P != 1)} and {O} output{'s' * (O != 1)}, 8 bytes each, held twice while the tables "
+        f"are built), over the limit of {_size(limit)} ({source})",
+        (f"lower {option} (about {fit:,} paths fit)" if fit >= 1 else f"lower {option}")
+        + ", or raise the limit with RISKMODEL_MAX_RESULT_BYTES=<bytes> if the machine has the memory",
+    ))
+
+
 def _group_blocks(model: CompiledModel, memory_bytes: int) -> int:
     """How many blocks to process at once under the memory budget."""
     p, s, o = len(model.parameter_names), len(model.states), len(model.outputs)
@@ -98,18 +193,45 @@ def _group_blocks(model: CompiledModel, memory_bytes: int) -> int:
     return max(1, min(MAX_GROUP_BLOCKS, fit))
 
 
+def _path_values(values: dict, i: int) -> str:
+    """``name=value, ...`` of path ``i`` (scalars as they are)."""
+    return ", ".join(f"{k}={float(np.asarray(v)[i] if np.ndim(v) else v):.6g}" for k, v in values.items())
+
+
 def _trouble(model: CompiledModel, state, month_index: int, what: str, bad: np.ndarray,
              params: dict, offset: int) -> ScenarioError:
     """Name the month, state, expression and one offending path's parameters."""
     i = int(np.flatnonzero(bad)[0]) if bad.dtype == bool else int(bad)
     month = model.scenario.origin.plus(month_index)
-    shown = ", ".join(f"{k}={float(np.asarray(v)[i] if np.ndim(v) else v):.6g}" for k, v in params.items())
+    shown = _path_values(params, i)
     spec = model.scenario.state(state.name)
     return ScenarioError(Problem(
         spec.position, ("states", state.name, "update"),
         f"numerical trouble in month {month} (t={month_index}): {what}; update {state.update_text!r}; "
         f"path {offset + i} had {shown}",
         "check the expression and the parameters' ranges (a rate above 1, a division by zero?)",
+    ))
+
+
+def _check_finite(model: CompiledModel, key_path: tuple, where: str, expression: str, values, env: dict,
+                  offset: int, month_index: Optional[int] = None) -> None:
+    """Raise where NaN or inf first appears outside a state's update (a derived parameter, an
+    intervention's value, a state's init, an output's expr): the key, the month when there is one, the
+    expression and one offending path's values."""
+    finite = np.isfinite(values)
+    if finite.all():
+        return
+    sc = model.scenario
+    i = int(np.flatnonzero(~np.broadcast_to(finite, np.shape(values) or (1,)))[0])
+    kind = "NaN" if np.isnan(values).any() else "an infinite value"
+    when = "" if month_index is None else f" in month {sc.origin.plus(month_index)} (t={month_index})"
+    shown = _path_values(env, i)
+    section, name = key_path[0], key_path[1]
+    item = sc.interventions[name] if section == "interventions" else getattr(sc, section[:-1])(name)
+    raise ScenarioError(Problem(
+        item.position, key_path,
+        f"numerical trouble{when}: {kind} in {where}; {expression}; path {offset + i} had {shown}",
+        "check the expression and the parameters' ranges (a log or sqrt of a negative number, a division by zero?)",
     ))
 
 
@@ -170,6 +292,8 @@ def _run_group(model: CompiledModel, task: _Group, seed: int, sampler: str, band
     ctx = _expr.EvalContext(params, n=n)
     for name, fn in model.derived:
         params[name] = np.broadcast_to(fn(ctx), (n,))
+        _check_finite(model, ("parameters", name, "formula"), f"derived parameter '{name}'",
+                      f"formula {model.scenario.parameter(name).formula!r}", params[name], params, offset)
     sample_s = time.perf_counter() - t0
 
     # ---- month by month
@@ -183,12 +307,19 @@ def _run_group(model: CompiledModel, task: _Group, seed: int, sampler: str, band
             if active:
                 c = _expr.EvalContext(env, n=n)
                 for i in active:
-                    for key, fn in model.interventions[i].sets:
-                        env[key] = fn(c)
+                    for (key, fn), (_, text) in zip(model.interventions[i].sets, model.scenario.interventions[i].set):
+                        value = fn(c)
+                        _check_finite(model, ("interventions", i, "set", key),
+                                      f"parameter '{key}' as intervention '{model.interventions[i].name}' sets it",
+                                      f"set {text!r}", value, env, offset, t)
+                        env[key] = value
                 set_keys = {k for i in active for k, _ in model.interventions[i].sets}
                 for name, fn in model.derived:
                     if name not in set_keys:
                         env[name] = fn(c)
+                        _check_finite(model, ("parameters", name, "formula"), f"derived parameter '{name}' under "
+                                      + ", ".join(f"intervention '{model.interventions[i].name}'" for i in active),
+                                      f"formula {model.scenario.parameter(name).formula!r}", env[name], env, offset, t)
             envs[active] = env
         return envs[active]
 
@@ -199,6 +330,9 @@ def _run_group(model: CompiledModel, task: _Group, seed: int, sampler: str, band
             rngs[s.name] = gens[0] if len(gens) == 1 else _SplitGenerator(gens, sizes)
     init_ctx = _expr.EvalContext(params, n=n)
     prev = {s.name: np.broadcast_to(s.init(init_ctx), (n,)).astype(np.float64) for s in model.states}
+    for s in model.states:
+        _check_finite(model, ("states", s.name, "init"), f"the value of state '{s.name}' before the origin",
+                      f"init {model.scenario.state(s.name).init!r}", prev[s.name], params, offset)
     acc = []
     for o in model.outputs:
         if o.state_index is None:
@@ -260,6 +394,8 @@ def _run_group(model: CompiledModel, task: _Group, seed: int, sampler: str, band
             v = a / (o.last - o.first + 1) if o.agg == "mean" else a
         else:
             v = np.broadcast_to(o.expr(_expr.EvalContext(out_values, n=n)), (n,))
+            _check_finite(model, ("outputs", o.name, "expr"), f"output '{o.name}'",
+                          f"expr {model.scenario.output(o.name).expr!r}", v, out_values, offset)
         out_values[o.name] = v
         outputs[:, j] = v
     param_table = np.empty((n, len(model.parameter_names)))
@@ -402,14 +538,14 @@ def simulate(
             raise ValueError(f"parameter_values must have shape (n, {len(model.sampled)}) for {model.sampled}")
         samples = len(parameter_values)
     n_target = int(samples if samples is not None else sc.samples)
-    if n_target < 1:
-        raise ValueError("samples must be at least 1")
+    check_run_size(model, n_target, given=samples if parameter_values is None else None)
     if until_se is not None:
         if parameter_values is not None:
             raise ValueError("until_se draws more paths; it cannot be combined with parameter_values")
         n_target = -(-n_target // BLOCK_SIZE) * BLOCK_SIZE  # whole blocks, so later rounds extend, never redo
         cap = int(max_samples if max_samples is not None else 10 * n_target)
         cap = max(n_target, -(-cap // BLOCK_SIZE) * BLOCK_SIZE)
+        check_run_size(model, cap, given=max_samples, option="--max-samples" if max_samples is not None else "--samples")
     else:
         cap = n_target
     T, S = model.n_months, len(model.states)

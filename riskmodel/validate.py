@@ -15,6 +15,8 @@ parameters or output expressions; months inside the horizon; correlations in
 
 from __future__ import annotations
 
+import datetime as _dt
+import math
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -124,15 +126,21 @@ class _Checker:
             else:
                 self.add(loc, f"{value!r} is not a valid name", "use letters, digits, _ and -, starting with a letter")
         elif types & {"greater_than_equal", "less_than_equal", "greater_than", "less_than"}:
-            self.add(loc, f"{value!r} is out of range", err["msg"].lower().replace("input should be", "must be"))
+            self.add(loc, f"{_brief(value)} is out of range", err["msg"].lower().replace("input should be", "must be"))
         elif types & {"too_short", "too_long"}:
             self.add(loc, f"wrong number of items ({len(value) if hasattr(value, '__len__') else value!r})",
                      err["msg"].lower().replace("list should have", "expected"))
         else:
             wanted = sorted({_TYPE_WORDS.get(e["type"]) or e["msg"] for e in errs if e["type"] in _TYPE_WORDS}
                             ) or [errs[0]["msg"]]
-            shown = type(value).__name__ if not isinstance(value, (str, int, float, bool)) or value is None else repr(value)
-            if isinstance(value, dict):
+            shown = type(value).__name__ if not isinstance(value, (str, int, float, bool)) or value is None else _brief(value)
+            if isinstance(value, (_dt.date, _dt.datetime)):
+                self.add(loc, f"{value.isoformat()} reads as a date, not {' or '.join(wanted)}",
+                         "write a month as YYYY-MM (e.g. 2024-01), and put text in quotes")
+                return
+            if value is None:
+                shown = "nothing (the key has no value)"
+            elif isinstance(value, dict):
                 shown = "a mapping"
             elif isinstance(value, list):
                 shown = "a list"
@@ -201,7 +209,10 @@ def validate(doc: LoadedDocument | str | Path, *, overrides=()) -> Scenario:
     # ---- sources ---------------------------------------------------------------
     registry = None
     cites_anything = _has_cites(tree)
-    if doc.sources_path is not None:
+    if doc.sources_path is not None and not Path(doc.sources_path).is_file():
+        c.add(("sources",), f"source registry {'is a folder' if Path(doc.sources_path).is_dir() else 'not found'}: "
+              f"{doc.sources_path}", "name the registry file; the path is relative to the file that names it")
+    elif doc.sources_path is not None:
         try:
             registry = _sources.load_registry(doc.sources_path)
         except ScenarioError as exc:
@@ -279,7 +290,7 @@ def validate(doc: LoadedDocument | str | Path, *, overrides=()) -> Scenario:
         try:
             parsed = _expr.parse_expression(text)
         except _expr.ExpressionError as exc:
-            c.add(key_path, f"{exc.message} in {text!r}", exc.hint)
+            c.add(key_path, f"{exc.message} in {_brief(text)}", exc.hint)
             return None
         ok = True
         for name in sorted(parsed.names):
@@ -289,20 +300,20 @@ def validate(doc: LoadedDocument | str | Path, *, overrides=()) -> Scenario:
                 where_else = owner.get(name)
                 if where_else:
                     hint = f"'{name}' is one of the {where_else}, which cannot be used here; {kinds} may"
-                c.add(key_path, f"unknown name '{name}' in {text!r}", hint)
+                c.add(key_path, f"unknown name '{name}' in {_brief(text)}", hint)
         if (parsed.uses_prev or parsed.prev_refs) and not prev_ok:
             ok = False
-            c.add(key_path, f"prev is not allowed in {text!r}", "prev belongs in a state's update")
+            c.add(key_path, f"prev is not allowed in {_brief(text)}", "prev belongs in a state's update")
         for name in sorted(parsed.prev_refs - state_names):
             ok = False
             c.add(key_path, f"prev({name}): '{name}' is not a state", did_you_mean(name, state_names) or
                   "prev(x) takes a state's name")
         if parsed.uses_t and not t_ok:
             ok = False
-            c.add(key_path, f"t is not allowed in {text!r}", "t (the month index) belongs in a state's update")
+            c.add(key_path, f"t is not allowed in {_brief(text)}", "t (the month index) belongs in a state's update")
         if parsed.random_calls and not random_ok:
             ok = False
-            c.add(key_path, f"random draw {parsed.random_calls[0]}() is not allowed in {text!r}",
+            c.add(key_path, f"random draw {parsed.random_calls[0]}() is not allowed in {_brief(text)}",
                   "draw uncertain inputs through a parameter's distribution; monthly draws belong in a state's update")
         return parsed if ok else None
 
@@ -326,7 +337,7 @@ def validate(doc: LoadedDocument | str | Path, *, overrides=()) -> Scenario:
                 c.add(here + (key,), f"'{key}' does not apply to a derived parameter",
                       "a derived parameter is computed by its formula; remove the key, or class it cited or judgment")
             if pm.formula is not None:
-                parsed = check_expression(here + ("formula",), pm.formula, allowed=param_names - {name},
+                parsed = check_expression(here + ("formula",), pm.formula, allowed=param_names,  # itself: a cycle
                                           kinds="other parameters")
                 if parsed is not None:
                     derived_deps[name] = set(parsed.names)
@@ -452,7 +463,7 @@ def validate(doc: LoadedDocument | str | Path, *, overrides=()) -> Scenario:
                 if raw.get(key) is not None:
                     c.add(here + (key,), f"'{key}' does not go with expr",
                           "an output is either {state, agg[, from, until]} or {expr}")
-            parsed = check_expression(here + ("expr",), om.expr, allowed=(output_names - {name}) | param_names,
+            parsed = check_expression(here + ("expr",), om.expr, allowed=output_names | param_names,  # itself: a cycle
                                       kinds="other outputs and parameters")
             if parsed is not None:
                 output_deps[name] = set(parsed.names) & output_names
@@ -489,6 +500,9 @@ def validate(doc: LoadedDocument | str | Path, *, overrides=()) -> Scenario:
         if rm.output not in output_names:
             c.add(here + ("output",), f"unknown output '{rm.output}'",
                   did_you_mean(rm.output, output_names) or "name an output under `outputs:`")
+        if not math.isfinite(float(rm.threshold)):
+            c.add(here + ("threshold",), f"threshold is {rm.threshold}, not a finite number",
+                  "write the number the output is compared with, e.g. threshold: 30")
         risks.append(Risk(rm.id, rm.title, rm.factor, rm.output, float(rm.threshold), rm.direction,
                           rm.description, c.pos(here)))
 
@@ -506,6 +520,14 @@ def validate(doc: LoadedDocument | str | Path, *, overrides=()) -> Scenario:
         states=tuple(states), interventions=tuple(interventions), outputs=tuple(outputs), risks=tuple(risks),
         sources=refs, path=doc.path, files=doc.files, sha256=doc.sha256, document=doc.canonical,
     )
+
+
+def _brief(value: Any) -> str:
+    """repr of a value as a message shows it: a very long number or text is cut."""
+    if isinstance(value, int) and not isinstance(value, bool) and len(str(abs(value))) > 24:
+        return f"a number of {len(str(abs(value)))} digits"
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:60]}... ({len(str(value))} characters)"
 
 
 def _freeze(value: Any) -> Any:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+import re
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -115,7 +116,7 @@ class _Converter:
                 "write the values out, or raise the limit with RISKMODEL_MAX_NODES",
             )
         if depth > LIMITS["max_depth"]:
-            raise ScenarioError.at(self.file, None if line0 is None else line0 + 1, key_path,
+            raise ScenarioError.at(self.file, None if line0 is None else line0 + 1, key_path[:3],
                                    f"nesting deeper than {LIMITS['max_depth']} levels",
                                    "a scenario file needs a handful of levels")
         tag = _tag_of(node)
@@ -178,6 +179,20 @@ def _yaml_problem(file: str, exc: YAMLError) -> ScenarioError:
     return ScenarioError.at(file, line, (), text, hint)
 
 
+_DATE_LIKE = re.compile(r"(?<![\w.'\"-])(\d{4})-(\d{1,2})-(\d{1,2})(?![\w.:'\"-])")
+
+
+def _impossible_date(text: str) -> tuple[int, str] | None:
+    """(line, word) of the first unquoted YYYY-MM-DD that is no calendar date, or None."""
+    for i, line in enumerate(text.splitlines(), 1):
+        for m in _DATE_LIKE.finditer(line.split(" #")[0]):
+            try:
+                _dt.date(*map(int, m.groups()))
+            except ValueError:
+                return i, m.group(0)
+    return None
+
+
 def parse_yaml_text(text: str, file: str) -> Any:
     """Parse YAML ``text`` (already decoded) into YMap/YList/scalars."""
     yaml = YAML(typ="rt")
@@ -191,6 +206,11 @@ def parse_yaml_text(text: str, file: str) -> Any:
     except RecursionError:
         raise ScenarioError.at(file, None, (), "nesting too deep to read", "a scenario file needs a handful of levels") from None
     except (ValueError, TypeError, OverflowError) as exc:  # e.g. an impossible date such as 2023-02-30
+        bad = _impossible_date(text)
+        if bad is not None:
+            line, word = bad
+            raise ScenarioError.at(file, line, (), f"{word} is not a calendar date ({exc})",
+                                   "write a month as YYYY-MM, or quote the value if it is meant as text") from None
         raise ScenarioError.at(file, None, (), f"a value could not be read: {exc}",
                                "quote the value if it is meant as text") from None
     try:
@@ -230,6 +250,7 @@ def read_yaml(path: str | Path, *, what: str = "scenario file") -> Any:
     if data is None:
         raise ScenarioError.at(str(path), None, (), f"{what} is empty", "start from scenarios/examples/ or `riskmodel schema`")
     if not isinstance(data, YMap):
-        raise ScenarioError.at(str(path), 1, (), f"the top level must be a mapping of keys, not {type(data).__name__}",
+        kind = "a list" if isinstance(data, YList) else "text" if isinstance(data, str) else "a single value"
+        raise ScenarioError.at(str(path), 1, (), f"the top level must be a mapping of keys, not {kind}",
                                "write `key: value` lines")
     return data

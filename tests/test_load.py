@@ -110,6 +110,7 @@ def test_set_overrides_nested_keys(write):
     ("parameters..x=1", "is not a key path"),
     ("parameters.nope.low=1", "no such key in the scenario"),
     ("samples=[1, 2", "YAML syntax"),
+    ("extends=other.yaml", "extends cannot be overridden"),
 ])
 def test_bad_set(write, override, message):
     path = write(VALID)

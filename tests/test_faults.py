@@ -1,0 +1,421 @@
+"""Faults without loss: a killed run, a full disk, a read-only folder, numerical trouble, loading limits.
+
+Exit codes: 0 done; 2 a mistake in the user's files or options (ScenarioError); 1 the environment
+(a full disk, a read-only folder, no permission, out of memory: EnvironmentFailure, OSError).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import riskmodel
+from riskmodel import pipeline
+from riskmodel.cli import app
+from riskmodel.errors import EnvironmentFailure, ScenarioError
+from riskmodel.results import Results
+
+runner = CliRunner()
+
+SCENARIO = """\
+schema: riskmodel/1
+name: faults
+title: Faults
+origin: 2024-01
+horizon_months: {T}
+samples: 300
+seed: 5
+factors: {{f: {{title: F}}}}
+parameters:
+  rate: {{factor: f, dist: uniform, low: 1, high: 4, evidence: judgment, rationale: test}}
+  keep: {{factor: f, dist: uniform, low: 0.5, high: 0.9, evidence: judgment, rationale: test}}
+states:
+  attacks: {{factor: f, update: "poisson(rate)"}}
+  total: {{factor: f, update: "keep * prev + attacks"}}
+outputs:
+  total_end: {{state: total, agg: end}}
+risks:
+  - {{id: many, title: Many, factor: f, output: total_end, threshold: 8}}
+"""
+
+
+def write_scenario(folder: Path, T: int = 12) -> Path:
+    path = folder / "faults.yaml"
+    path.write_text(SCENARIO.format(T=T), encoding="utf-8")
+    return path
+
+
+def snapshot(folder: Path) -> dict:
+    """Every file under folder, by relative path, with its bytes."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def leftovers(parent: Path, out: Path) -> list[str]:
+    return sorted(p.name for p in parent.iterdir() if p.name.startswith(f".{out.name}."))
+
+
+def cli_subprocess(*args: str, cwd: Path, **kw) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RISKMODEL_")}
+    return subprocess.Popen([sys.executable, "-m", "riskmodel", *args], cwd=cwd, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+# ---- SIGKILL in the middle of a run ------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the child's CPU time from /proc")
+def test_sigkill_mid_run_leaves_the_earlier_folder_byte_identical(tmp_path):
+    path = write_scenario(tmp_path, T=96)
+    out = tmp_path / "reports" / "faults"
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    first = cli_subprocess("run", str(path), "--samples", "300", "--out", str(out), cwd=tmp_path)
+    assert first.wait(timeout=120) == 0, first.stderr.read()
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    small_run = (cpu_after.ru_utime + cpu_after.ru_stime) - (cpu_before.ru_utime + cpu_before.ru_stime)
+    before = snapshot(out)
+    assert "run.json" in before and "outputs.parquet" in before
+
+    # 1. killed while simulating: start-up takes about half a small run's CPU time, and simulating
+    #    1e6 paths x 96 months about twice a small run's; kill after one small run's worth
+    proc = cli_subprocess("run", str(path), "--samples", "1000000", "--out", str(out), cwd=tmp_path)
+    deadline = time.monotonic() + 120
+    while cpu_seconds(proc.pid) < small_run and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    writing = bool(leftovers(out.parent, out))
+    proc.send_signal(signal.SIGKILL)
+    assert proc.wait(timeout=30) == -signal.SIGKILL, "the run ended before it was killed: make it longer"
+    assert not writing, "killed while writing, not simulating: make the simulation longer"
+    assert snapshot(out) == before
+    assert leftovers(out.parent, out) == []
+
+    # 2. killed while writing: as soon as its temporary folder appears
+    proc = cli_subprocess("run", str(path), "--samples", "400000", "--out", str(out), cwd=tmp_path)
+    deadline = time.monotonic() + 120
+    while not leftovers(out.parent, out) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)
+    proc.send_signal(signal.SIGKILL)
+    assert proc.wait(timeout=30) == -signal.SIGKILL, "the run ended before it was killed"
+    assert snapshot(out) == before, "the earlier folder changed"
+    stale = leftovers(out.parent, out)
+    assert stale and all(name.startswith(f".{out.name}.tmp-{proc.pid}-") for name in stale)
+    assert sorted(p.name for p in out.parent.iterdir() if not p.name.startswith(".")) == ["faults"]
+
+    # 3. the next run removes what the killed one left, and replaces the folder whole
+    last = cli_subprocess("run", str(path), "--samples", "500", "--out", str(out), cwd=tmp_path)
+    assert last.wait(timeout=120) == 0, last.stderr.read()
+    assert leftovers(out.parent, out) == []
+    assert '"samples": 500' in (out / "run.json").read_text()
+
+
+def test_stale_temporaries_are_removed_only_when_old_and_their_process_gone(tmp_path, monkeypatch):
+    out = tmp_path / "run"
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        names = {
+            "old_dead": f".run.tmp-{dead.pid}-abc", "old_dead_old_style": ".run.tmp-xyz12345",
+            "old_dead_exchange": f".run.old-{dead.pid}-abc", "old_alive": f".run.tmp-{alive.pid}-abc",
+            "new_dead": f".run.tmp-{dead.pid}-new", "other_folder": f".runs.tmp-{dead.pid}-abc",
+        }
+        for name in names.values():
+            (tmp_path / name).mkdir()
+            (tmp_path / name / "outputs.parquet").write_bytes(b"half")
+        past = time.time() - 3600
+        for key in ("old_dead", "old_dead_old_style", "old_dead_exchange", "old_alive", "other_folder"):
+            os.utime(tmp_path / names[key], (past, past))
+        monkeypatch.setattr(pipeline, "_PROCESS_START", time.time() - 60)
+        removed = pipeline.remove_stale_temporaries(out)
+        assert sorted(p.name for p in removed) == sorted(names[k] for k in ("old_dead", "old_dead_old_style",
+                                                                             "old_dead_exchange"))
+        assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names[k] for k in ("old_alive", "new_dead",
+                                                                                        "other_folder"))
+    finally:
+        alive.kill()
+        alive.wait()
+
+
+# ---- write errors: a clear message, exit code 1, nothing half-written --------------------------
+
+
+def _earlier_run(tmp_path: Path) -> tuple[Path, Path, dict]:
+    path = write_scenario(tmp_path)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", str(path), "--samples", "200", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return path, out, snapshot(out)
+
+
+def test_disk_full_while_saving_exit_1_names_the_folder_and_leaves_the_earlier_one(tmp_path, monkeypatch):
+    path, out, before = _earlier_run(tmp_path)
+
+    def save_half_then_fill_the_disk(self, folder):
+        (Path(folder) / "outputs.parquet").write_bytes(b"PAR1 half a file")
+        raise OSError(errno.ENOSPC, "No space left on device", str(Path(folder) / "parameters.parquet"))
+
+    monkeypatch.setattr(Results, "save", save_half_then_fill_the_disk)
+    result = runner.invoke(app, ["run", str(path), "--samples", "200", "--out", str(out)])
+    assert result.exit_code == 1
+    assert result.stdout == "" or "Traceback" not in result.stdout
+    assert result.stderr == (
+        f"{out}: could not write the run folder: no space left on the device (at parameters.parquet); nothing was "
+        "written, and an earlier run folder here is as it was; free some space, or write elsewhere with --out DIR\n")
+    assert snapshot(out) == before
+    assert leftovers(tmp_path, out) == []
+
+
+def test_disk_full_at_the_rename_leaves_no_folder(tmp_path, monkeypatch):
+    path = write_scenario(tmp_path)
+    out = tmp_path / "new"
+    real_rename = os.rename
+
+    def rename(src, dst):
+        if Path(dst) == out:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_rename(src, dst)
+
+    monkeypatch.setattr(pipeline.os, "rename", rename)
+    result = runner.invoke(app, ["run", str(path), "--samples", "200", "--out", str(out)])
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"{out}: could not write the run folder: no space left on the device;")
+    assert not out.exists() and leftovers(tmp_path, out) == []
+
+
+def test_read_only_file_system_exit_1(tmp_path, monkeypatch):
+    path, out, before = _earlier_run(tmp_path)
+
+    def read_only(self, folder):
+        raise OSError(errno.EROFS, "Read-only file system", str(Path(folder) / "outputs.parquet"))
+
+    monkeypatch.setattr(Results, "save", read_only)
+    result = runner.invoke(app, ["run", str(path), "--samples", "200", "--out", str(out)])
+    assert result.exit_code == 1
+    assert "could not write the run folder: the file system is read-only" in result.stderr
+    assert result.stderr.rstrip().endswith("write elsewhere with --out DIR")
+    assert snapshot(out) == before and leftovers(tmp_path, out) == []
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write into a read-only folder")
+def test_read_only_output_folder_exit_1(tmp_path):
+    path = write_scenario(tmp_path)
+    parent = tmp_path / "locked"
+    parent.mkdir()
+    parent.chmod(0o555)
+    try:
+        result = runner.invoke(app, ["run", str(path), "--samples", "200", "--out", str(parent / "out")])
+    finally:
+        parent.chmod(0o755)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"{parent / 'out'}: could not write the run folder: permission denied")
+    assert list(parent.iterdir()) == []
+
+
+def test_the_library_raises_environment_failure_an_oserror(tmp_path, monkeypatch):
+    res = riskmodel.run(write_scenario(tmp_path), samples=100)
+    monkeypatch.setattr(Results, "save", lambda self, folder: (_ for _ in ()).throw(
+        OSError(errno.ENOSPC, "No space left on device")))
+    with pytest.raises(EnvironmentFailure) as err:
+        pipeline.write_run_folder(res, tmp_path / "out")
+    assert isinstance(err.value, OSError) and err.value.errno == errno.ENOSPC
+    assert not (tmp_path / "out").exists() and leftovers(tmp_path, tmp_path / "out") == []
+
+
+def test_an_unreadable_scenario_is_an_environment_failure_exit_1(tmp_path, monkeypatch):
+    path = write_scenario(tmp_path)
+
+    def refuse(self):
+        raise PermissionError(errno.EACCES, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "read_bytes", refuse)
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 1
+    assert result.stderr == f"{path}: Permission denied; check the path, its permissions and the disk, then try again\n"
+
+
+def test_out_of_memory_exit_1_with_a_message(tmp_path, monkeypatch):
+    path = write_scenario(tmp_path)
+
+    def no_memory(*args, **kwargs):
+        raise MemoryError()
+
+    monkeypatch.setattr(pipeline, "simulate", no_memory)
+    result = runner.invoke(app, ["run", str(path), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert result.stderr == "out of memory; lower --samples or --memory, or free memory, then try again\n"
+
+
+def test_out_naming_a_folder_of_other_files_is_refused_before_any_work(tmp_path, monkeypatch):
+    path = write_scenario(tmp_path)
+    precious = tmp_path / "thesis"
+    precious.mkdir()
+    (precious / "chapter1.txt").write_text("years of work")
+    monkeypatch.setattr(pipeline, "simulate", lambda *a, **k: pytest.fail("simulated before checking --out"))
+    result = runner.invoke(app, ["run", str(path), "--out", str(precious)])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"--out {precious}: the folder exists and is not a run folder")
+    assert snapshot(precious) == {"chapter1.txt": b"years of work"}
+    with pytest.raises(ScenarioError):  # the library refuses as well
+        pipeline.write_run_folder(riskmodel.Results.__new__(riskmodel.Results), precious)
+    assert snapshot(precious) == {"chapter1.txt": b"years of work"}
+
+
+# ---- numerical trouble named where it starts ---------------------------------------------------
+
+TROUBLE = """\
+schema: riskmodel/1
+name: t
+title: T
+origin: 2024-01
+horizon_months: 12
+samples: 100
+seed: 11
+factors: {{f: {{title: F}}}}
+parameters:
+  k: {{factor: f, dist: uniform, low: 0, high: 1, evidence: judgment, rationale: test}}
+  d: {{factor: f, evidence: derived, formula: "{formula}"}}
+states:
+  x: {{factor: f, init: "{init}", update: "{update}"}}
+{extra}outputs:
+  x_end: {{state: x, agg: end}}
+  ratio: {{expr: "{expr}"}}
+"""
+
+
+@pytest.mark.parametrize("edit, key_path, line, words", [
+    (dict(formula="log(k - 0.5)"), ("parameters", "d", "formula"), 11,
+     ["numerical trouble: NaN in derived parameter 'd'", "formula 'log(k - 0.5)'", "k=0."]),
+    (dict(extra="interventions:\n  - {name: cut, from: 2024-04, set: {k: \"sqrt(k - 0.5)\"}}\n"),
+     ("interventions", 0, "set", "k"), 15,
+     ["numerical trouble in month 2024-04 (t=3): NaN in parameter 'k' as intervention 'cut' sets it",
+      "set 'sqrt(k - 0.5)'", "k=0."]),
+    (dict(extra="interventions:\n  - {name: cut, from: 2024-06, set: {k: \"k - 0.5\"}}\n", formula="sqrt(k)"),
+     ("parameters", "d", "formula"), 11,
+     ["numerical trouble in month 2024-06 (t=5): NaN in derived parameter 'd' under intervention 'cut'", "k=-0."]),
+    (dict(init="log(k - 0.5)"), ("states", "x", "init"), 13,
+     ["numerical trouble: NaN in the value of state 'x' before the origin", "init 'log(k - 0.5)'"]),
+    (dict(expr="x_end / (k - k)"), ("outputs", "ratio", "expr"), 16,
+     ["numerical trouble: an infinite value in output 'ratio'", "expr 'x_end / (k - k)'", "x_end="]),
+])
+def test_numerical_trouble_outside_states_is_named_where_it_starts(tmp_path, edit, key_path, line, words):
+    fields = dict(formula="k * 2", init="0", update="prev + d", expr="x_end + 1", extra="")
+    fields.update(edit)
+    path = tmp_path / "t.yaml"
+    path.write_text(TROUBLE.format(**fields), encoding="utf-8")
+    with pytest.raises(ScenarioError) as err:
+        riskmodel.run(path)
+    (problem,) = err.value.problems
+    assert problem.key_path == key_path
+    assert problem.position.line == line
+    for w in words:
+        assert w in problem.message, problem.message
+    assert "path " in problem.message
+
+
+# ---- loading limits -------------------------------------------------------------------------
+
+
+def test_ten_to_the_ten_samples_fail_fast_naming_samples_and_bytes(tmp_path, monkeypatch):
+    path = write_scenario(tmp_path)
+    monkeypatch.setenv("RISKMODEL_MAX_RESULT_BYTES", str(4 * 10**9))
+    started = time.perf_counter()
+    with pytest.raises(ScenarioError) as err:
+        riskmodel.run(path, samples=10**10)
+    assert time.perf_counter() - started < 5
+    (problem,) = err.value.problems
+    assert problem.position.file == "--samples 10000000000"
+    assert problem.message.startswith("10,000,000,000 paths would hold about 480.5 GB in memory (3 values per path: "
+                                      "2 parameters and 1 output, 8 bytes each")
+    assert "over the limit of 4.0 GB (RISKMODEL_MAX_RESULT_BYTES=4000000000)" in problem.message
+    assert problem.hint.startswith("lower --samples (about 83,2")
+    assert "raise the limit with RISKMODEL_MAX_RESULT_BYTES" in problem.hint
+
+
+def test_the_run_size_limit_defaults_to_the_machines_memory(tmp_path, monkeypatch):
+    from riskmodel.simulate import _available_memory_bytes, check_run_size
+
+    monkeypatch.delenv("RISKMODEL_MAX_RESULT_BYTES", raising=False)
+    model = riskmodel.compile_scenario(riskmodel.validate(write_scenario(tmp_path)))
+    assert check_run_size(model, 10_000) < 10**8
+    if _available_memory_bytes() is not None:
+        with pytest.raises(ScenarioError, match="this machine has available"):
+            check_run_size(model, 10**12, given=10**12)
+    with pytest.raises(ScenarioError, match="a run needs at least 1"):
+        check_run_size(model, 0, given=0)
+
+
+def test_the_file_size_limit_applies_to_source_texts(tmp_path, monkeypatch):
+    from riskmodel import yamlio
+    from riskmodel.sources import load_registry
+
+    from conftest import write_registry
+
+    registry = write_registry(tmp_path, "A source text. " * 100)
+    monkeypatch.setitem(yamlio.LIMITS, "max_file_bytes", 1000)
+    with pytest.raises(ScenarioError) as err:
+        load_registry(registry)
+    (problem,) = err.value.problems
+    assert problem.key_path == ("sources", 0, "file")
+    assert "source text is 1,500 bytes, over the limit of 1,000" in problem.message
+    assert "RISKMODEL_MAX_FILE_BYTES" in problem.hint
+
+
+def test_extends_depth_limit_says_how_to_raise_it(tmp_path, monkeypatch):
+    load_module = sys.modules["riskmodel.load"]  # riskmodel.load is the function
+
+    (tmp_path / "p0.yaml").write_text(SCENARIO.format(T=12))
+    for i in range(1, 4):
+        (tmp_path / f"p{i}.yaml").write_text(f"extends: p{i - 1}.yaml\nname: p{i}\n")
+    monkeypatch.setattr(load_module, "MAX_EXTENDS_DEPTH", 3)
+    with pytest.raises(ScenarioError, match="extends chain deeper than 3 files; flatten the chain, or raise "
+                                            "RISKMODEL_MAX_EXTENDS_DEPTH"):
+        riskmodel.load(tmp_path / "p3.yaml")
+    monkeypatch.setattr(load_module, "MAX_EXTENDS_DEPTH", 4)
+    assert riskmodel.load(tmp_path / "p3.yaml").tree["name"] == "p3"
+
+
+# ---- a damaged run folder given to `riskmodel report` ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def run_folder(tmp_path_factory) -> Path:
+    where = tmp_path_factory.mktemp("run-folder")
+    result = runner.invoke(app, ["run", str(write_scenario(where)), "--samples", "100", "--out", str(where / "run")])
+    assert result.exit_code == 0, result.output
+    return where / "run"
+
+
+@pytest.mark.parametrize("name, damage, message", [
+    ("run.json", b"{not json", "cannot be read as a run folder's run.json: Expecting property name"),
+    ("run.json", b"[1, 2]", "cannot be read as a run folder's run.json: not a JSON object"),
+    ("run.json", b'{"kind": "comparison"}', "runs: a comparison's run.json names no runs"),
+    ("outputs.parquet", b"PAR1 truncated", "cannot be read as a run folder's outputs.parquet: "),
+    ("bands.csv", b"\xff\xfe", "cannot be read as a run folder's bands.csv: 'utf-8' codec can't decode"),
+    ("register.csv", b"", "cannot be read as a run folder's register.csv: No columns to parse from file"),
+])
+def test_a_damaged_run_folder_is_named_not_a_traceback(run_folder, tmp_path, name, damage, message):
+    folder = tmp_path / "run"
+    shutil.copytree(run_folder, folder)
+    (folder / name).write_bytes(damage)
+    before = snapshot(folder)
+    result = runner.invoke(app, ["report", str(folder)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"{folder / name}: {message}")
+    assert result.stderr.endswith("; run the scenario again to write the folder anew\n1 problem found.\n") or \
+        "compare` again" in result.stderr
+    assert snapshot(folder) == before
