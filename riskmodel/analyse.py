@@ -16,7 +16,7 @@ import pandas as pd
 from .model import Scenario
 from .results import Results
 
-__all__ = ["risk_register", "wilson_interval"]
+__all__ = ["risk_register", "wilson_interval", "compare_registers"]
 
 Z95 = 1.959963984540054
 
@@ -61,3 +61,76 @@ def risk_register(results: Results, scenario: Scenario) -> pd.DataFrame:
     columns = ["risk", "title", "factor", "output", "threshold", "direction", "likelihood", "se", "ci_low",
                "ci_high", "n"]
     return pd.DataFrame(rows, columns=columns)
+
+
+COMPARISON_COLUMNS = ["scenario", "position", "risk", "title", "output", "threshold", "direction", "likelihood",
+                      "se", "ci_low", "ci_high", "diff", "se_diff", "diff_low", "diff_high", "same_definition", "n"]
+
+
+def compare_registers(results_list, scenarios) -> pd.DataFrame:
+    """Risk registers side by side, each risk's difference from the reference with its paired error.
+
+    The first scenario is the reference. Runs must have the same number of
+    paths; made with the same seed, sampler and number of paths, path i of
+    every run draws from the same random streams (common random numbers), so
+    the difference is estimated per path: with I the indicator of a risk,
+    ``diff = mean(I_B - I_A)`` and ``se_diff = std(I_B - I_A, ddof=1) / sqrt(n)``.
+    The formula holds for independent runs too (it is then larger).
+
+    Parameters
+    ----------
+    results_list : sequence of Results
+        One per scenario, the reference first, each with ``n`` paths.
+    scenarios : sequence of Scenario
+        The validated scenarios, in the same order.
+
+    Returns
+    -------
+    DataFrame
+        One row per scenario and risk id (risks matched by id; the
+        reference's order, then risks only later scenarios define). Columns
+        ``scenario``, ``position`` (0 = reference), ``risk``, ``title``,
+        ``output``, ``threshold``, ``direction``, ``likelihood``, ``se``,
+        ``ci_low``, ``ci_high``, ``diff``, ``se_diff``, ``diff_low``,
+        ``diff_high`` (95%; NaN for the reference and for a risk the
+        reference lacks), ``same_definition`` (output, threshold and
+        direction as in the reference) and ``n``.
+    """
+    if len(results_list) != len(scenarios) or not scenarios:
+        raise ValueError("give one Results per scenario, at least one")
+    sizes = {res.n_paths for res in results_list}
+    if len(sizes) != 1:
+        raise ValueError(f"runs differ in their number of paths ({sorted(sizes)}); compare runs of equal size")
+    n = sizes.pop()
+    ref_sc = scenarios[0]
+    ref_risks = {r.id: r for r in ref_sc.risks}
+    ref_hits = {r.id: r.exceeded(results_list[0].outputs[r.output].to_numpy()).astype(np.float64)
+                for r in ref_sc.risks}
+    rows = []
+    for pos, (res, sc) in enumerate(zip(results_list, scenarios)):
+        for r in sc.risks:
+            hits = r.exceeded(res.outputs[r.output].to_numpy()).astype(np.float64)
+            k = float(hits.sum())
+            p = k / n
+            lo, hi = wilson_interval(k, n)
+            diff = se_diff = d_lo = d_hi = float("nan")
+            ref = ref_risks.get(r.id)
+            if pos > 0 and ref is not None:
+                d = hits - ref_hits[r.id]
+                diff = float(d.mean())
+                se_diff = float(d.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
+                d_lo, d_hi = diff - Z95 * se_diff, diff + Z95 * se_diff
+            same = ref is not None and (ref.output, float(ref.threshold), ref.direction) == (
+                r.output, float(r.threshold), r.direction)
+            rows.append({
+                "scenario": sc.name, "position": pos, "risk": r.id, "title": r.title, "output": r.output,
+                "threshold": r.threshold, "direction": r.direction, "likelihood": p,
+                "se": float(np.sqrt(p * (1 - p) / n)), "ci_low": float(lo), "ci_high": float(hi), "diff": diff,
+                "se_diff": se_diff, "diff_low": d_lo, "diff_high": d_hi, "same_definition": bool(same), "n": n,
+            })
+    order = list(ref_risks)
+    for sc in scenarios[1:]:
+        order += [r.id for r in sc.risks if r.id not in order]
+    out = pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
+    out["_k"] = out["risk"].map({rid: i for i, rid in enumerate(order)})
+    return out.sort_values(["_k", "position"], kind="stable").drop(columns="_k").reset_index(drop=True)

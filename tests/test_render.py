@@ -1,0 +1,388 @@
+"""The report and the comparison: files, contents, escaping, atomicity, re-rendering, a real browser."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from conftest import ROOT, VALID
+from riskmodel.analyse import compare_registers
+from riskmodel.cli import app
+from riskmodel.model import Month, Risk, Scenario
+from riskmodel.pipeline import compare, render_into, report, run, scenario_of, write_run_folder
+from riskmodel.render import plots, render_comparison, render_report
+from riskmodel.render._common import md_escape
+from riskmodel.render._stats import conditional_median, exceedance_curve, running_estimate
+from riskmodel.results import Results
+from riskmodel.validate import validate
+
+runner = CliRunner()
+EXAMPLES = ROOT / "scenarios" / "examples"
+
+VARIANT = """\
+schema: riskmodel/1
+extends: s.yaml
+name: tiny-variant
+title: Tiny variant
+parameters:
+  rate:
+    mode: 3.0
+interventions:
+  - name: force
+    until: 2024-12
+"""
+
+
+def _snapshot(folder: Path) -> dict:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def tiny(write, tmp_path):
+    """The conftest scenario, run at 400 paths and rendered into tmp_path/run."""
+    path = write(VALID)
+    scenario = validate(path)
+    results = run(scenario, samples=400)
+    out = write_run_folder(results, tmp_path / "run", extra=render_into(results, scenario))
+    return path, scenario, results, out
+
+
+# --------------------------------------------------------------------------- the report
+
+
+def test_report_files_self_contained(tiny):
+    _, _, _, out = tiny
+    html = (out / "index.html").read_text(encoding="utf-8")
+    md = (out / "report.md").read_text(encoding="utf-8")
+    pngs = sorted(p.name for p in (out / "figures").glob("*.png"))
+    assert {"risk-matrix.png", "convergence.png", "fan-attacks.png", "exceedance-total_end.png"} <= set(pngs)
+    for name in pngs:  # every figure is inline in the HTML and linked from the Markdown
+        assert (out / "figures" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert f"](figures/{name})" in md
+    assert html.count('src="data:image/png;base64,') == len(pngs)
+    assert not re.search(r"<script|<link|\bsrc=\"(?!data:)|url\(", html, re.I)  # nothing to fetch, nothing to run
+    assert "Content-Security-Policy" in html and "default-src 'none'" in html
+
+
+def test_report_markdown_structure(tiny):
+    markdown_it = pytest.importorskip("markdown_it")  # comes with rich
+    _, scenario, _, out = tiny
+    html = markdown_it.MarkdownIt("commonmark").enable("table").render((out / "report.md").read_text("utf-8"))
+    # header, register, the drivers' top-driver and group tables, one ledger table per factor with parameters,
+    # evidence, states, interventions, outputs, sources: every table parses as one (a stray blank line or an
+    # unescaped pipe would break it)
+    assert html.count("<table>") == 10
+    register = html.split("<table>")[2].split("</table>")[0]
+    assert register.count("<tr>") == 1 + len(scenario.risks)
+    assert html.count("<blockquote>") == sum(len(f.cite) for f in scenario.factors)  # one quote each
+    assert html.count("<img ") == len(list((out / "figures").glob("*.png")))
+
+
+def test_report_contents(tiny):
+    _, scenario, results, out = tiny
+    html = (out / "index.html").read_text(encoding="utf-8").replace("<wbr>", "")  # break hints in long names
+    md = (out / "report.md").read_text(encoding="utf-8")
+    reg = results.register.iloc[0]
+    for text in ("Tiny scenario", "2024-01 to 2024-12 (12 months)", "400", "lhs (Latin hypercube)",
+                 scenario.sha256, "0.1.0"):
+        assert text in html and text in md
+    # the register: likelihood with its error and interval, threshold, factor; the reserved column
+    assert f"{reg.likelihood * 100:.1f}%" in html and f"{reg.se * 100:.2f}%" in html
+    assert "total_end &gt; 30" in html and "judgment share" in html
+    share = f"{reg.judgment_ST * 100:.1f}%" if reg.judgment_ST < 1 else "100.0%"
+    assert share in html and share in md  # the judgment share of the first risk, in the register
+    assert "Judgment share: the share of this output" in html and "Judgment share: the share of this output" in md
+    assert 'id="drivers"' in html and "## What drives this result" in md
+    # the ledger: distribution, interval, evidence, quote, source, verified mark and line, rationale
+    assert "Lognormal" in html or "lognormal" in html
+    assert "About 1,000 fighters remain" in html and "A tiny source" in html
+    assert "✓ verified</span>, line 3 of tiny.txt" in html
+    assert "No source gives a rate." in html and "derived: fighters / 5" in html and "(from samples)" in html
+    # evidence summary and sources
+    assert re.search(r'badge cited">cited</span></td><td class="num">1</td><td class="num">33%', html)
+    assert scenario.sources[0].sha256 in html
+    # every figure states its Monte Carlo error and the number of paths (or the band method)
+    captions = re.findall(r"<figcaption>(.*?)</figcaption>", html, re.S)
+    assert len(captions) == html.count("<figure ")
+    for caption in captions:
+        if "evidence class" in caption:
+            continue  # a count of parameters, not an estimate
+        # the run's 400 paths, or (the judgment share) the paths of its own design
+        assert re.search(r"standard error|rank error", caption) and ("400" in caption or "simulated paths" in caption), \
+            caption
+
+
+def test_scenario_text_never_becomes_markup(write, tmp_path):
+    text = (VALID.replace("title: Tiny scenario", 'title: "<script>alert(1)</script>"')
+            .replace("rationale: No source gives a rate.",
+                     'rationale: "<img src=x onerror=alert(2)> a | pipe and *stars*"'))
+    scenario = validate(write(text))
+    results = run(scenario, samples=200)
+    out = tmp_path / "r"
+    out.mkdir()
+    render_report(results, scenario, out)
+    html = (out / "index.html").read_text(encoding="utf-8")
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<script" not in html.lower() and "<img src=x" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in md and "<script" not in md and "<img" not in md
+    assert r"a \| pipe and \*stars\*" in md  # a pipe never breaks a Markdown table row
+
+
+def test_md_escape():
+    assert md_escape("a|b <x> *y* & [z](u)\nnext") == r"a\|b &lt;x&gt; \*y\* &amp; \[z\](u) next"
+
+
+def test_failing_render_leaves_the_earlier_folder_byte_identical(tiny, tmp_path, monkeypatch):
+    _, scenario, _, out = tiny
+    before = _snapshot(out)
+    results = run(scenario, samples=500)
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("the renderer failed")
+
+    monkeypatch.setattr(plots, "exceedance_plot", boom)
+    with pytest.raises(RuntimeError, match="the renderer failed"):
+        write_run_folder(results, out, extra=render_into(results, scenario))
+    assert _snapshot(out) == before
+    assert not [p for p in tmp_path.iterdir() if ".tmp-" in p.name or ".old-" in p.name]
+
+
+def test_cli_run_writes_the_report(write, tmp_path):
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", str(write(VALID)), "--samples", "300", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert (out / "index.html").is_file() and (out / "report.md").is_file() and (out / "figures").is_dir()
+    assert "index.html" in result.output
+
+
+# --------------------------------------------------------------------------- render again
+
+
+def test_report_renders_again_without_simulating(tiny, monkeypatch):
+    _, _, results, out = tiny
+    (out / "index.html").unlink()
+    shutil.rmtree(out / "figures")
+    (out / "notes.txt").write_text("kept", encoding="utf-8")
+
+    def no_simulation(*args, **kwargs):
+        raise AssertionError("report must not simulate")
+
+    monkeypatch.setattr("riskmodel.pipeline.simulate", no_simulation)
+    result = runner.invoke(app, ["report", str(out)])
+    assert result.exit_code == 0, result.output
+    assert (out / "index.html").is_file() and (out / "figures" / "risk-matrix.png").is_file()
+    assert (out / "notes.txt").read_text() == "kept"
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "outputs.parquet"), results.outputs)
+
+
+def test_report_rebuilds_the_scenario_from_the_stored_document(write, tmp_path):
+    path = write(VALID)
+    out = tmp_path / "out"
+    # an override: the file alone no longer gives the run's document (its SHA-256 differs)
+    result = runner.invoke(app, ["run", str(path), "--samples", "200", "--out", str(out),
+                                 "--set", "parameters.rate.mode=3.5"])
+    assert result.exit_code == 0, result.output
+    saved = Results.load(out)
+    rebuilt = scenario_of(saved)
+    assert rebuilt.parameter("rate").distribution.arg("mode") == 3.5
+    assert rebuilt.sha256 == saved.meta["scenario_sha256"] and rebuilt.path == str(path)
+    path.unlink()  # the file is gone: the stored document still renders, sources resolved beside it
+    report(out)
+    assert "PERT(1, 3.5, 4)" in (out / "index.html").read_text(encoding="utf-8").replace("<wbr>", "")
+
+
+def test_report_of_a_folder_that_is_not_a_run(tmp_path):
+    result = runner.invoke(app, ["report", str(tmp_path)])
+    assert result.exit_code == 2 and "not a run folder" in result.output
+
+
+# --------------------------------------------------------------------------- comparison
+
+
+def test_compare_registers_paired_differences():
+    rng = np.random.default_rng(3)
+    y = rng.normal(size=2000)
+    shifted = y + rng.normal(0.3, 0.2, size=2000)
+    risk = Risk("r", "R", "f", "y", 0.5, "above")
+    scen = [Scenario(name=nm, title=nm, origin=Month(2024, 1), horizon_months=1, samples=2000, seed=1,
+                     sampler="mc", risks=(risk,)) for nm in ("a", "b")]
+    res = [Results(outputs=pd.DataFrame({"y": v}), parameters=pd.DataFrame(), bands=pd.DataFrame(),
+                   register=pd.DataFrame(), meta={}) for v in (y, shifted)]
+    table = compare_registers(res, scen).set_index("scenario")
+    d = (shifted > 0.5).astype(float) - (y > 0.5).astype(float)
+    assert table.loc["b", "diff"] == pytest.approx(d.mean())
+    assert table.loc["b", "se_diff"] == pytest.approx(d.std(ddof=1) / np.sqrt(2000))
+    assert table.loc["b", "se_diff"] < table.loc["b", "se"]  # paired: smaller than one likelihood's error
+    assert np.isnan(table.loc["a", "diff"]) and table.loc["b", "same_definition"]
+    with pytest.raises(ValueError, match="number of paths"):
+        compare_registers([res[0], Results(outputs=pd.DataFrame({"y": y[:10]}), parameters=pd.DataFrame(),
+                                           bands=pd.DataFrame(), register=pd.DataFrame(), meta={})], scen)
+
+
+def test_compare_uses_common_random_numbers(write):
+    path = write(VALID)
+    runs, table = compare([path, path], samples=300, seed=5)
+    second = table[table["position"] == 1].iloc[0]
+    assert second["diff"] == 0 and second["se_diff"] == 0  # the same streams: identical paths
+    pd.testing.assert_frame_equal(runs[0].outputs, runs[1].outputs)
+
+
+def test_cli_compare_writes_the_comparison_and_renders_again(write, tmp_path):
+    base = write(VALID)
+    variant = write(VARIANT, "variant.yaml")
+    out = tmp_path / "cmp"
+    result = runner.invoke(app, ["compare", str(base), str(variant), "--samples", "300", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "common random numbers" in result.output
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["comparison.csv", "figures", "index.html", "report.md", "run.json", "runs"]
+    assert sorted(p.name for p in (out / "runs").iterdir()) == ["0-tiny", "1-tiny-variant"]
+    meta = json.loads((out / "run.json").read_text())
+    assert meta["kind"] == "comparison" and meta["seed"] == 1 and meta["samples"] == 300
+    html = (out / "index.html").read_text(encoding="utf-8").replace("<wbr>", "")
+    for text in ("Scenario comparison", "common random numbers", "What differs", "PERT(1, 3, 4)",
+                 "2024-06 to 2024-12", "Fan charts: attacks", "All risks", "difference"):
+        assert text in html, text
+    table = pd.read_csv(out / "comparison.csv")
+    assert {"diff", "se_diff", "diff_low", "diff_high"} <= set(table.columns)
+    md = (out / "report.md").read_text(encoding="utf-8")
+    for name in (p.name for p in (out / "figures").glob("*.png")):
+        assert f"](figures/{name})" in md
+    markdown_it = pytest.importorskip("markdown_it")
+    rendered = markdown_it.MarkdownIt("commonmark").enable("table").render(md)
+    assert rendered.count("<table>") == 3  # scenarios, registers side by side, what differs
+    assert rendered.split("<table>")[2].count("<tr>") == 2 and ">difference</th>" in rendered
+    before = (out / "comparison.csv").read_bytes()
+    result = runner.invoke(app, ["report", str(out)])
+    assert result.exit_code == 0, result.output
+    assert (out / "comparison.csv").read_bytes() == before and (out / "index.html").is_file()
+
+
+def test_render_comparison_of_the_examples(tmp_path):
+    scenarios = [validate(EXAMPLES / "minimal.yaml"), validate(EXAMPLES / "minimal-surge.yaml")]
+    results = [run(sc, samples=500, seed=2) for sc in scenarios]
+    render_comparison(results, scenarios, tmp_path)
+    html = (tmp_path / "index.html").read_text(encoding="utf-8").replace("<wbr>", "")
+    # the surge variant's threshold differs: flagged in the register and in the differences table
+    assert "defined as idps_end &gt; 200,000" in html and "vacuum_multiplier" in html
+
+
+# --------------------------------------------------------------------------- figure numerics
+
+
+def test_exceedance_curve_is_exact():
+    discrete = exceedance_curve(np.sort(np.array([0, 0, 1, 1, 1, 2.0])))
+    assert discrete.discrete and discrete.x.tolist() == [0, 1, 2]
+    assert discrete.p.tolist() == pytest.approx([4 / 6, 1 / 6, 0])
+    v = np.sort(np.random.default_rng(1).lognormal(size=10_000))
+    curve = exceedance_curve(v)
+    assert not curve.discrete and curve.log_x and curve.x.size == 512
+    i = 200
+    assert curve.p[i] == pytest.approx(np.mean(v > curve.x[i]))
+    assert curve.max_se == pytest.approx(np.sqrt(np.max(curve.p * (1 - curve.p)) / 10_000))
+
+
+def test_conditional_median_and_running_estimate():
+    v = np.arange(1.0, 101.0)
+    cm = conditional_median(v, 50, "above")  # 51..100
+    assert cm.k == 50 and cm.median == 75.5 and cm.low < 75.5 < cm.high
+    assert conditional_median(v, 11, "below").median == 5.5
+    assert conditional_median(v, 1000, "above").k == 0
+    ind = np.random.default_rng(2).random(5000) < 0.3
+    est = running_estimate(ind)
+    assert est.n[-1] == 5000 and est.p[-1] == pytest.approx(ind.mean())
+    assert est.se[-1] == pytest.approx(np.sqrt(ind.mean() * (1 - ind.mean()) / 5000))
+
+
+# --------------------------------------------------------------------------- a real browser
+
+CHROMIUM = next((c for c in (shutil.which("chromium"), shutil.which("chromium-browser"), "/usr/bin/chromium")
+                 if c and Path(c).is_file()), None)
+
+# Injected into a copy of the page (the report itself has no script and a CSP that forbids one): records
+# errors and failed loads from the start, and on load marks <body> with how many images there are and how
+# many did not decode; Chromium's --dump-dom then prints those marks.
+PROBE = """<script>
+window.__errors = [];
+window.addEventListener('error', function (e) {
+  window.__errors.push(String(e.message || (e.target && (e.target.src || e.target.href)) || 'error'));
+}, true);
+(function () { var ce = console.error; console.error = function () {
+  window.__errors.push([].join.call(arguments, ' ')); ce.apply(console, arguments); }; })();
+window.addEventListener('load', function () {
+  var imgs = [].slice.call(document.images);
+  var bad = imgs.filter(function (i) { return !(i.complete && i.naturalWidth > 0); });
+  document.body.dataset.images = imgs.length;
+  document.body.dataset.brokenImages = bad.length;
+  document.body.dataset.errors = JSON.stringify(window.__errors);
+  document.body.dataset.probeDone = '1';
+});
+</script>"""
+
+
+def _chromium(profile: Path, *args: str) -> subprocess.CompletedProcess:
+    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync",
+           "--disable-extensions", "--hide-scrollbars", f"--user-data-dir={profile}", "--enable-logging=stderr",
+           "--v=0", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=180)
+
+
+@pytest.mark.browser
+def test_report_renders_in_headless_chromium(tmp_path):
+    if CHROMIUM is None:
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    from PIL import Image
+
+    scenario = validate(EXAMPLES / "minimal.yaml")
+    results = run(scenario, samples=2000)
+    out = tmp_path / "report"
+    out.mkdir()
+    render_report(results, scenario, out)
+    page = out / "index.html"
+    html = page.read_text(encoding="utf-8")
+
+    # 1. the page as shipped: a screenshot, and not one console message (the page has no script, so any
+    #    message is a blocked load, a policy violation or an error)
+    shot = tmp_path / "shot.png"
+    proc = _chromium(tmp_path / "profile-1", f"--screenshot={shot}", "--window-size=1280,4000", page.as_uri())
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    console = [line for line in proc.stderr.splitlines() if ":CONSOLE" in line]
+    assert not console, console
+    image = Image.open(shot).convert("RGB")
+    assert image.size == (1280, 4000)
+    small = np.asarray(image.resize((320, 1000)))
+    inked = np.mean(small.min(axis=2) < 235)
+    colours = len(image.getcolors(maxcolors=1 << 20) or [])
+    assert inked > 0.05 and colours > 200, (inked, colours)  # text, tables and figures, not a blank page
+
+    # 2. a copy with a probe script: every image loaded and decoded, no error raised
+    probe = out / "probe.html"
+    probe.write_text(html.replace("default-src 'none';", "default-src 'none'; script-src 'unsafe-inline';", 1)
+                     .replace("<head>", "<head>" + PROBE, 1), encoding="utf-8")
+    proc = _chromium(tmp_path / "profile-2", "--virtual-time-budget=10000", "--dump-dom", probe.as_uri())
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    body = re.search(r"<body([^>]*)>", proc.stdout)
+    assert body and 'data-probe-done="1"' in body.group(1), proc.stdout[:2000]
+    attrs = dict(re.findall(r'data-([a-z-]+)="([^"]*)"', body.group(1)))
+    assert int(attrs["images"]) == html.count("<img ") > 5
+    assert attrs["broken-images"] == "0"
+    assert json.loads(attrs["errors"].replace("&quot;", '"')) == []
+
+
+def test_number_formats():
+    from riskmodel.render._common import fmt_pct, fmt_se, wbr
+
+    assert fmt_pct(0.31234) == "31.2%" and fmt_pct(0.0004) == "0.04%" and fmt_pct(1.0) == "100.0%"
+    assert fmt_pct(0.99996) == "99.996%"  # never rounded up to a certainty
+    assert fmt_se(0.005) == "0.50%" and fmt_se(0.0049) == "0.49%"
+    assert str(wbr("<b>a_b</b>")) == "&lt;b&gt;a_<wbr>b&lt;/<wbr>b&gt;"  # escaped first, entities intact
