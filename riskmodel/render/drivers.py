@@ -1,0 +1,441 @@
+"""The report's "What drives this result" section: tornado, index bars, judgment share.
+
+Plots take the tables of :mod:`riskmodel.sensitivity` and return PNG bytes
+(matplotlib Agg, no pyplot state, the report's style and Okabe–Ito palette,
+as :mod:`riskmodel.render.plots`); :func:`drivers_figures` wraps them as
+:class:`~riskmodel.render._common.Figure` objects with file names, captions
+and alt text, and :func:`drivers_section` returns everything the report
+templates need for the section (figures, table rows, sentences, and
+ready-made Markdown and HTML fragments).
+"""
+
+from __future__ import annotations
+
+import html as _html
+import io
+from pathlib import Path
+from typing import Optional, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg", force=False)  # harmless when a backend is already chosen; we never use pyplot
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib import ticker  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+from matplotlib.figure import Figure as _MplFigure  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+
+from ._common import Figure, slug  # noqa: E402
+from ..sensitivity import judgment_share_sentence  # noqa: E402
+from .plots import DPI, OKABE_ITO, STYLE, fmt_num  # noqa: E402
+
+__all__ = [
+    "tornado_chart", "indices_chart", "judgment_share_chart", "drivers_figures", "drivers_section", "write_pngs",
+    "SECTION_TITLE",
+]
+
+SECTION_TITLE = "What drives this result"
+LOW_COLOUR = OKABE_ITO["blue"]  # parameter at its low end (P5)
+HIGH_COLOUR = OKABE_ITO["vermillion"]  # parameter at its high end (P95)
+S1_COLOUR = OKABE_ITO["blue"]
+ST_COLOUR = OKABE_ITO["vermillion"]
+JUDGMENT_COLOUR = OKABE_ITO["orange"]  # the report's colour for the judgment class
+MAX_BARS = 12
+
+
+def _figure(width: float, height: float) -> _MplFigure:
+    fig = _MplFigure(figsize=(width, height), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _png(fig: _MplFigure) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
+    return buf.getvalue()
+
+
+def _short(text: str, width: int = 38) -> str:
+    text = str(text)
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+def _label(text: str, width: int = 36, lines: int = 2) -> str:
+    """A bar label: wrapped at spaces (a correlated set "a + b" breaks after "+"), at most ``lines`` lines."""
+    import textwrap
+
+    text = str(text)
+    if len(text) <= width:
+        return text
+    wrapped = textwrap.wrap(text, width=width, break_long_words=False, break_on_hyphens=False) or [text]
+    out = wrapped[:lines]
+    if len(wrapped) > lines:
+        out[-1] = _short(out[-1] + " …", width)
+    return "\n".join(_short(line, width) for line in out)
+
+
+def _labels(texts: Sequence[str], fallback: Sequence[str], width: int = 36) -> list:
+    """Labels from ``texts``; ``fallback`` (unique ids) wherever shortening would make two labels equal."""
+    labels = [_label(t, width) for t in texts]
+    seen = [labels.count(x) for x in labels]
+    return [lab if k == 1 else str(fb) for lab, k, fb in zip(labels, seen, fallback)]
+
+
+def _axis_num(x: float, _pos=None) -> str:
+    a = abs(x)
+    if a >= 1e6:
+        return fmt_num(x / 1e6, 3) + "M"
+    if a >= 1e4:
+        return fmt_num(x / 1e3, 3) + "k"
+    return fmt_num(x, 3)
+
+
+def _pct(x: float, _pos=None) -> str:
+    return f"{x * 100:.0f}%"
+
+
+# =============================================================================== plots
+
+
+def tornado_chart(table: pd.DataFrame, *, title: Optional[str] = None, max_bars: int = MAX_BARS,
+                  width: float = 7.2) -> bytes:
+    """Tornado: the output's mean with each parameter in its lowest and highest decile, largest swing on top.
+
+    Parameters
+    ----------
+    table : DataFrame
+        From :func:`riskmodel.sensitivity.tornado` (``parameter``, ``unit``,
+        ``x_low``, ``x_high``, ``mean_low``, ``mean_high``, ``swing``,
+        ``mean``, ``output``, ``output_unit``), largest swing first.
+    title : str, optional
+    max_bars : int
+        Parameters shown (the largest swings); the rest are counted in a note,
+        as are swings smaller than 1.96 times their standard error.
+    """
+    real = table[~(table["swing"].abs() < 1.96 * table["swing_se"])]  # drop swings within Monte Carlo noise
+    noise_only = len(table) - len(real)
+    shown = real.head(max_bars).iloc[::-1]  # largest at the top
+    out = str(table["output"].iloc[0]) if len(table) else "output"
+    unit = str(table["output_unit"].iloc[0]) if len(table) and table["output_unit"].iloc[0] else ""
+    base = float(table["mean"].iloc[0]) if len(table) else 0.0
+    height = 1.3 + 0.36 * max(1, len(shown))
+    with matplotlib.rc_context(STYLE):
+        fig = _figure(width, height)
+        ax = fig.add_subplot()
+        y = np.arange(len(shown))
+        for yi, row in zip(y, shown.itertuples()):
+            ends = sorted(((row.mean_low, LOW_COLOUR), (row.mean_high, HIGH_COLOUR)),
+                          key=lambda e: -abs(e[0] - base))  # the longer bar first, the shorter drawn over it
+            for value, colour in ends:
+                ax.barh(yi, value - base, left=base, height=0.62, color=colour, alpha=0.9, lw=0)
+        labels = []
+        for row in shown.itertuples():
+            u = f" {row.unit}" if row.unit else ""
+            span = f"{fmt_num(row.x_low)} → {fmt_num(row.x_high)}{u}"
+            labels.append(f"{_short(row.parameter, 34)}\n{_short(span, 40)}")
+        ax.set_yticks(y, labels, fontsize=8)
+        ax.axvline(base, color=OKABE_ITO["black"], lw=1.0)
+        ax.annotate(f"overall mean {fmt_num(base)}", xy=(base, 1.0), xycoords=("data", "axes fraction"),
+                    xytext=(3, 2), textcoords="offset points", ha="left", va="bottom", fontsize=8)
+        ax.grid(axis="y", visible=False)
+        ax.xaxis.set_major_formatter(ticker.FuncFormatter(_axis_num))
+        parts = []
+        if len(real) > len(shown):
+            parts.append(f"{len(real) - len(shown)} smaller swings")
+        if noise_only:
+            parts.append(f"{noise_only} within Monte Carlo noise")
+        more = ("\nnot shown: " + ", ".join(parts)) if parts else ""
+        ax.set_xlabel(f"mean of {out}" + (f" ({unit})" if unit else "") + more)
+        ax.set_title(title or f"What moves {out} the most", pad=14)
+        handles = [Patch(color=LOW_COLOUR, label="parameter in its lowest decile (around P5)"),
+                   Patch(color=HIGH_COLOUR, label="parameter in its highest decile (around P95)")]
+        fig.legend(handles=handles, loc="outside lower center", ncol=2, fontsize=8)
+        if not len(shown):
+            ax.text(0.5, 0.5, "no uncertain parameter", transform=ax.transAxes, ha="center", va="center")
+        return _png(fig)
+
+
+def indices_chart(labels: Sequence[str], s1: Sequence[float], s1_low: Sequence[float], s1_high: Sequence[float],
+                  st: Optional[Sequence[float]] = None, st_low: Optional[Sequence[float]] = None,
+                  st_high: Optional[Sequence[float]] = None, *, title: str = "Sensitivity indices",
+                  xlabel: str = "share of the output's variance", max_bars: int = MAX_BARS,
+                  negligible: float = 0.005, width: float = 7.2) -> bytes:
+    """Horizontal bars of first-order (and total-order) indices with their 95% intervals, in the order given.
+
+    Parameters
+    ----------
+    labels : sequence of str
+        One per row (parameters or groups), the most important first.
+    s1, s1_low, s1_high : sequences of float
+        First-order index and interval.
+    st, st_low, st_high : sequences of float, optional
+        Total-order index and interval (Sobol design only).
+    max_bars, negligible : optional
+        At most ``max_bars`` rows; rows whose upper interval ends are all below
+        ``negligible`` are left out (and counted in the axis label).
+    """
+    top = np.fmax(np.asarray(s1_high, dtype=float), np.asarray(st_high, dtype=float) if st_high is not None else -1)
+    keep = [i for i in range(len(labels)) if np.isfinite(top[i]) and top[i] >= negligible]
+    hidden = len(labels) - min(max_bars, len(keep))
+    pick = keep[:max_bars]
+    labels = [labels[i] for i in pick]
+    take = lambda v: None if v is None else np.asarray(v, dtype=float)[pick]  # noqa: E731
+    s1, s1_low, s1_high, st, st_low, st_high = map(take, (s1, s1_low, s1_high, st, st_low, st_high))
+    k = len(pick)
+    rows = list(range(k))[::-1]
+    arr = lambda v: np.asarray(v, dtype=float)[:k][::-1] if v is not None else None  # noqa: E731
+    s1, s1_low, s1_high = arr(s1), arr(s1_low), arr(s1_high)
+    st, st_low, st_high = arr(st), arr(st_low), arr(st_high)
+    two = st is not None
+    height = 1.6 + (0.42 if two else 0.3) * max(1, k)
+    with matplotlib.rc_context(STYLE):
+        fig = _figure(width, height)
+        ax = fig.add_subplot()
+        y = np.arange(k)
+        h = 0.38 if two else 0.6
+        off = h / 2 if two else 0.0
+        err = lambda v, lo, hi: np.vstack([np.clip(v - lo, 0, None), np.clip(hi - v, 0, None)])  # noqa: E731
+        ax.barh(y + off, s1, height=h, color=S1_COLOUR, label="first order (alone)", lw=0)
+        ax.errorbar(s1, y + off, xerr=err(s1, s1_low, s1_high), fmt="none", ecolor="#222222", elinewidth=1,
+                    capsize=2)
+        if two:
+            ax.barh(y - off, st, height=h, color=ST_COLOUR, label="total order (with interactions)", lw=0)
+            ax.errorbar(st, y - off, xerr=err(st, st_low, st_high), fmt="none", ecolor="#222222", elinewidth=1,
+                        capsize=2)
+        ax.set_yticks(y, [_label(labels[i], 36) for i in rows], fontsize=8)
+        ax.grid(axis="y", visible=False)
+        ax.axvline(0, color="#444444", lw=0.8)
+        hi = np.nanmax(np.concatenate([s1_high, st_high if two else []])) if k else 1.0
+        lo = np.nanmin(np.concatenate([s1_low, st_low if two else []])) if k else 0.0
+        hi, lo = (1.0 if not np.isfinite(hi) else hi), (0.0 if not np.isfinite(lo) else lo)
+        ax.set_xlim(min(0.0, lo - 0.02), max(0.1, min(1.25, hi + 0.03)))
+        ax.xaxis.set_major_formatter(ticker.FuncFormatter(_pct))
+        ax.set_xlabel(xlabel + (f"\n{hidden} smaller not shown" if hidden else ""))
+        ax.set_title(title)
+        fig.legend(loc="outside lower center", ncol=3, fontsize=8,
+                   handles=[*ax.get_legend_handles_labels()[0],
+                            Line2D([], [], color="#222222", marker="|", ls="-", label="95% interval")])
+        return _png(fig)
+
+
+def judgment_share_chart(table: pd.DataFrame, *, titles: Optional[dict] = None, width: float = 7.2) -> bytes:
+    """Per risk, the judgment share (total-order index of the judgment group) with its 95% interval.
+
+    Parameters
+    ----------
+    table : DataFrame
+        From :func:`riskmodel.sensitivity.judgment_share`.
+    titles : dict, optional
+        Risk id -> label shown (default: the risk id).
+    """
+    titles = titles or {}
+    rows = table.iloc[::-1]
+    k = len(rows)
+    height = 1.4 + 0.32 * max(1, k)
+    with matplotlib.rc_context(STYLE):
+        fig = _figure(width, height)
+        ax = fig.add_subplot()
+        y = np.arange(k)
+        st = rows["judgment_ST"].to_numpy(float)
+        lo = rows["judgment_ST_low"].to_numpy(float)
+        hi = rows["judgment_ST_high"].to_numpy(float)
+        ax.barh(y, st, height=0.6, color=JUDGMENT_COLOUR, lw=0, label="judgment share (total order)")
+        ax.errorbar(st, y, xerr=np.vstack([np.clip(st - lo, 0, None), np.clip(hi - st, 0, None)]), fmt="none",
+                    ecolor="#222222", elinewidth=1, capsize=2)
+        s1 = rows["judgment_S1"].to_numpy(float)
+        ax.plot(s1, y, ls="none", marker="D", ms=4.5, color=OKABE_ITO["black"],
+                label="judgment alone (first order)")
+        ax.set_yticks(y, _labels([titles.get(r, r) for r in rows["risk"]], list(rows["risk"]), 44), fontsize=8)
+        ax.grid(axis="y", visible=False)
+        ax.set_xlim(0, 1.0)
+        ax.xaxis.set_major_formatter(ticker.FuncFormatter(_pct))
+        n = int(table["n"].iloc[0]) if k else 0
+        ax.set_xlabel(f"share of the output's variance (Sobol indices, N = {n:,})")
+        ax.set_title("How much of each result rests on judgment")
+        fig.legend(loc="outside lower center", ncol=3, fontsize=8,
+                   handles=[*ax.get_legend_handles_labels()[0],
+                            Line2D([], [], color="#222222", marker="|", ls="-", label="95% interval")])
+        return _png(fig)
+
+
+# =============================================================================== section
+
+
+def drivers_figures(*, tornados: Sequence[pd.DataFrame] = (), given: Optional[pd.DataFrame] = None,
+                    explanation=None, share: Optional[pd.DataFrame] = None, titles: Optional[dict] = None,
+                    prefix: str = "drivers") -> list:
+    """The section's figures as :class:`Figure` objects (file names under ``figures/``).
+
+    Parameters
+    ----------
+    tornados : sequence of DataFrame
+        One :func:`riskmodel.sensitivity.tornado` table per risk output.
+    given : DataFrame, optional
+        :func:`riskmodel.sensitivity.given_data` (by parameter): one bar chart per output.
+    explanation : Explanation, optional
+        From :func:`riskmodel.sensitivity.explain`: parameter and group charts.
+    share : DataFrame, optional
+        :func:`riskmodel.sensitivity.judgment_share`.
+    titles : dict, optional
+        Risk id -> title, for the judgment-share chart.
+    """
+    figs = []
+    for t in tornados:
+        if not len(t):
+            continue
+        out = str(t["output"].iloc[0])
+        unit = str(t["output_unit"].iloc[0] or "")
+        top = t.iloc[0]
+        figs.append(Figure(
+            file=f"{prefix}-tornado-{slug(out)}.png", png=tornado_chart(t), title=f"What moves {out}",
+            caption=(f"Mean of {out} over the paths whose parameter lies in its lowest decile (blue, around its P5) "
+                     f"and in its highest decile (vermillion, around P95); the line is the overall mean. Largest "
+                     f"swing: {top.parameter}, {fmt_num(top.mean_low)} to {fmt_num(top.mean_high)}"
+                     + (f" {unit}" if unit else "") + f" (± {fmt_num(1.96 * top.swing_se)} at 95%, Monte Carlo "
+                     f"standard error {fmt_num(top.swing_se)}); each decile mean is over about "
+                     f"{int(top.n_low):,} of the run's {int(round(top.n_low / 0.1)):,} paths; bars within "
+                     "1.96 standard errors of no swing are left out."),
+            alt=f"Tornado chart of {out}: " + "; ".join(
+                f"{r.parameter} from {fmt_num(r.mean_low)} to {fmt_num(r.mean_high)}" for r in t.head(5).itertuples()),
+        ))
+    if given is not None and len(given):
+        for out, t in given.groupby("output", sort=False):
+            figs.append(Figure(
+                file=f"{prefix}-given-{slug(out)}.png",
+                png=indices_chart(list(t["parameter"]), t["S1"], t["S1_low"], t["S1_high"],
+                                  title=f"First-order indices of {out} (from the run's paths)"),
+                title=f"First-order indices of {out}",
+                caption=(f"Share of the variance of {out} that each parameter explains alone, estimated from the run's "
+                         f"own {int(t['n'].iloc[0]):,} paths (quantile binning, {int(t['bins'].iloc[0])} bins, bias "
+                         "corrected); whiskers: 95% bootstrap intervals (1.96 bootstrap standard errors)."),
+                alt=f"Bar chart of first-order indices of {out}: " + "; ".join(
+                    f"{r.parameter} {r.S1:.0%}" for r in t.head(5).itertuples()),
+            ))
+    if explanation is not None:
+        e = explanation
+        for kind, table in (("parameters", e.parameters), ("groups", e.groups)):
+            order = table.sort_values("ST", ascending=False)
+            figs.append(Figure(
+                file=f"{prefix}-sobol-{kind}-{slug(e.output)}.png",
+                png=indices_chart(list(order.index), order["S1"], order["S1_low"], order["S1_high"], order["ST"],
+                                  order["ST_low"], order["ST_high"],
+                                  title=f"Sobol indices of {e.output} by {kind[:-1]}"),
+                title=f"Sobol indices of {e.output} by {kind[:-1]}",
+                caption=(f"First-order (alone) and total-order (with interactions) Sobol indices of {e.output}, "
+                         f"N = {e.base_samples:,} base samples ({e.evaluations:,} simulated paths); whiskers: 95% "
+                         "bootstrap intervals." + (" " + " ".join(e.notes) if e.notes else "")),
+                alt=f"Bar chart of Sobol indices of {e.output} by {kind[:-1]}: " + "; ".join(
+                    f"{i} first {r.S1:.0%}, total {r.ST:.0%}" for i, r in order.head(5).iterrows()),
+            ))
+    if share is not None and len(share):
+        half = ((share["judgment_ST_high"] - share["judgment_ST_low"]) / 2).max()
+        figs.append(Figure(
+            file=f"{prefix}-judgment-share.png", png=judgment_share_chart(share, titles=titles),
+            title="How much rests on judgment",
+            caption=judgment_share_sentence(int(share["n"].iloc[0]), float(half))
+            + f" Whiskers: 95% bootstrap intervals (1.96 bootstrap standard errors over the design's "
+            f"{int(share['n'].iloc[0]):,} base rows, {4 * int(share['n'].iloc[0]):,} simulated paths); diamonds: "
+            "the judgment parameters' share alone (first order).",
+            alt="Bar chart of the judgment share per risk: " + "; ".join(
+                f"{r.risk} {r.judgment_ST:.0%}" for r in share.itertuples()),
+            wide=True,
+        ))
+    return figs
+
+
+def write_pngs(figures: Sequence[Figure], folder: str | Path) -> list:
+    """Write each figure's PNG into ``folder`` (created if missing); return the paths."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for f in figures:
+        p = folder / f.file
+        p.write_bytes(f.png)
+        paths.append(p)
+    return paths
+
+
+def _pct_text(v) -> str:
+    return "–" if v is None or not np.isfinite(v) else f"{v:.0%}"
+
+
+def drivers_section(*, tornados: Sequence[pd.DataFrame] = (), given: Optional[pd.DataFrame] = None,
+                    given_groups: Optional[pd.DataFrame] = None, explanation=None,
+                    share: Optional[pd.DataFrame] = None, titles: Optional[dict] = None,
+                    figure_dir: str = "figures") -> dict:
+    """Everything the report needs for "What drives this result".
+
+    Returns
+    -------
+    dict
+        ``title``; ``intro`` (plain text); ``figures`` (list of
+        :class:`Figure`); ``top_drivers`` (per output: the three largest
+        first-order indices, as records); ``groups`` (records of
+        ``given_groups``); ``judgment`` (records of ``share``) and
+        ``judgment_sentence``; ``notes``; ``markdown`` and ``html`` (ready
+        fragments, text escaped, images from ``figure_dir``).
+    """
+    figures = drivers_figures(tornados=tornados, given=given, explanation=explanation, share=share, titles=titles)
+    intro = ("Which uncertain parameters move each risk's output. Tornado charts show how far the output's mean moves "
+             "between a parameter's low and high ends; first-order indices give the share of the output's variance "
+             "a parameter explains alone (from the run's own paths, no extra simulation); the judgment share is the "
+             "share that comes from parameters classed as judgment, with their interactions.")
+    top = []
+    if given is not None and len(given):
+        for out, t in given.groupby("output", sort=False):
+            top.append({"output": out, "drivers": [
+                {"parameter": r.parameter, "evidence": r.evidence, "S1": float(r.S1), "S1_low": float(r.S1_low),
+                 "S1_high": float(r.S1_high), "spearman": float(r.spearman)} for r in t.head(3).itertuples()]})
+    groups = given_groups.to_dict("records") if given_groups is not None else []
+    judgment = share.to_dict("records") if share is not None else []
+    sentence = str(share["sentence"].iloc[0]) if share is not None and len(share) else ""
+    notes = list(explanation.notes) if explanation is not None else []
+    if share is not None and len(share):
+        notes.extend(n for n in dict.fromkeys(share["note"]) if n and n not in notes)
+
+    md = [f"## {SECTION_TITLE}", "", _md(intro), ""]
+    h = [f"<section id=\"drivers\"><h2>{_html.escape(SECTION_TITLE)}</h2>", f"<p>{_html.escape(intro)}</p>"]
+    if top:
+        md += ["| output | largest drivers (first-order index, 95% interval) |", "|---|---|"]
+        h.append("<table><thead><tr><th>output</th><th>largest drivers (first-order index, 95% interval)</th></tr>"
+                 "</thead><tbody>")
+        for t in top:
+            cells = "; ".join(f"{d['parameter']} ({d['evidence']}) {_pct_text(d['S1'])} "
+                              f"[{_pct_text(d['S1_low'])}, {_pct_text(d['S1_high'])}]" for d in t["drivers"])
+            md.append(f"| {_md(t['output'])} | {_md(cells)} |")
+            h.append(f"<tr><td>{_html.escape(t['output'])}</td><td>{_html.escape(cells)}</td></tr>")
+        md.append("")
+        h.append("</tbody></table>")
+    if judgment:
+        md += ["| risk | judgment share | 95% interval | judgment alone |", "|---|---:|---:|---:|"]
+        h.append("<table><thead><tr><th>risk</th><th>judgment share</th><th>95% interval</th>"
+                 "<th>judgment alone</th></tr></thead><tbody>")
+        for r in judgment:
+            name = (titles or {}).get(r["risk"], r["risk"])
+            interval = f"[{_pct_text(r['judgment_ST_low'])}, {_pct_text(r['judgment_ST_high'])}]"
+            md.append(f"| {_md(name)} | {_pct_text(r['judgment_ST'])} | {interval} | {_pct_text(r['judgment_S1'])} |")
+            h.append(f"<tr><td>{_html.escape(name)}</td><td>{_pct_text(r['judgment_ST'])}</td>"
+                     f"<td>{interval}</td><td>{_pct_text(r['judgment_S1'])}</td></tr>")
+        md += ["", _md(sentence), ""]
+        h += ["</tbody></table>", f"<p class=\"note\">{_html.escape(sentence)}</p>"]
+    for f in figures:
+        md += [f"![{_md(f.alt)}]({figure_dir}/{f.file})", "", f"*{_md(f.caption)}*", ""]
+        src = f"{_html.escape(figure_dir)}/{_html.escape(f.file)}"
+        h.append(f"<figure><img src=\"{src}\" alt=\"{_html.escape(f.alt)}\">"
+                 f"<figcaption>{_html.escape(f.caption)}</figcaption></figure>")
+    for n in notes:
+        md += [f"> {_md(n)}", ""]
+        h.append(f"<p class=\"note\">{_html.escape(n)}</p>")
+    h.append("</section>")
+    return {"title": SECTION_TITLE, "intro": intro, "figures": figures, "top_drivers": top, "groups": groups,
+            "judgment": judgment, "judgment_sentence": sentence, "notes": notes, "markdown": "\n".join(md),
+            "html": "\n".join(h)}
+
+
+def _md(text) -> str:
+    from ._common import md_escape
+
+    return md_escape(text)

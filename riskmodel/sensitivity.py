@@ -1,0 +1,996 @@
+"""What drives a result: given-data sensitivity, Sobol indices, judgment share.
+
+Two kinds of estimate, both over the parameters a scenario samples (derived
+parameters follow their inputs and belong to no design column):
+
+Given data (:func:`given_data`, :func:`tornado`): from a run's own parameter
+samples and outputs, no extra simulation, so cheap enough for every run.
+
+- First-order index ``S1_i = Var(E[Y | X_i]) / Var(Y)`` by quantile binning:
+  the paths are cut into ``M`` bins of equal count along ``X_i`` (ties kept in
+  one bin) and the between-bin variance is corrected for its finite-sample
+  bias as in a one-way analysis of variance,
+  ``S1 = (SSB - (M - 1) SSW / (n - M)) / SST``, so an input that does nothing
+  scores 0 on average, not ``(M - 1) / n``. What remains is the binning bias:
+  the within-bin variation of ``E[Y | X_i]`` is lost, a relative error of about
+  ``h² E[g'²] / (12 Var g)`` for bins of width ``h`` (0.3% for ``sin`` over
+  ``[-pi, pi]`` at 50 bins). ``M = 2 n^(1/3)``, between 2 and 100.
+- Spearman's rank correlation of ``Y`` with each ``X_i``.
+- Intervals: ``estimate ± 1.96 SE``, the standard error from a bootstrap (a
+  percentile interval would inherit the bias that duplicated paths give the
+  binned estimator in each replicate). The paths are cut into ``G`` = min(n,
+  200) consecutive batches and the batches resampled: the estimators are
+  smooth functions of per-batch sums, so each replicate costs one small matrix
+  product, not a pass over the paths (bins and ranks are those of the whole
+  sample; the batches of an ``lhs``/``sobol`` run are treated as independent,
+  which if anything widens the interval).
+- A group (a factor, an evidence class) gets the sum of its parameters' ``S1``:
+  the share of variance its parameters explain one at a time, its main-effect
+  share. With independent inputs that is a lower bound of the group's
+  first-order index (interactions inside the group are left out).
+- :func:`tornado`: the output's mean over the paths whose parameter lies in its
+  lowest decile (centred on P5) and in its highest (centred on P95).
+
+Variance-based, by design (:func:`explain`): first-order and total-order
+Sobol indices from a Saltelli design. A design row is (sampled parameter
+values, noise key): matrices ``A`` and ``B`` of parameter values are drawn
+from one scrambled Sobol sequence of dimension ``2d`` mapped through each
+distribution's inverse CDF; ``A`` is simulated with seed ``sA`` and ``B`` with
+seed ``sB``; for each design unit ``u`` (a parameter, or a set of correlated
+parameters) ``AB_u`` takes ``u``'s columns from ``B`` and the rest from ``A``
+and is simulated with ``sA`` (same row positions, so the same monthly draws
+as ``A`` as far as the engine keeps them row by row); the monthly random
+draws (the aleatory noise) are a unit of their own, ``AB_noise`` = ``A``'s
+parameters simulated with seed ``sB``. A group takes all its units' columns
+from ``B`` at once. Estimators, the same as SALib's ``sobol.analyze``
+(``first_order`` and ``total_order``) and scipy's ``sobol_indices``:
+
+- first order, Saltelli et al. (2010): ``S1 = mean(f_B (f_AB - f_A)) / V``;
+- total order, Jansen (1999): ``ST = mean((f_A - f_AB)²) / (2 V)``;
+
+with ``V`` the variance of ``f_A`` and ``f_B`` together, and 95% percentile
+bootstrap intervals over the design's rows. They are written out here (two
+lines each) rather than called through SALib: the design is ours (a noise
+unit that is a seed rather than a column, correlated sets drawn jointly by
+Iman–Conover, the engine's own inverse CDFs), and packing it into SALib's
+interleaved sample layout to call those two lines would add a dependency and
+hide the design.
+
+Correlated parameters (``correlations:``): variance-based indices lose their
+additive meaning when inputs are dependent. Each connected set of correlated
+parameters is therefore one design unit (sampled jointly: the rank
+correlation is imposed on the uniforms of ``A`` and of ``B`` separately), and
+groups that such a set would straddle are merged; the result says so in its
+notes.
+
+Monthly draws and the noise unit: the engine draws ``normal``,
+``lognormal``, ``uniform`` and ``bernoulli`` from one fixed stream position
+per path, so ``AB_u`` sees exactly ``A``'s noise. NumPy's ``poisson``,
+``binomial``, ``gamma`` and ``beta`` samplers use a number of stream values
+that depends on their arguments, so when a parameter changes a rate, every
+later draw of that stream shifts: ``AB_u`` then sees fresh noise, and the
+Jansen estimate for ``u`` becomes the total index of ``u`` together with
+(part of) the noise, an upper bound that exceeds the true ``ST_u`` by at most
+the noise's own ``ST``. First-order indices of parameters are unaffected;
+the noise's first-order index is then underestimated. The result's notes say
+when this applies.
+
+References
+----------
+.. [1] A. Saltelli, P. Annoni, I. Azzini, F. Campolongo, M. Ratto and
+   S. Tarantola, "Variance based sensitivity analysis of model output. Design
+   and estimator for the total sensitivity index", Computer Physics
+   Communications 181(2), 259-270, 2010.
+.. [2] M. J. W. Jansen, "Analysis of variance designs for model output",
+   Computer Physics Communications 117(1-2), 35-43, 1999.
+.. [3] E. Plischke, "An effective algorithm for computing global sensitivity
+   indices (EASI)", Reliability Engineering & System Safety 95(4), 354-360,
+   2010 (given-data first-order indices by sorting and binning).
+.. [4] T. Ishigami and T. Homma, "An importance quantification technique in
+   uncertainty analysis for computer models", ISUMA '90, 398-403, 1990.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import Optional, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from scipy.stats import qmc
+
+from .model import Scenario
+from .results import Results
+
+__all__ = [
+    # given data (every run)
+    "given_data", "tornado", "first_order_binned", "default_bins",
+    # by design
+    "explain", "Explanation", "saltelli_first_order", "jansen_total_order",
+    # judgment share
+    "judgment_share", "judgment_share_sentence",
+    # constants
+    "UNALIGNED_DRAWS", "NOISE",
+]
+
+#: Random draws whose use of the stream depends on their arguments (NumPy's
+#: rejection and inversion-by-search samplers): with these, rows evaluated
+#: with one seed do not share their monthly draws once a parameter changes.
+UNALIGNED_DRAWS = ("poisson", "binomial", "gamma", "beta")
+
+#: Label of the noise unit and group (the monthly random draws).
+NOISE = "noise"
+
+_Z95 = 1.959963984540054
+_MAX_BINS = 100
+_BATCHES = 200
+
+
+# =============================================================================== helpers
+
+
+def _sampled_parameters(scenario: Scenario, model=None) -> list:
+    """Parameters with a distribution that is not a constant, in file order (a design's columns)."""
+    if model is None:
+        from .compile import compile_scenario
+
+        model = compile_scenario(scenario)
+    varies = {name for name, dist in zip(model.sampled, model.distributions)
+              if np.ptp(dist.ppf(np.array([0.001, 0.5, 0.999]))) > 0}
+    return [p for p in scenario.parameters if p.name in varies]
+
+
+def _components(names: Sequence[str], pairs: Sequence[tuple]) -> list:
+    """Connected sets of ``names`` under ``pairs`` (union-find); singletons included, first-seen order."""
+    parent = {n: n for n in names}
+
+    def find(x):
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in pairs:
+        if a in parent and b in parent:
+            ra, rb = find(a), find(b)
+            if ra != rb:
+                parent[rb] = ra
+    out: dict = {}
+    for n in names:
+        out.setdefault(find(n), []).append(n)
+    return list(out.values())
+
+
+def _correlated_pairs(scenario: Scenario) -> list:
+    return [(c.a, c.b) for c in scenario.correlations if c.rho != 0]
+
+
+def _resolve_output(scenario: Scenario, output: Optional[str]) -> str:
+    """An output name from an output name or a risk id (default: the first risk's output)."""
+    from .errors import ScenarioError
+
+    names = [o.name for o in scenario.outputs]
+    if output is None:
+        if scenario.risks:
+            return scenario.risks[0].output
+        if names:
+            return names[0]
+        raise ScenarioError.at(scenario.path or "<scenario>", None, ("outputs",), "the scenario has no output",
+                               "add an output to explain")
+    if output in names:
+        return output
+    for r in scenario.risks:
+        if r.id == output:
+            return r.output
+    risks = [r.id for r in scenario.risks]
+    raise ScenarioError.at("--output", None, (), f"'{output}' is neither an output nor a risk id",
+                           f"use one of the outputs {', '.join(names) or '(none)'}"
+                           + (f" or risks {', '.join(risks)}" if risks else ""))
+
+
+def _risk_outputs(scenario: Scenario) -> list:
+    """Outputs the risks refer to, in order, without repeats; every output when there is no risk."""
+    outs = list(dict.fromkeys(r.output for r in scenario.risks))
+    return outs or [o.name for o in scenario.outputs]
+
+
+def _percentile_interval(replicates: np.ndarray, axis: int = 0) -> tuple:
+    """2.5% and 97.5% percentiles of bootstrap replicates (NaN replicates ignored)."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows (a constant output) give NaN, as they should
+        lo = np.nanpercentile(replicates, 2.5, axis=axis)
+        hi = np.nanpercentile(replicates, 97.5, axis=axis)
+    return lo, hi
+
+
+def _normal_interval(estimate, replicates: np.ndarray) -> tuple:
+    """``estimate ± 1.96 SE`` with the bootstrap's standard error (replicates along axis 0)."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        se = np.nanstd(replicates, axis=0, ddof=1)
+    return estimate - _Z95 * se, estimate + _Z95 * se
+
+
+# =============================================================================== given data
+
+
+def default_bins(n: int) -> int:
+    """Bins of the given-data estimator for ``n`` paths: ``round(2 n^(1/3))``, between 2 and 100.
+
+    Examples
+    --------
+    >>> default_bins(1000), default_bins(20_000), default_bins(100_000)
+    (20, 54, 93)
+    """
+    return int(min(_MAX_BINS, max(2, round(2 * n ** (1 / 3)))))
+
+
+def _ranks(x: np.ndarray) -> np.ndarray:
+    """Average ranks, 1..n, of each column of ``x`` (n, d)."""
+    return stats.rankdata(x, axis=0, method="average")
+
+
+def _bins_from_ranks(ranks: np.ndarray, n_bins: int) -> np.ndarray:
+    """Equal-count bins 0..n_bins-1 from average ranks (ties share a rank, hence a bin)."""
+    n = ranks.shape[0]
+    return np.minimum(((ranks - 1.0) * n_bins / n).astype(np.int64), n_bins - 1)
+
+
+def _anova_s1(count: np.ndarray, total: np.ndarray, square: np.ndarray) -> np.ndarray:
+    """Bias-corrected between-bin share of variance from per-bin sums.
+
+    Parameters
+    ----------
+    count, total, square : ndarray (..., M)
+        Per bin: number of paths, sum of ``y``, sum of ``y²``.
+
+    Returns
+    -------
+    ndarray (...)
+        ``(SSB - (M' - 1) SSW / (n - M')) / SST`` with ``M'`` the non-empty
+        bins; NaN where ``SST`` is 0.
+    """
+    n = count.sum(axis=-1)
+    s = total.sum(axis=-1)
+    sst = square.sum(axis=-1) - s * s / n
+    filled = count > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        between = np.where(filled, total * total / np.where(filled, count, 1), 0.0).sum(axis=-1) - s * s / n
+        m = filled.sum(axis=-1)
+        within = sst - between
+        corrected = between - (m - 1) * within / np.maximum(n - m, 1)
+        return np.where(sst > 0, corrected / sst, np.nan)
+
+
+def first_order_binned(x: np.ndarray, y: np.ndarray, *, bins: Optional[int] = None) -> np.ndarray:
+    """Given-data first-order indices ``Var(E[Y | X_i]) / Var(Y)`` by quantile binning.
+
+    Parameters
+    ----------
+    x : ndarray (n, d)
+        Input samples, one column per input (any joint distribution).
+    y : ndarray (n,)
+        Output at those samples.
+    bins : int, optional
+        Bins per input (default :func:`default_bins`). Ties stay in one bin,
+        so a discrete input has at most as many bins as values.
+
+    Returns
+    -------
+    ndarray (d,)
+        Bias-corrected estimates (may be slightly negative for an input with
+        no effect); NaN if ``y`` is constant.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.uniform(size=(20_000, 2))
+    >>> first_order_binned(x, x[:, 0] + 0.1 * rng.normal(size=20_000)).round(2)
+    array([0.89, 0.  ])
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    if x.ndim == 1:
+        x = x[:, None]
+    n, d = x.shape
+    if y.shape != (n,):
+        raise ValueError(f"y must have shape ({n},), got {y.shape}")
+    m = bins or default_bins(n)
+    b = _bins_from_ranks(_ranks(x), m)
+    yc = (y - y.mean()) / (y.std() or 1.0)
+    flat = (b + np.arange(d) * m).ravel(order="F")
+    yy = np.tile(yc, d)
+    count = np.bincount(flat, minlength=d * m).reshape(d, m)
+    total = np.bincount(flat, weights=yy, minlength=d * m).reshape(d, m)
+    square = np.bincount(flat, weights=yy * yy, minlength=d * m).reshape(d, m)
+    return _anova_s1(count.astype(float), total, square)
+
+
+@dataclass(frozen=True)
+class _GivenStats:
+    """Per-batch sufficient statistics of one output against every input."""
+
+    bin_count: np.ndarray  # (G, d, M)
+    bin_total: np.ndarray  # (G, d, M)
+    bin_square: np.ndarray  # (G, d, M)
+    rank_moments: np.ndarray  # (G, d, 5): sums of rx, ry, rx², ry², rx·ry
+
+
+def _given_stats(flat: np.ndarray, rx: np.ndarray, batch: np.ndarray, n_batches: int, d: int, m: int,
+                 y: np.ndarray, ry: np.ndarray, bin_count: np.ndarray) -> _GivenStats:
+    """Per-batch bin sums of the standardised output and rank moments; ``flat`` indexes (batch, input, bin)."""
+    n = len(y)
+    yc = (y - y.mean()) / (y.std() or 1.0)
+    yy = np.repeat(yc, d)
+    size = n_batches * d * m
+    total = np.bincount(flat, weights=yy, minlength=size).reshape(n_batches, d, m)
+    square = np.bincount(flat, weights=yy * yy, minlength=size).reshape(n_batches, d, m)
+    # ranks centred on (n + 1) / 2 and scaled: sums stay small, correlation unchanged
+    cx = (rx - (n + 1) / 2) / n
+    cy = (ry - (n + 1) / 2) / n
+    starts = _batch_starts(batch, n_batches)
+    moments = np.empty((n_batches, d, 5))
+    moments[:, :, 0] = np.add.reduceat(cx, starts, axis=0)
+    moments[:, :, 1] = np.add.reduceat(cy, starts)[:, None]
+    moments[:, :, 2] = np.add.reduceat(cx * cx, starts, axis=0)
+    moments[:, :, 3] = np.add.reduceat(cy * cy, starts)[:, None]
+    moments[:, :, 4] = np.add.reduceat(cx * cy[:, None], starts, axis=0)
+    return _GivenStats(bin_count, total, square, moments)
+
+
+def _batch_starts(batch: np.ndarray, n_batches: int) -> np.ndarray:
+    return np.searchsorted(batch, np.arange(n_batches))
+
+
+def _spearman_from_moments(mom: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Pearson correlation of ranks from their sums (..., d, 5) and counts (...)."""
+    n = np.asarray(n, dtype=float)[..., None]
+    sx, sy, sxx, syy, sxy = (mom[..., k] for k in range(5))
+    cov = sxy - sx * sy / n
+    vx = sxx - sx * sx / n
+    vy = syy - sy * sy / n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where((vx > 0) & (vy > 0), cov / np.sqrt(vx * vy), np.nan)
+
+
+def given_data(results: Results, scenario: Scenario, *, by: str | Sequence[str] = "parameter",
+               outputs: Optional[Sequence[str]] = None, n_boot: int = 200, seed: int = 0,
+               bins: Optional[int] = None) -> pd.DataFrame | dict:
+    """Given-data sensitivity of the risks' outputs to the sampled parameters, from a run's own paths.
+
+    No extra simulation: first-order indices by bias-corrected quantile
+    binning and Spearman rank correlations, with 95% intervals ``± 1.96``
+    bootstrap standard errors (see the module's notes for the method and its
+    error).
+
+    Parameters
+    ----------
+    results : Results
+        A run's results (``parameters`` and ``outputs``, one row per path).
+    scenario : Scenario
+        The validated scenario the run came from (factors, evidence classes).
+    by : {"parameter", "factor", "evidence"} or a sequence of them
+        One row per (output, parameter); or per (output, factor) or (output,
+        evidence class), where ``S1`` is the sum of the group's parameters'
+        first-order indices (its main-effect share) and no Spearman is given.
+        A sequence returns a dict of tables keyed by ``by``, computed in one
+        pass (cheaper than one call each).
+    outputs : sequence of str, optional
+        Outputs to analyse (default: the outputs the risks refer to, or every
+        output when there is no risk).
+    n_boot : int
+        Bootstrap replicates.
+    seed : int
+        Seed of the bootstrap.
+    bins : int, optional
+        Bins per parameter (default :func:`default_bins` of the paths).
+
+    Returns
+    -------
+    DataFrame (or dict of them)
+        ``by="parameter"``: ``output``, ``parameter``, ``factor``,
+        ``evidence``, ``unit``, ``S1``, ``S1_low``, ``S1_high``, ``spearman``,
+        ``spearman_low``, ``spearman_high``, ``n``, ``bins``; rows of an output
+        by decreasing ``S1``. Grouped: ``output``, ``by``, ``group``,
+        ``parameters`` (comma-separated), ``S1``, ``S1_low``, ``S1_high``,
+        ``n``, ``bins``. Parameters constant over the run are left out;
+        constant outputs get NaN indices.
+    """
+    kinds = (by,) if isinstance(by, str) else tuple(by)
+    for k in kinds:
+        if k not in ("parameter", "factor", "evidence"):
+            raise ValueError(f"by must be 'parameter', 'factor' or 'evidence', got {k!r}")
+    outs = list(outputs) if outputs is not None else _risk_outputs(scenario)
+    n = results.n_paths
+    candidates = [p for p in scenario.parameters if p.distribution is not None and p.name in results.parameters]
+    x_all = results.parameters[[p.name for p in candidates]].to_numpy(dtype=float)
+    varies = (x_all.max(axis=0) > x_all.min(axis=0)) if n else np.zeros(len(candidates), bool)
+    params = [p for p, v in zip(candidates, varies) if v]
+    rows: dict = {k: [] for k in kinds}
+    if params and outs and n >= 4:
+        names = [p.name for p in params]
+        x = x_all[:, varies]
+        d = x.shape[1]
+        m = bins or default_bins(n)
+        rx = _ranks(x)
+        bins_ = _bins_from_ranks(rx, m)
+        g = min(n, _BATCHES)
+        batch = (np.arange(n) * g) // n
+        flat = ((batch[:, None] * d + np.arange(d)) * m + bins_).ravel()
+        count = np.bincount(flat, minlength=g * d * m).reshape(g, d, m).astype(float)
+        batch_n = np.bincount(batch, minlength=g).astype(float)
+        rng = np.random.default_rng(seed)
+        resample = rng.multinomial(g, np.full(g, 1.0 / g), size=n_boot).astype(float)  # (n_boot, G)
+
+        def boot(a: np.ndarray) -> np.ndarray:
+            return (resample @ a.reshape(g, -1)).reshape((n_boot,) + a.shape[1:])
+
+        for out in outs:
+            y = results.outputs[out].to_numpy(dtype=float)
+            st = _given_stats(flat, rx, batch, g, d, m, y, _ranks(y[:, None])[:, 0], count)
+            s1 = _anova_s1(st.bin_count.sum(0), st.bin_total.sum(0), st.bin_square.sum(0))  # (d,)
+            s1_boot = _anova_s1(boot(st.bin_count), boot(st.bin_total), boot(st.bin_square))  # (n_boot, d)
+            for kind in kinds:
+                if kind == "parameter":
+                    rho = _spearman_from_moments(st.rank_moments.sum(0), n)
+                    rho_boot = _spearman_from_moments(boot(st.rank_moments), resample @ batch_n)
+                    lo, hi = _normal_interval(s1, s1_boot)
+                    rlo, rhi = _normal_interval(rho, rho_boot)
+                    for j, p in enumerate(params):
+                        rows[kind].append((out, p.name, p.factor, p.evidence, p.unit, s1[j], lo[j], hi[j], rho[j],
+                                           rlo[j], rhi[j], n, m))
+                    continue
+                keys = [getattr(p, kind) for p in params]
+                for key in dict.fromkeys(keys):
+                    idx = [j for j, k in enumerate(keys) if k == key]
+                    lo, hi = _normal_interval(s1[idx].sum(), s1_boot[:, idx].sum(axis=1))
+                    rows[kind].append((out, kind, key, ", ".join(names[j] for j in idx), s1[idx].sum(), float(lo),
+                                       float(hi), n, m))
+    columns_p = ["output", "parameter", "factor", "evidence", "unit", "S1", "S1_low", "S1_high", "spearman",
+                 "spearman_low", "spearman_high", "n", "bins"]
+    columns_g = ["output", "by", "group", "parameters", "S1", "S1_low", "S1_high", "n", "bins"]
+    order = {o: i for i, o in enumerate(outs)}
+    tables = {}
+    for kind in kinds:
+        table = pd.DataFrame(rows[kind], columns=columns_p if kind == "parameter" else columns_g)
+        table = table.assign(_o=table["output"].map(order), _s=-table["S1"].astype(float).fillna(-np.inf))
+        tables[kind] = table.sort_values(["_o", "_s"], kind="stable").drop(columns=["_o", "_s"]).reset_index(
+            drop=True)
+    return tables[by] if isinstance(by, str) else tables
+
+
+def tornado(results: Results, scenario: Scenario, output: str | Sequence[str], *,
+            fraction: float = 0.1) -> pd.DataFrame:
+    """Swing of an output's mean across each sampled parameter's range, largest first.
+
+    For each parameter, the output's mean over the paths whose parameter lies
+    at or below its ``fraction`` quantile (the lowest decile, centred on P5)
+    and at or above its ``1 - fraction`` quantile (centred on P95).
+
+    Parameters
+    ----------
+    results : Results
+    scenario : Scenario
+    output : str or sequence of str
+        An output name or a risk id; a sequence gives one table of all of
+        them (rows of each output together, in the order given), computed in
+        one pass.
+    fraction : float
+        Share of paths at each end (default 0.1: deciles).
+
+    Returns
+    -------
+    DataFrame
+        ``parameter``, ``factor``, ``evidence``, ``unit``, ``x_low`` (P5),
+        ``x_high`` (P95), ``mean_low``, ``mean_high``, ``swing`` (``mean_high
+        - mean_low``), ``swing_se`` (its Monte Carlo standard error),
+        ``n_low``, ``n_high``, ``mean`` (over all paths), ``output``,
+        ``output_unit``; sorted by ``|swing|``, largest first. Parameters
+        constant over the run are left out.
+    """
+    if not 0 < fraction < 0.5:
+        raise ValueError(f"fraction must be in (0, 0.5), got {fraction}")
+    many = not isinstance(output, str)
+    outs = [_resolve_output(scenario, o) for o in (output if many else [output])]
+    params = [p for p in scenario.parameters if p.distribution is not None and p.name in results.parameters]
+    x = results.parameters[[p.name for p in params]].to_numpy(dtype=float)
+    if len(params) and len(x):
+        q = np.quantile(x, [fraction / 2, fraction, 1 - fraction, 1 - fraction / 2], axis=0)  # (4, d)
+        lo = (x <= q[1]).astype(float)
+        hi = (x >= q[2]).astype(float)
+    tables = [_tornado_one(results, scenario, out, params, q, lo, hi) if len(params) and len(x)
+              else _tornado_one(results, scenario, out, [], None, None, None) for out in outs]
+    return pd.concat(tables, ignore_index=True) if many else tables[0]
+
+
+def _tornado_one(results: Results, scenario: Scenario, out: str, params: list, q, lo, hi) -> pd.DataFrame:
+    y = results.outputs[out].to_numpy(dtype=float)
+    unit = scenario.output(out).unit
+    rows = []
+    if len(params) and len(y):
+        y2 = y * y
+        n_lo, n_hi = lo.sum(0), hi.sum(0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            m_lo, m_hi = (y @ lo) / n_lo, (y @ hi) / n_hi
+            v_lo = ((y2 @ lo) - n_lo * m_lo**2) / (n_lo - 1)
+            v_hi = ((y2 @ hi) - n_hi * m_hi**2) / (n_hi - 1)
+            se = np.sqrt(np.clip(v_lo, 0, None) / n_lo + np.clip(v_hi, 0, None) / n_hi)
+        for j, p in enumerate(params):
+            if q[1, j] == q[2, j] or not n_lo[j] or not n_hi[j]:
+                continue
+            rows.append((p.name, p.factor, p.evidence, p.unit, q[0, j], q[3, j], m_lo[j], m_hi[j], m_hi[j] - m_lo[j],
+                         se[j] if min(n_lo[j], n_hi[j]) > 1 else float("nan"), int(n_lo[j]), int(n_hi[j])))
+    table = pd.DataFrame(rows, columns=["parameter", "factor", "evidence", "unit", "x_low", "x_high", "mean_low",
+                                        "mean_high", "swing", "swing_se", "n_low", "n_high"])
+    table["mean"] = float(y.mean()) if len(y) else float("nan")
+    table["output"] = out
+    table["output_unit"] = unit
+    return table.reindex(table["swing"].abs().sort_values(ascending=False, kind="stable").index).reset_index(drop=True)
+
+
+# =============================================================================== by design
+
+
+def saltelli_first_order(f_a: np.ndarray, f_b: np.ndarray, f_ab: np.ndarray) -> np.ndarray:
+    """First-order indices, Saltelli et al. (2010): ``mean(f_B (f_AB - f_A)) / V``.
+
+    Parameters
+    ----------
+    f_a, f_b : ndarray (..., N)
+        Outputs at ``A`` and ``B``.
+    f_ab : ndarray (k, ..., N)
+        Outputs at ``AB_u`` for k units (``u``'s columns from ``B``).
+
+    Returns
+    -------
+    ndarray (k, ...)
+        ``V`` is the variance of ``f_A`` and ``f_B`` together.
+    """
+    var = np.var(np.concatenate([f_a, f_b], axis=-1), axis=-1)
+    return np.mean(f_b * (f_ab - f_a), axis=-1) / var
+
+
+def jansen_total_order(f_a: np.ndarray, f_b: np.ndarray, f_ab: np.ndarray) -> np.ndarray:
+    """Total-order indices, Jansen (1999): ``mean((f_A - f_AB)²) / (2 V)``; shapes as :func:`saltelli_first_order`."""
+    var = np.var(np.concatenate([f_a, f_b], axis=-1), axis=-1)
+    return 0.5 * np.mean((f_a - f_ab) ** 2, axis=-1) / var
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """A column block of the design: one parameter, a correlated set, or the noise."""
+
+    label: str
+    parameters: tuple  # parameter names (empty for the noise)
+    columns: tuple  # indices into model.sampled
+
+
+@dataclass(frozen=True)
+class _Group:
+    by: str  # factor | evidence | noise
+    name: str  # e.g. "security_vacuum", "judgment", "cited+judgment"
+    units: tuple  # unit labels
+    columns: tuple  # indices into model.sampled (empty for the noise)
+    parameters: tuple
+
+    @property
+    def label(self) -> str:
+        return NOISE if self.by == NOISE else f"{self.by}:{self.name}"
+
+
+def _unaligned_draws(model) -> list:
+    """States whose monthly draws are not kept row by row when parameters change."""
+    from . import expressions as _expr
+
+    out = []
+    for s in model.states:
+        calls = set(_expr.parse_expression(s.update_text).random_calls)
+        bad = sorted(calls & set(UNALIGNED_DRAWS))
+        if bad:
+            out.append((s.name, bad))
+    return out
+
+
+def _plan_design(scenario: Scenario, model, groupings: Sequence[str]) -> tuple:
+    """Units, groups and notes of a design: correlated sets as one unit, groups closed under them."""
+    params = _sampled_parameters(scenario, model)
+    by_name = {p.name: p for p in params}
+    index = {name: j for j, name in enumerate(model.sampled)}
+    sets = _components([p.name for p in params], _correlated_pairs(scenario))
+    units = [_Unit(" + ".join(s), tuple(s), tuple(index[n] for n in s)) for s in sets]
+    notes = []
+    if any(len(s) > 1 for s in sets):
+        joint = "; ".join(u.label for u in units if len(u.parameters) > 1)
+        notes.append(f"Correlated parameters ({joint}) are sampled jointly and explained as one unit: with dependent "
+                     "inputs variance-based indices of single parameters lose their additive meaning. Groups that a "
+                     "correlated set would straddle are merged.")
+    groups = []
+    for by in groupings:
+        keys = [getattr(by_name[n], by) for n in model.sampled if n in by_name]
+        key_pairs = [(getattr(by_name[u.parameters[0]], by), getattr(by_name[n], by)) for u in units
+                     for n in u.parameters[1:]]
+        for comp in _components(list(dict.fromkeys(keys)), key_pairs):
+            members = [u for u in units if getattr(by_name[u.parameters[0]], by) in comp]
+            groups.append(_Group(by, "+".join(comp), tuple(u.label for u in members),
+                                 tuple(sorted(c for u in members for c in u.columns)),
+                                 tuple(n for u in members for n in u.parameters)))
+    if any(s.random for s in model.states):
+        units.append(_Unit(NOISE, (), ()))
+        groups.append(_Group(NOISE, NOISE, (NOISE,), (), ()))
+        unaligned = _unaligned_draws(model)
+        if unaligned:
+            where = "; ".join(f"{s}: {', '.join(c)}" for s, c in unaligned)
+            notes.append(
+                f"Monthly draws by {', '.join(sorted({c for _, cs in unaligned for c in cs}))} ({where}) use the "
+                "random stream at a rate that depends on their arguments, so a changed parameter also changes the "
+                "draws of the same rows: the total-order index of a parameter (or group) that feeds them is an "
+                "upper bound, above the true one by at most the noise's total-order index; first-order indices of "
+                "parameters are unaffected, and the noise's first-order index is underestimated.")
+    return units, groups, notes
+
+
+def _design_seeds(seed: int) -> tuple:
+    s = np.random.SeedSequence([int(seed) & 0xFFFFFFFF, 0x5E15])  # "sens"
+    qmc_seed, boot_seed, sa, sb = (int(v) for v in s.generate_state(4, dtype=np.uint32))
+    return qmc_seed, boot_seed, sa, sb
+
+
+def _design_matrices(model, base_samples: int, seed: int) -> tuple:
+    """Parameter values of A and B (N, len(model.sampled)): scrambled Sobol, correlations, inverse CDFs."""
+    from . import sampling as _sampling
+
+    qmc_seed, _, _, _ = _design_seeds(seed)
+    d = len(model.sampled)
+    if d == 0:
+        return np.empty((base_samples, 0)), np.empty((base_samples, 0))
+    engine = qmc.Sobol(d=2 * d, scramble=True, rng=np.random.default_rng(qmc_seed))
+    n = int(base_samples)
+    u = engine.random_base2(int(math.log2(n))) if n & (n - 1) == 0 else engine.random(n)
+    u = np.clip(u, 2.0**-53, 1 - 2.0**-53)
+    u_a, u_b = u[:, :d], u[:, d:]
+    if model.correlation is not None:
+        u_a = _sampling.impose_rank_correlation(u_a, model.correlation,
+                                                np.random.default_rng([qmc_seed, 1]))
+        u_b = _sampling.impose_rank_correlation(u_b, model.correlation,
+                                                np.random.default_rng([qmc_seed, 2]))
+    a = np.column_stack([dist.ppf(u_a[:, j]) for j, dist in enumerate(model.distributions)])
+    b = np.column_stack([dist.ppf(u_b[:, j]) for j, dist in enumerate(model.distributions)])
+    return a.astype(float), b.astype(float)
+
+
+def _evaluate_design(model, units: Sequence[_Unit], groups: Sequence[_Group], base_samples: int, seed: int,
+                     outputs: Sequence[str], progress=None) -> dict:
+    """Simulate A, B and every AB; return {key: (N, len(outputs)) outputs} with keys "A", "B", column tuples, NOISE."""
+    from .simulate import simulate
+
+    _, _, sa, sb = _design_seeds(seed)
+    a, b = _design_matrices(model, base_samples, seed)
+    column_sets = list(dict.fromkeys([u.columns for u in units if u.label != NOISE]
+                                     + [g.columns for g in groups if g.by != NOISE]))
+    jobs = [("A", a, sa), ("B", b, sb)]
+    for cols in column_sets:
+        ab = a.copy()
+        ab[:, list(cols)] = b[:, list(cols)]
+        jobs.append((cols, ab, sa))
+    if any(u.label == NOISE for u in units):
+        jobs.append((NOISE, a, sb))
+    noisy = any(s.random for s in model.states)
+    out = {}
+    for k, (key, values, s) in enumerate(jobs):
+        if key not in ("A", "B") and not noisy and np.array_equal(values, b):
+            out[key] = out["B"]  # every column from B and no monthly draws: that is B
+        else:
+            res = simulate(model, parameter_values=values, seed=s)
+            out[key] = res.outputs[list(outputs)].to_numpy(dtype=float)
+        if progress is not None:
+            progress(k + 1, len(jobs))
+    return out
+
+
+def _indices(f: dict, keys: Sequence, n_boot: int, rng: np.random.Generator) -> np.ndarray:
+    """(len(keys), 6): S1, S1_low, S1_high, ST, ST_low, ST_high for one output (f[key]: (N,))."""
+    centre = np.mean(np.concatenate([f["A"], f["B"]]))  # centring lowers the first-order estimator's variance
+    f_a, f_b = f["A"] - centre, f["B"] - centre
+    n = len(f_a)
+    f_ab = np.stack([f[k] for k in keys]) - centre if keys else np.empty((0, n))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s1 = saltelli_first_order(f_a, f_b, f_ab)
+        st = jansen_total_order(f_a, f_b, f_ab)
+        r = rng.integers(n, size=(n_boot, n))
+        a_r, b_r = f_a[r], f_b[r]
+        s1_r = np.empty((len(keys), n_boot))
+        st_r = np.empty((len(keys), n_boot))
+        for i in range(len(keys)):  # one unit at a time: (n_boot, N) arrays, not (k, n_boot, N)
+            ab_r = f_ab[i][r]
+            s1_r[i] = saltelli_first_order(a_r, b_r, ab_r[None])[0]
+            st_r[i] = jansen_total_order(a_r, b_r, ab_r[None])[0]
+    s1_lo, s1_hi = _percentile_interval(s1_r, axis=1)
+    st_lo, st_hi = _percentile_interval(st_r, axis=1)
+    return np.column_stack([s1, s1_lo, s1_hi, st, st_lo, st_hi])
+
+
+INDEX_COLUMNS = ["S1", "S1_low", "S1_high", "ST", "ST_low", "ST_high"]
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Sobol indices of one output: per parameter (design unit) and per group.
+
+    Attributes
+    ----------
+    output : str
+        The output explained.
+    parameters : DataFrame
+        Indexed by parameter (a correlated set is one row, ``"a + b"``; the
+        monthly random draws are the row ``noise``): ``S1``, ``S1_low``,
+        ``S1_high``, ``ST``, ``ST_low``, ``ST_high`` (95% bootstrap), then
+        ``factor``, ``evidence``.
+    groups : DataFrame
+        Indexed by group label (``factor:<name>``, ``evidence:<class>``,
+        ``noise``): the same six columns, then ``by``, ``group``,
+        ``parameters`` (comma-separated).
+    base_samples : int
+        N: rows of A and of B.
+    evaluations : int
+        Paths simulated: N x (matrices).
+    seed : int
+    n_boot : int
+    method : str
+    notes : tuple of str
+        What the reader must know (correlated sets, noise alignment, a constant output).
+    variance : float
+        Variance of the output over A and B together.
+    """
+
+    output: str
+    parameters: pd.DataFrame
+    groups: pd.DataFrame
+    base_samples: int
+    evaluations: int
+    seed: int
+    n_boot: int
+    method: str
+    notes: tuple = ()
+    variance: float = float("nan")
+    unit: str = field(default="")
+
+    def __iter__(self):  # ``params, groups = riskmodel.explain(...)``
+        return iter((self.parameters, self.groups))
+
+    def to_dict(self) -> dict:
+        """Plain data (for ``--json``): both tables as lists of records, NaN as None."""
+
+        def records(df: pd.DataFrame, key: str) -> list:
+            out = []
+            for label, row in df.iterrows():
+                rec = {key: label}
+                for c, v in row.items():
+                    rec[c] = None if isinstance(v, float) and math.isnan(v) else (
+                        float(v) if isinstance(v, (float, np.floating)) else v)
+                out.append(rec)
+            return out
+
+        return {
+            "output": self.output, "unit": self.unit, "method": self.method, "base_samples": self.base_samples,
+            "evaluations": self.evaluations, "seed": self.seed, "n_boot": self.n_boot,
+            "variance": None if math.isnan(self.variance) else self.variance, "notes": list(self.notes),
+            "parameters": records(self.parameters, "parameter"), "groups": records(self.groups, "group"),
+        }
+
+    def to_json(self, **kwargs) -> str:
+        return json.dumps(self.to_dict(), **kwargs)
+
+
+def _load_scenario(path_or_scenario) -> Scenario:
+    if isinstance(path_or_scenario, Scenario):
+        return path_or_scenario
+    from .validate import validate
+
+    return validate(path_or_scenario)
+
+
+def _check_base_samples(base_samples: int) -> int:
+    from .errors import ScenarioError
+
+    n = int(base_samples)
+    if n < 16 or n & (n - 1):
+        raise ScenarioError.at("--base-samples", None, (), f"{base_samples} base samples",
+                               "use a power of two of at least 16 (Sobol points keep their balance only then), "
+                               "e.g. 256, 1024 or 4096")
+    return n
+
+
+def _explanations(scenario: Scenario, outputs: Sequence[str], *, base_samples: int, seed: int, n_boot: int,
+                  groupings: Sequence[str] = ("factor", "evidence"), per_unit: bool = True,
+                  keep_group=None, progress=None) -> dict:
+    """Sobol indices of several outputs from one design: {output: Explanation}.
+
+    ``per_unit=False`` leaves out the per-parameter matrices (the parameters
+    table then holds the noise alone); ``keep_group(group) -> bool`` keeps
+    only some groups (the noise group is always kept).
+    """
+    from .compile import compile_scenario
+
+    model = compile_scenario(scenario)
+    units, groups, notes = _plan_design(scenario, model, groupings)
+    if not per_unit:
+        units = [u for u in units if u.label == NOISE]
+    if keep_group is not None:
+        groups = [g for g in groups if g.by == NOISE or keep_group(g)]
+    f = _evaluate_design(model, units, groups, base_samples, seed, outputs, progress)
+    n_matrices = len({id(v) for v in f.values()})
+    _, boot_seed, _, _ = _design_seeds(seed)
+    by_name = {p.name: p for p in scenario.parameters}
+    result = {}
+    for j, out in enumerate(outputs):
+        fo = {k: v[:, j] for k, v in f.items()}
+        out_notes = list(notes)
+        variance = float(np.var(np.concatenate([fo["A"], fo["B"]])))
+        if not variance > 0:
+            out_notes.append(f"'{out}' takes one value on every path of the design: it has no variance to explain.")
+        unit_keys = [NOISE if u.label == NOISE else u.columns for u in units]
+        group_keys = [NOISE if g.by == NOISE else g.columns for g in groups]
+        rng = np.random.default_rng(boot_seed)
+        pu = pd.DataFrame(_indices(fo, unit_keys, n_boot, rng), columns=INDEX_COLUMNS,
+                          index=pd.Index([u.label for u in units], name="parameter"))
+        pu["factor"] = ["" if u.label == NOISE else "+".join(dict.fromkeys(by_name[n].factor for n in u.parameters))
+                        for u in units]
+        pu["evidence"] = ["" if u.label == NOISE else "+".join(dict.fromkeys(by_name[n].evidence
+                                                                             for n in u.parameters)) for u in units]
+        rng = np.random.default_rng(boot_seed + 1)
+        gu = pd.DataFrame(_indices(fo, group_keys, n_boot, rng), columns=INDEX_COLUMNS,
+                          index=pd.Index([g.label for g in groups], name="group"))
+        gu["by"] = [g.by for g in groups]
+        gu["group"] = [g.name for g in groups]
+        gu["parameters"] = [", ".join(g.parameters) for g in groups]
+        result[out] = Explanation(
+            output=out, parameters=pu, groups=gu, base_samples=base_samples,
+            evaluations=base_samples * n_matrices, seed=seed, n_boot=n_boot,
+            method=("Sobol indices from a Saltelli design (scrambled Sobol A, B; AB per unit and group; noise as a "
+                    "unit): first order Saltelli et al. (2010), total order Jansen (1999); 95% percentile bootstrap "
+                    f"over the {base_samples} rows ({n_boot} replicates)"),
+            notes=tuple(out_notes), variance=variance, unit=scenario.output(out).unit,
+        )
+    return result
+
+
+def explain(path_or_scenario, *, output: Optional[str] = None, base_samples: int = 1024, seed: Optional[int] = None,
+            method: str = "sobol", n_boot: int = 1000, progress=None) -> Explanation:
+    """Sobol first- and total-order indices of one output, per parameter and per group.
+
+    Parameters
+    ----------
+    path_or_scenario : path-like or Scenario
+        A scenario file, or a validated Scenario.
+    output : str, optional
+        An output name or a risk id (its output); default: the first risk's output.
+    base_samples : int
+        N, rows of A and of B: a power of two, at least 16. The run simulates
+        ``N x (units + multi-unit groups + 2 [+ 1 for the noise])`` paths.
+    seed : int, optional
+        Default: the scenario's seed.
+    method : {"sobol"}
+        The only method so far.
+    n_boot : int
+        Bootstrap replicates for the intervals.
+    progress : callable(done, total), optional
+        Called after each simulated matrix.
+
+    Returns
+    -------
+    Explanation
+        ``.parameters`` and ``.groups`` DataFrames with ``S1``, ``S1_low``,
+        ``S1_high``, ``ST``, ``ST_low``, ``ST_high``; unpacks as
+        ``parameters, groups``.
+
+    Examples
+    --------
+    >>> ex = riskmodel.explain("scenarios/examples/minimal.yaml", base_samples=256)  # doctest: +SKIP
+    >>> ex.groups[["S1", "ST"]]                                                      # doctest: +SKIP
+    """
+    from .errors import ScenarioError
+
+    if method != "sobol":
+        raise ScenarioError.at("--method", None, (), f"unknown method '{method}'", "use sobol")
+    scenario = _load_scenario(path_or_scenario)
+    out = _resolve_output(scenario, output)
+    n = _check_base_samples(base_samples)
+    s = int(seed if seed is not None else scenario.seed)
+    return _explanations(scenario, [out], base_samples=n, seed=s, n_boot=n_boot, progress=progress)[out]
+
+
+# =============================================================================== judgment share
+
+JUDGMENT_SHARE_SENTENCE = (
+    "Judgment share: the share of this output's variance that comes from parameters classed as judgment "
+    "(total-order Sobol index of that group, N = {n} base samples, ± {half} at 95%)."
+)
+
+
+def judgment_share_sentence(n: int, half_width: float) -> str:
+    """The sentence the report shows next to the judgment-share column.
+
+    Examples
+    --------
+    >>> print(judgment_share_sentence(1024, 0.031)[-65:])
+    Sobol index of that group, N = 1024 base samples, ± 0.03 at 95%).
+    """
+    return JUDGMENT_SHARE_SENTENCE.format(n=n, half=f"{half_width:.2f}")
+
+
+def judgment_share(results: Optional[Results], scenario: Scenario, *, base_samples: int = 1024,
+                   seed: Optional[int] = None, n_boot: int = 1000) -> pd.DataFrame:
+    """For each risk: the share of its output's variance that comes from judgment parameters.
+
+    Method: the total-order (and first-order) Sobol index of the group of
+    parameters classed ``judgment``, from a small Saltelli design of its own
+    (A, B, AB_judgment, AB_noise: ``4 N`` paths, all risks' outputs at once),
+    with 95% bootstrap intervals. The run's own paths cannot give a total
+    index: that needs the monthly draws held fixed while the judgment
+    parameters change, which only a design does. At the default N = 1024 the
+    95% half-width is typically 0.03–0.08 (it is reported per risk); it
+    shrinks as 1/sqrt(N).
+    A correlated set that mixes judgment with another class is counted in the
+    judgment group whole (the group's name then says so). Shares and their
+    interval ends are clipped to [0, 1], the range of a share (a raw estimate
+    leaves it only by Monte Carlo error, or, where a note says so, because the
+    total index is an upper bound).
+
+    Parameters
+    ----------
+    results : Results or None
+        The run (its seed is used when ``seed`` is None); may be None.
+    scenario : Scenario
+    base_samples : int
+        N, a power of two (at least 16).
+    seed : int, optional
+        Default: the run's seed, else the scenario's.
+    n_boot : int
+
+    Returns
+    -------
+    DataFrame
+        One row per risk: ``risk``, ``output``, ``judgment_ST``,
+        ``judgment_ST_low``, ``judgment_ST_high``, ``judgment_S1``,
+        ``judgment_S1_low``, ``judgment_S1_high``, ``noise_ST``, ``group``
+        (the judgment group's name), ``parameters`` (how many in the group),
+        ``method``, ``n`` (base samples), ``evaluations``, ``sentence``,
+        ``note``.
+    """
+    columns = ["risk", "output", "judgment_ST", "judgment_ST_low", "judgment_ST_high", "judgment_S1",
+               "judgment_S1_low", "judgment_S1_high", "noise_ST", "group", "parameters", "method", "n",
+               "evaluations", "sentence", "note"]
+    if not scenario.risks:
+        return pd.DataFrame(columns=columns)
+    n = _check_base_samples(base_samples)
+    if seed is None:
+        seed = results.meta.get("seed") if results is not None and results.meta.get("seed") is not None \
+            else scenario.seed
+    seed = int(seed)
+    outs = _risk_outputs(scenario)
+    if not any(p.evidence == "judgment" for p in _sampled_parameters(scenario)):
+        rows = [(r.id, r.output, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, np.nan, "", 0, "no uncertain parameter is judgment",
+                 n, 0, "No uncertain parameter of this scenario is classed as judgment.", "") for r in scenario.risks]
+        return pd.DataFrame(rows, columns=columns)
+    ex = _explanations(scenario, outs, base_samples=n, seed=seed, n_boot=n_boot, groupings=("evidence",),
+                       per_unit=False, keep_group=lambda g: "judgment" in g.name.split("+"))
+    rows = []
+    for r in scenario.risks:
+        e = ex[r.output]
+        g = e.groups
+        jrow = g[(g["by"] == "evidence") & g["group"].str.split("+").apply(lambda parts: "judgment" in parts)]
+        j = jrow.iloc[0]
+        noise_st = float(g.loc[NOISE, "ST"]) if NOISE in g.index else 0.0
+        half = float((j["ST_high"] - j["ST_low"]) / 2)
+        note = " ".join(e.notes)
+        share = np.clip(j[["ST", "ST_low", "ST_high", "S1", "S1_low", "S1_high"]].to_numpy(float), 0.0, 1.0)
+        rows.append((r.id, r.output, *(float(v) for v in share), noise_st, str(j["group"]),
+                     len(str(j["parameters"]).split(", ")),
+                     "total-order Sobol index of the judgment group (Jansen; Saltelli design A, B, AB_judgment, "
+                     "AB_noise; 95% percentile bootstrap)", n, e.evaluations,
+                     judgment_share_sentence(n, half) if np.isfinite(half) else "", note))
+    return pd.DataFrame(rows, columns=columns)
