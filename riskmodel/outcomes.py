@@ -1,0 +1,508 @@
+"""Outcomes files: what actually happened, for ``riskmodel backtest``.
+
+An outcomes file (``schema: riskmodel-outcomes/1``) names the scenario it
+scores and lists observations. A *binary* observation names a risk id and
+whether the risk happened; a *numeric* one names an output and the value
+observed. Each cites a registered source with a quote (checked like a
+scenario's quotes, with the closest passage suggested on a miss) or gives a
+``url`` and a ``note``. An optional ``climatology`` gives a base-rate
+probability per risk, the reference forecast the model must beat.
+
+:func:`load_outcomes` reads and checks a file against its scenario and
+returns a frozen :class:`Outcomes`, or raises one
+:class:`~riskmodel.errors.ScenarioError` listing every problem as
+``file:line: key.path: what is wrong; what would be right``.
+:func:`json_schema` exports the JSON Schema (``riskmodel schema --outcomes``).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import difflib
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal, Optional, Union
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from . import sources as _sources
+from .errors import Position, ProblemCollector, ScenarioError, did_you_mean
+from .model import Citation, Month, Scenario
+from .schema import MONTH_PATTERN, CiteModel
+from .validate import validate
+from .yamlio import YMap, position_of, read_yaml
+
+__all__ = [
+    # data
+    "Outcomes",
+    "BinaryObservation",
+    "NumericObservation",
+    # files
+    "OUTCOMES_SCHEMA_ID",
+    "load_outcomes",
+    "json_schema",
+    # pydantic models (the file's shape)
+    "OutcomesModel",
+    "BinaryObservationModel",
+    "NumericObservationModel",
+]
+
+#: The ``schema`` line an outcomes file carries.
+OUTCOMES_SCHEMA_ID = "riskmodel-outcomes/1"
+
+_URL_PATTERN = r"^https?://\S+$"
+MonthStr = Annotated[str, Field(pattern=MONTH_PATTERN, description="A calendar month, YYYY-MM.", examples=["2024-09"])]
+Url = Annotated[str, Field(pattern=_URL_PATTERN, description="An http(s):// address where the observation is stated.")]
+Probability = Annotated[float, Field(gt=0, lt=1)]
+
+
+# --------------------------------------------------------------------------- the file's shape (pydantic)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
+
+
+class BinaryObservationModel(_Strict):
+    """Whether a risk of the scenario happened."""
+
+    risk: str = Field(description="A risk id of the scenario.")
+    happened: bool = Field(description="true if the risk's event happened, false if not.")
+    date: MonthStr = Field(description="When it was observed, YYYY-MM.")
+    cite: list[CiteModel] = Field(default_factory=list, description="Passages of registered sources that state it.")
+    url: Optional[Url] = Field(None, description="Where it is stated, when no registered source holds it.")
+    note: str = Field("", description="Where in the url the fact stands, or any remark (required with url).")
+
+
+class NumericObservationModel(_Strict):
+    """The observed value of an output of the scenario."""
+
+    output: str = Field(description="An output name of the scenario.")
+    value: float = Field(description="The value observed, in the output's unit.")
+    date: Optional[MonthStr] = Field(None, description="When it was observed, YYYY-MM.")
+    cite: list[CiteModel] = Field(default_factory=list, description="Passages of registered sources that state it.")
+    url: Optional[Url] = Field(None, description="Where it is stated, when no registered source holds it.")
+    note: str = Field("", description="Where in the url the figure stands, or any remark (required with url).")
+
+
+class OutcomesModel(_Strict):
+    """An outcomes file (schema riskmodel-outcomes/1): what happened, to score a scenario against."""
+
+    schema_: Literal["riskmodel-outcomes/1"] = Field(alias="schema")
+    scenario: str = Field(description="The scenario file these outcomes score, relative to this file.")
+    sources: Optional[str] = Field(None, description="Source registry, relative to this file (for `cite`).")
+    title: str = ""
+    description: str = ""
+    climatology: dict[str, Probability] = Field(
+        default_factory=dict,
+        description="Base-rate probability per risk id, strictly between 0 and 1: the reference forecast.")
+    observations: list[Union[BinaryObservationModel, NumericObservationModel]] = Field(
+        description="Binary observations name a `risk`; numeric ones an `output`.")
+
+
+class _Header(OutcomesModel):
+    """The file without its observations (they are checked one by one, by kind)."""
+
+    observations: list[Any]
+
+
+_BINARY_KEYS = tuple(f.alias or n for n, f in BinaryObservationModel.model_fields.items())
+_NUMERIC_KEYS = tuple(f.alias or n for n, f in NumericObservationModel.model_fields.items())
+_CITE_KEYS = ("source", "quote")
+_TOP_KEYS = tuple(f.alias or n for n, f in OutcomesModel.model_fields.items())
+
+
+def json_schema() -> str:
+    """The JSON Schema of outcomes files, as indented JSON text."""
+    schema = OutcomesModel.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://riskmodel.invalid/schema/riskmodel-outcomes-1.json"
+    return json.dumps(schema, indent=2)
+
+
+# --------------------------------------------------------------------------- the checked data
+
+
+@dataclass(frozen=True)
+class BinaryObservation:
+    """A risk observed to have happened or not."""
+
+    risk: str  # a risk id of the scenario
+    happened: bool
+    date: Month
+    cite: tuple = ()  # tuple[Citation, ...], each found in its source
+    url: str = ""
+    note: str = ""
+    position: Optional[Position] = None  # the list item in the outcomes file
+
+
+@dataclass(frozen=True)
+class NumericObservation:
+    """An output's observed value."""
+
+    output: str  # an output name of the scenario
+    value: float
+    date: Optional[Month] = None
+    cite: tuple = ()  # tuple[Citation, ...], each found in its source
+    url: str = ""
+    note: str = ""
+    position: Optional[Position] = None
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    """A checked outcomes file.
+
+    Attributes
+    ----------
+    path : str
+        The outcomes file as given.
+    scenario_path : str
+        The scenario file it names, resolved against it.
+    title, description : str
+    climatology : tuple of (risk id, probability)
+        Base rates for the reference forecast; empty when the file gives none.
+    binary : tuple of BinaryObservation
+    numeric : tuple of NumericObservation
+    sources : tuple of SourceRef-like dicts
+        The registered sources the observations cite (id, title, publisher, date, url).
+    sha256 : str
+        SHA-256 of the file's bytes.
+    scenario : Scenario
+        The validated scenario the names were checked against.
+    """
+
+    path: str
+    scenario_path: str
+    title: str = ""
+    description: str = ""
+    climatology: tuple = ()
+    binary: tuple = ()
+    numeric: tuple = ()
+    sources: tuple = ()
+    sha256: str = ""
+    scenario: Any = field(default=None, repr=False, compare=False)
+
+    def climatology_of(self, risk: str) -> Optional[float]:
+        """The base rate the file gives for a risk, or None."""
+        return dict(self.climatology).get(risk)
+
+
+# --------------------------------------------------------------------------- checking
+
+_TYPE_WORDS = {
+    "float_type": "a number", "int_type": "a whole number", "string_type": "text", "bool_type": "true or false",
+    "dict_type": "a mapping of keys", "list_type": "a list", "model_type": "a mapping of keys",
+    "float_parsing": "a number",
+}
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (str, int, float)):
+        return repr(value)
+    return type(value).__name__
+
+
+class _Checker:
+    def __init__(self, path: str, tree: YMap):
+        self.path = path
+        self.tree = tree
+        self.pc = ProblemCollector()
+        self.file_pos = Position(path)
+
+    def pos(self, key_path: tuple) -> Position:
+        return position_of(self.tree, key_path, self.file_pos) or self.file_pos
+
+    def add(self, key_path: tuple, message: str, hint: str = "") -> None:
+        self.pc.add(self.pos(tuple(key_path)), tuple(key_path), message, hint)
+
+    def report(self, exc: ValidationError, prefix: tuple, keys: tuple, other_keys: tuple = (),
+               other_kind: str = "") -> None:
+        """Map pydantic errors to problems at their lines (one problem per key).
+
+        A key missing because it is misspelt is reported once, as the unknown
+        key with its did-you-mean, not a second time as missing.
+        """
+        errors = exc.errors()
+        meant: set = set()
+        for err in errors:
+            if err["type"] == "extra_forbidden":
+                loc = prefix + tuple(err["loc"])
+                choices = _CITE_KEYS if "cite" in loc[:-1] else keys
+                close = difflib.get_close_matches(str(loc[-1]), choices, n=1, cutoff=0.6)
+                meant.update(loc[:-1] + (k,) for k in close)
+        seen: set = set()
+        for err in errors:
+            loc = prefix + tuple(p for p in err["loc"] if isinstance(p, (str, int)))
+            if loc in seen or (err["type"] == "missing" and loc in meant):
+                continue
+            seen.add(loc)
+            kind, value = err["type"], err.get("input")
+            depth = len(loc) - len(prefix)
+            if kind == "extra_forbidden":
+                key = loc[-1]
+                if "cite" in loc[:-1]:
+                    self.add(loc, f"unknown key '{key}'",
+                             did_you_mean(key, _CITE_KEYS) or "a citation has source and quote")
+                elif depth == 1 and key in other_keys:
+                    self.add(loc, f"'{key}' belongs to a {other_kind} observation",
+                             f"this observation's keys are {', '.join(keys)}")
+                else:
+                    self.add(loc, f"unknown key '{key}'", did_you_mean(key, keys) or "allowed keys: " + ", ".join(keys))
+            elif kind == "missing":
+                self.add(loc, "required key missing", f"add `{loc[-1]}:`")
+            elif kind == "literal_error":
+                self.add(loc, f"{value!r} is not allowed", f"expected {err.get('ctx', {}).get('expected', '')}")
+            elif kind == "string_pattern_mismatch":
+                if loc[-1] == "url":
+                    self.add(loc, f"{value!r} is not a web address", "write an http(s):// address")
+                else:
+                    self.add(loc, f"{value!r} is not a month", "write YYYY-MM, e.g. 2024-09")
+            elif kind in ("greater_than", "less_than"):
+                self.add(loc, f"{value!r} is not a probability strictly between 0 and 1",
+                         "a base rate of 0 or 1 scores infinitely badly under the log score when wrong; "
+                         "write e.g. 0.01 or 0.99")
+            elif kind == "string_too_short":
+                self.add(loc, "is empty", "write the words as they stand in the source")
+            elif loc[-1] == "date" and isinstance(value, (_dt.date, _dt.datetime)):
+                self.add(loc, f"{value} is a day, not a month", f"write {value:%Y-%m}")
+            else:
+                wanted = _TYPE_WORDS.get(kind, err["msg"])
+                self.add(loc, f"must be {wanted}, got {_shown(value)}")
+
+
+def _resolve(base: str, relative: str) -> Path:
+    return (Path(base).parent / relative).resolve()
+
+
+def load_outcomes(path: str | Path, scenario: Scenario | str | Path | None = None) -> Outcomes:
+    """Read and check an outcomes file against the scenario it scores.
+
+    Parameters
+    ----------
+    path : str or Path
+        The outcomes file.
+    scenario : Scenario, path-like or None
+        The scenario whose risk ids and output names the observations must
+        name. ``None``: the file named by the outcomes file's ``scenario:``.
+        A scenario other than the one named may be given (to score a variant
+        against the same outcomes).
+
+    Returns
+    -------
+    Outcomes
+
+    Raises
+    ------
+    ScenarioError
+        With every problem found, in the outcomes file and, when it is read
+        here, the scenario file: each names its file, line and key path; an
+        unknown key, risk id or output name comes with a did-you-mean, a quote
+        not found in its source with the source's closest passage.
+    """
+    shown = str(path)
+    tree = read_yaml(path, what="outcomes file")
+    raw_bytes = Path(path).read_bytes()
+    c = _Checker(shown, tree)
+
+    # ---- header ----------------------------------------------------------------
+    if tree.get("schema") == "riskmodel/1":
+        c.add(("schema",), "this is a scenario file, not an outcomes file",
+              f"an outcomes file begins `schema: {OUTCOMES_SCHEMA_ID}`; "
+              "the command is `riskmodel backtest SCENARIO OUTCOMES`")
+        c.pc.raise_if_any()
+    try:
+        _Header.model_validate(tree)
+    except ValidationError as exc:
+        c.report(exc, (), _TOP_KEYS)
+
+    # ---- the scenario ------------------------------------------------------------
+    scenario_path = ""
+    named = tree.get("scenario")
+    if isinstance(named, str) and named.strip():
+        resolved = _resolve(shown, named)
+        scenario_path = str(resolved)
+        if not resolved.is_file():
+            c.add(("scenario",), f"scenario file '{named}' not found (looked for {resolved})",
+                  "name the scenario file relative to this outcomes file")
+    elif isinstance(named, str):
+        c.add(("scenario",), "is empty", "name the scenario file relative to this outcomes file")
+    if scenario is None and scenario_path and Path(scenario_path).is_file():
+        scenario = scenario_path
+    if scenario is not None and not isinstance(scenario, Scenario):
+        try:
+            scenario = validate(scenario)
+        except ScenarioError as exc:
+            c.pc.extend(exc.problems)
+            scenario = None
+    risk_ids = [r.id for r in scenario.risks] if scenario is not None else None
+    output_names = [o.name for o in scenario.outputs] if scenario is not None else None
+
+    # ---- sources -------------------------------------------------------------------
+    registry = None
+    if isinstance(tree.get("sources"), str):
+        reg_path = _resolve(shown, tree["sources"])
+        if not reg_path.is_file():
+            c.add(("sources",), f"source registry '{tree['sources']}' not found (looked for {reg_path})",
+                  "name the registry relative to this outcomes file, e.g. ../sources/registry.yaml")
+        else:
+            try:
+                registry = _sources.load_registry(reg_path)
+            except ScenarioError as exc:
+                c.pc.extend(exc.problems)
+
+    # ---- climatology -------------------------------------------------------------
+    climatology: dict[str, float] = {}
+    raw_clim = tree.get("climatology")
+    if isinstance(raw_clim, dict):
+        for risk, p in raw_clim.items():
+            if risk_ids is not None and risk not in risk_ids:
+                c.add(("climatology", risk), f"unknown risk '{risk}'",
+                      did_you_mean(risk, risk_ids) or "risks of the scenario: " + ", ".join(risk_ids))
+            elif isinstance(p, (int, float)) and not isinstance(p, bool) and 0 < p < 1:
+                climatology[risk] = float(p)
+
+    # ---- observations ------------------------------------------------------------
+    raw_obs = tree.get("observations")
+    items = raw_obs if isinstance(raw_obs, list) else []
+    if isinstance(raw_obs, list) and not raw_obs:
+        c.add(("observations",), "no observations", "add `- risk: <id>` or `- output: <name>` entries")
+    binary: list[BinaryObservation] = []
+    numeric: list[NumericObservation] = []
+    first_seen: dict[tuple, int] = {}
+    cited_ids: list[str] = []
+    missing_registry_reported = False
+
+    for i, raw in enumerate(items):
+        here = ("observations", i)
+        if not isinstance(raw, dict):
+            c.add(here, f"an observation must be a mapping of keys, not {_shown(raw)}",
+                  "write `- risk: <id>` with happened and date, or `- output: <name>` with value")
+            continue
+        if "risk" in raw and "output" in raw:
+            c.add(here, "an observation names a risk or an output, not both",
+                  "split it in two: `- risk: ...` (binary) and `- output: ...` (numeric)")
+            continue
+        is_binary = "risk" in raw or ("output" not in raw and "happened" in raw)
+        is_numeric = "output" in raw or ("risk" not in raw and "value" in raw)
+        if not (is_binary or is_numeric):
+            keys = ", ".join(map(str, raw)) or "nothing"
+            c.add(here, f"an observation must name a `risk` (binary) or an `output` (numeric); it has {keys}",
+                  "e.g. `- risk: displacement` with `happened: true` and `date: 2024-09`")
+            continue
+        model = BinaryObservationModel if is_binary else NumericObservationModel
+        keys, other = (_BINARY_KEYS, _NUMERIC_KEYS) if is_binary else (_NUMERIC_KEYS, _BINARY_KEYS)
+        other_only = tuple(k for k in other if k not in keys)
+        try:
+            om = model.model_validate(raw)
+        except ValidationError as exc:
+            c.report(exc, here, keys, other_only, "numeric" if is_binary else "binary")
+            om = None
+
+        # the name the observation scores
+        name_key = "risk" if is_binary else "output"
+        name = raw.get(name_key)
+        choices = risk_ids if is_binary else output_names
+        if isinstance(name, str) and choices is not None:
+            if name not in choices:
+                what = "risk" if is_binary else "output"
+                c.add(here + (name_key,), f"unknown {what} '{name}'",
+                      did_you_mean(name, choices) or f"{what}s of the scenario: " + (", ".join(choices) or "none"))
+                om = None
+            else:
+                line = c.pos(here).line
+                if (name_key, name) in first_seen:
+                    c.add(here + (name_key,), f"{name_key} '{name}' is observed twice (first at line "
+                          f"{first_seen[(name_key, name)]})",
+                          "the scenario gives one forecast for it: keep one observation")
+                    om = None
+                else:
+                    first_seen[(name_key, name)] = line
+
+        # evidence: a quote from a registered source, or a url and a note
+        raw_cites = raw.get("cite")
+        has_cite = isinstance(raw_cites, list) and bool(raw_cites)
+        has_url = isinstance(raw.get("url"), str) and bool(raw["url"].strip())
+        has_note = isinstance(raw.get("note"), str) and bool(raw["note"].strip())
+        if not has_cite and not has_url:
+            c.add(here, "an observation needs evidence",
+                  "cite a registered source (`cite: [{source: <id>, quote: \"...\"}]`), "
+                  "or give `url:` and `note:`")
+            om = None
+        elif has_url and not has_note:
+            c.add(here + ("url",), "a url needs a note",
+                  "add `note:` saying where in it the observation is stated")
+            om = None
+        cites: list[Citation] = []
+        if has_cite:
+            if registry is None and not isinstance(tree.get("sources"), str):
+                if not missing_registry_reported:
+                    c.add(here + ("cite",), "quotes are cited but the file names no source registry",
+                          "add `sources: ../sources/registry.yaml` (relative to this file)")
+                    missing_registry_reported = True
+            for j, raw_cite in enumerate(raw_cites):
+                cm = _parse(CiteModel, raw_cite)
+                if cm is None or registry is None:
+                    continue
+                at = here + ("cite", j)
+                source = registry.get(cm.source)
+                if source is None:
+                    c.add(at + ("source",), f"unknown source '{cm.source}'",
+                          did_you_mean(cm.source, registry.ids) or "registered: " + ", ".join(registry.ids))
+                    om = None
+                    continue
+                match = _sources.find_quote(source, cm.quote)
+                if match is None:
+                    c.add(at + ("quote",), f"quote not found in '{cm.source}'",
+                          f"closest passage: {_sources.suggest_passage(source, cm.quote)}")
+                    om = None
+                    continue
+                cited_ids.append(cm.source)
+                cites.append(Citation(cm.source, cm.quote, match.line, c.pos(at)))
+
+        if om is None:
+            continue
+        position = c.pos(here)
+        if is_binary:
+            binary.append(BinaryObservation(risk=om.risk, happened=om.happened, date=Month.parse(om.date),
+                                            cite=tuple(cites), url=om.url or "", note=om.note.strip(),
+                                            position=position))
+        else:
+            numeric.append(NumericObservation(output=om.output, value=float(om.value),
+                                              date=Month.parse(om.date) if om.date else None, cite=tuple(cites),
+                                              url=om.url or "", note=om.note.strip(), position=position))
+
+    # ---- climatology covers every observed risk, or none ---------------------------
+    if isinstance(raw_clim, dict) and raw_clim:
+        for obs in binary:
+            if obs.risk not in raw_clim:
+                c.add(("climatology",), f"no base rate for risk '{obs.risk}', which is observed",
+                      f"add `{obs.risk}: <probability>` (the reference forecast scores every binary observation "
+                      "or none), or remove climatology")
+
+    c.pc.raise_if_any()
+    refs = tuple({"id": s.id, "title": s.title, "publisher": s.publisher, "date": s.date, "url": s.url}
+                 for s in (registry.sources if registry is not None else ()) if s.id in cited_ids)
+    return Outcomes(
+        path=shown, scenario_path=scenario_path, title=str(tree.get("title") or ""),
+        description=str(tree.get("description") or "").strip(),
+        climatology=tuple(climatology.items()), binary=tuple(binary), numeric=tuple(numeric), sources=refs,
+        sha256=hashlib.sha256(raw_bytes).hexdigest(), scenario=scenario,
+    )
+
+
+def _parse(model: type[BaseModel], raw: Any) -> Any:
+    try:
+        return model.model_validate(raw)
+    except ValidationError:
+        return None
