@@ -7,7 +7,7 @@ simulate -> analyse -> render). Every stage is a library call; the CLI in
 
 __version__ = "0.1.0"
 
-from .errors import Position, Problem, ScenarioError
+from .errors import EnvironmentFailure, Position, Problem, ScenarioError
 from .load import LoadedDocument, load
 from .model import Scenario
 from .validate import validate
@@ -15,7 +15,10 @@ from .compile import CompiledModel, compile_scenario
 from .simulate import simulate
 from .analyse import risk_register
 from .results import Results
-from .pipeline import run
+from .pipeline import compare, report, run
+from .outcomes import Outcomes, load_outcomes
+from .backtest import Backtest, backtest, write_backtest_folder
+from .sensitivity import Explanation, explain, given_data, judgment_share, tornado
 
 __all__ = [
     # stages
@@ -25,13 +28,26 @@ __all__ = [
     "simulate",
     "risk_register",
     "run",
+    "compare",
+    "report",
+    "load_outcomes",
+    "backtest",
+    "write_backtest_folder",
+    "explain",
+    "given_data",
+    "tornado",
+    "judgment_share",
     # data
     "LoadedDocument",
     "Scenario",
     "CompiledModel",
     "Results",
+    "Outcomes",
+    "Backtest",
+    "Explanation",
     # errors
     "ScenarioError",
+    "EnvironmentFailure",
     "Problem",
     "Position",
     "__version__",

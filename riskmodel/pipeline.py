@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import errno
+import dataclasses
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
 from .analyse import risk_register
 from .compile import compile_scenario
-from .errors import ScenarioError
+from .errors import EnvironmentFailure, ScenarioError
 from .model import Scenario
-from .results import Results
+from .results import Results, read_run_json
 from .simulate import DEFAULT_MEMORY_BYTES, simulate
 from .validate import validate
 
-__all__ = ["run", "write_run_folder"]
+__all__ = ["run", "write_run_folder", "check_out_folder", "remove_stale_temporaries", "render_into", "scenario_of",
+           "report", "compare", "write_comparison_folder", "default_comparison_folder"]
 
 
 def run(
@@ -32,6 +36,7 @@ def run(
     scheduler: Any = None,
     until_se: Optional[float] = None,
     max_samples: Optional[int] = None,
+    judgment_samples: int = 1024,
 ) -> Results:
     """Load, validate, compile and simulate a scenario; return Results with the register.
 
@@ -53,6 +58,10 @@ def run(
     until_se, max_samples : optional
         Add whole blocks until every likelihood's standard error is below
         ``until_se`` (at most ``max_samples`` paths).
+    judgment_samples : int
+        Base samples N of the design that gives each risk's judgment share
+        (:func:`riskmodel.sensitivity.judgment_share`, 4 N extra paths);
+        0 leaves the register without it.
 
     Returns
     -------
@@ -72,11 +81,41 @@ def run(
         scenario = validate(path_or_scenario, overrides=overrides)
     if sampler is not None and sampler not in ("mc", "lhs", "sobol"):
         raise ScenarioError.at("--sampler", None, (), f"unknown sampler '{sampler}'", "use mc, lhs or sobol")
+    if seed is not None and int(seed) < 0:
+        raise ScenarioError.at(f"--seed {seed}", None, (), "a seed must be a whole number, 0 or more", "e.g. --seed 1")
+    if until_se is not None and not 0 < float(until_se) < float("inf"):
+        raise ScenarioError.at(f"--until-se {until_se}", None, (), "a standard error to reach must be a number above 0",
+                               "e.g. --until-se 0.005")
     model = compile_scenario(scenario)
     results = simulate(model, samples=samples, seed=seed, sampler=sampler, memory_bytes=memory_bytes,
                        progress=progress, workers=workers, scheduler=scheduler, until_se=until_se,
                        max_samples=max_samples)
-    return results.with_register(risk_register(results, scenario))
+    results = results.with_register(risk_register(results, scenario))
+    if judgment_samples:
+        results = with_judgment_share(results, scenario, base_samples=judgment_samples)
+    return results
+
+
+#: Register columns that carry the judgment share (from :func:`riskmodel.sensitivity.judgment_share`).
+JUDGMENT_COLUMNS = ("judgment_ST", "judgment_ST_low", "judgment_ST_high", "judgment_S1", "judgment_S1_low",
+                    "judgment_S1_high")
+
+
+def with_judgment_share(results: Results, scenario: Scenario, *, base_samples: int = 1024) -> Results:
+    """Results whose register carries each risk's judgment share, and whose meta says how it was computed."""
+    from .sensitivity import judgment_share
+
+    if not scenario.risks:
+        return results
+    share = judgment_share(results, scenario, base_samples=base_samples)
+    register = results.register.drop(columns=[c for c in JUDGMENT_COLUMNS if c in results.register], errors="ignore")
+    register = register.merge(share[["risk", *JUDGMENT_COLUMNS]], on="risk", how="left")
+    notes = [n for n in dict.fromkeys(share["note"]) if n]
+    meta = {**results.meta, "judgment_share": {
+        "sentence": str(share["sentence"].iloc[0]), "method": str(share["method"].iloc[0]),
+        "base_samples": int(share["n"].iloc[0]), "evaluations": int(share["evaluations"].iloc[0]),
+        "notes": notes}}
+    return dataclasses.replace(results, register=register, meta=meta)
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -93,19 +132,128 @@ def _exchange(a: Path, b: Path) -> bool:
     return rc == 0
 
 
+def check_out_folder(out: str | os.PathLike) -> Path:
+    """Refuse an output path whose replacement would lose the user's files.
+
+    ``out`` may be missing, an empty folder, or a run folder (one holding
+    ``run.json``); a file, or a folder of other things, is a ScenarioError
+    naming ``--out`` (nothing is written, nothing removed).
+    """
+    out = Path(out)
+    shown = f"--out {out}"
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        raise ScenarioError.at(shown, None, (), "is a file, not a run folder",
+                               "name a folder for the run (it is created), or an earlier run folder to replace")
+    if out.is_dir():
+        try:
+            entries = [e.name for e in os.scandir(out)]
+        except OSError as exc:
+            raise _environment_failure(exc, out, "could not read the folder") from None
+        if entries and "run.json" not in entries:
+            raise ScenarioError.at(shown, None, (), f"the folder exists and is not a run folder (no run.json among its "
+                                   f"{len(entries)} entries); writing the run there would replace them",
+                                   "name a new folder, or an earlier run folder to replace")
+    return out
+
+
+def _process_start_time() -> float:
+    """When this process started (seconds since the epoch); the import time where /proc is missing."""
+    try:
+        ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])  # since boot
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        return time.time() - (uptime - ticks / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError, AttributeError):
+        return time.time()
+
+
+_PROCESS_START = _process_start_time()
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def remove_stale_temporaries(out: str | os.PathLike) -> list[Path]:
+    """Remove what a killed run left beside ``out``; return what was removed.
+
+    A run writes into ``.NAME.tmp-PID-*`` (and, without renameat2, moves the
+    earlier folder through ``.NAME.old-PID-*``). A run killed with SIGKILL
+    cannot remove them; the next run does: those older than this process's
+    start whose process is gone. A live run's folders are left alone.
+    """
+    out = Path(out)
+    removed = []
+    if not out.parent.is_dir():
+        return removed
+    prefixes = (f".{out.name}.tmp-", f".{out.name}.old-")
+    for entry in os.scandir(out.parent):
+        if not entry.name.startswith(prefixes):
+            continue
+        try:
+            if entry.stat(follow_symlinks=False).st_mtime >= _PROCESS_START:
+                continue
+        except OSError:
+            continue
+        pid_text = entry.name.split(".tmp-" if ".tmp-" in entry.name else ".old-", 1)[1].split("-", 1)[0]
+        if pid_text.isdigit() and int(pid_text) != os.getpid() and _pid_alive(int(pid_text)):
+            continue
+        path = Path(entry.path)
+        if entry.is_symlink() or not entry.is_dir(follow_symlinks=False):
+            path.unlink(missing_ok=True)
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
+_WHAT_HAPPENED = {
+    errno.ENOSPC: ("no space left on the device", "free some space, or write elsewhere with --out DIR"),
+    errno.EDQUOT: ("the disk quota is exceeded", "free some space, or write elsewhere with --out DIR"),
+    errno.EROFS: ("the file system is read-only", "write elsewhere with --out DIR"),
+    errno.EACCES: ("permission denied", "write to a folder you may write to, with --out DIR"),
+    errno.EPERM: ("permission denied", "write to a folder you may write to, with --out DIR"),
+}
+
+
+def _environment_failure(exc: OSError, out: Path, doing: str) -> EnvironmentFailure:
+    what, hint = _WHAT_HAPPENED.get(exc.errno, (exc.strerror or str(exc) or type(exc).__name__,
+                                                "check the folder, or write elsewhere with --out DIR"))
+    name = Path(exc.filename).name if getattr(exc, "filename", None) else ""
+    where = f" (at {name})" if name and name != out.name else ""
+    return EnvironmentFailure(str(out), f"{doing}: {what}{where}; nothing was written, and an earlier run folder "
+                              "here is as it was", hint, exc.errno)
+
+
 def write_run_folder(results: Results, out: str | os.PathLike, extra: Optional[Callable[[Path], None]] = None) -> Path:
     """Write a run folder atomically: into a temporary sibling, then renamed into place.
 
     An earlier folder at ``out`` is replaced only once the new one is complete;
-    a failure or interruption leaves it untouched.
+    a failure or interruption leaves it untouched. Temporaries a killed run
+    left beside it are removed first (:func:`remove_stale_temporaries`).
+
+    Raises
+    ------
+    ScenarioError
+        ``out`` is a file, or a folder that is not a run folder (see :func:`check_out_folder`).
+    EnvironmentFailure
+        The folder could not be written (disk full, read-only, no permission);
+        nothing is left half-written.
     """
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes 0700; a report folder is as readable as any other
+    out = check_out_folder(out)
+    tmp = None
     try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(out)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=out.parent))
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes 0700; a report folder is as readable as any other
         results.save(tmp)
         if extra is not None:
             extra(tmp)
@@ -113,13 +261,261 @@ def write_run_folder(results: Results, out: str | os.PathLike, extra: Optional[C
             if _exchange(tmp, out):  # one atomic step: out is never missing
                 shutil.rmtree(tmp, ignore_errors=True)  # tmp now holds the earlier folder
             else:  # no renameat2: two renames, out missing for an instant
-                old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+                old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-{os.getpid()}-", dir=out.parent))
                 os.rename(out, old / out.name)
                 os.rename(tmp, out)
                 shutil.rmtree(old, ignore_errors=True)
         else:
             os.rename(tmp, out)
+    except EnvironmentFailure:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    except OSError as exc:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+        raise _environment_failure(exc, out, "could not write the run folder") from exc
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+# --------------------------------------------------------------------------- reports and comparisons
+# (rendering is imported lazily: matplotlib is only loaded when a report is drawn)
+
+REPORT_FILES = ("index.html", "report.md", "figures")
+
+
+def render_into(results: Results, scenario: Scenario) -> Callable[[Path], None]:
+    """The ``extra`` callback of :func:`write_run_folder` that renders the run's report.
+
+    >>> write_run_folder(res, "reports/minimal", extra=render_into(res, res.scenario))   # doctest: +SKIP
+    """
+
+    def extra(folder: Path) -> None:
+        from .render import render_report
+
+        render_report(results, scenario, folder)
+
+    return extra
+
+
+def scenario_of(results: Results, *, where: str = "run.json") -> Scenario:
+    """Rebuild the validated Scenario of saved results (for re-rendering without simulating).
+
+    The scenario file named in ``meta['scenario_path']`` is validated again
+    when it still exists and its merged document has the SHA-256 the run
+    recorded (``meta['scenario_sha256']``). Otherwise the merged document the
+    run stored (``meta['document']``, canonical JSON) is validated from a
+    temporary file, its relative ``sources`` resolved against the scenario
+    files of the run (``meta['scenario_files']``); the result keeps the run's
+    path, files, SHA-256 and document. Either way the quotes are verified
+    against the source texts as they are now.
+    """
+    import dataclasses
+    import json
+
+    from .load import load
+
+    meta = results.meta
+    path, sha = meta.get("scenario_path") or "", meta.get("scenario_sha256") or ""
+    if path and Path(path).is_file():
+        try:
+            doc = load(path)
+        except ScenarioError:
+            doc = None
+        if doc is not None and doc.sha256 == sha:
+            return validate(doc)
+    document = meta.get("document")
+    if not document:
+        raise ScenarioError.at(where, None, ("document",), "the run stored no scenario document, and the scenario "
+                               f"file {path or '(unnamed)'} is missing or has changed",
+                               "run the scenario again with `riskmodel run`")
+    tree = json.loads(document)
+    sources = tree.get("sources")
+    if isinstance(sources, str) and not Path(sources).is_absolute():
+        for f in list(meta.get("scenario_files") or []) + [path]:
+            candidate = Path(f).parent / sources
+            if f and candidate.is_file():
+                tree["sources"] = str(candidate.resolve())
+                break
+    with tempfile.TemporaryDirectory(prefix="riskmodel-stored-scenario-") as tmp:
+        stored = Path(tmp) / f"{tree.get('name', 'scenario')}.json"
+        stored.write_text(json.dumps(tree, ensure_ascii=False), encoding="utf-8")
+        try:
+            scenario = validate(stored)
+        except ScenarioError as exc:
+            first = exc.problems[0]
+            raise ScenarioError.at(where, None, ("document",), "the scenario document stored with the run no longer "
+                                   f"validates ({len(exc.problems)} problem(s); first: "
+                                   f"{first.message})", "restore the scenario file or its sources, or run it "
+                                   "again") from None
+    return dataclasses.replace(scenario, path=path, files=tuple(meta.get("scenario_files") or (path,)),
+                               sha256=sha or scenario.sha256, document=document)
+
+
+def report(folder: str | os.PathLike) -> Path:
+    """Render the report of a saved run folder (or comparison folder) again, without simulating.
+
+    The folder is replaced atomically (:func:`write_run_folder`): data files
+    are written back, the report is rendered anew, and any other file in the
+    folder is carried over. Returns the folder.
+    """
+    folder = Path(folder)
+    meta_path = folder / "run.json"
+    if not meta_path.is_file():
+        raise ScenarioError.at(str(folder), None, (), "not a run folder (no run.json)",
+                               "name a folder written by `riskmodel run` or `riskmodel compare`")
+    meta = read_run_json(meta_path)
+    if meta.get("kind") == "comparison":
+        if not (isinstance(meta.get("runs"), list) and all(isinstance(n, str) for n in meta["runs"])):
+            raise ScenarioError.at(str(meta_path), None, ("runs",), "a comparison's run.json names no runs",
+                                   "run `riskmodel compare` again to write the folder anew")
+        runs = [Results.load(folder / "runs" / name) for name in meta["runs"]]
+        scenarios = [scenario_of(r, where=str(folder / "runs" / name / "run.json"))
+                     for r, name in zip(runs, meta["runs"])]
+        return write_comparison_folder(runs, scenarios, folder)
+    results = Results.load(folder)
+    scenario = scenario_of(results, where=str(meta_path))
+    from .results import RUN_FILES
+
+    keep = [p for p in folder.iterdir() if p.name not in RUN_FILES and p.name not in REPORT_FILES]
+
+    def extra(tmp: Path) -> None:
+        for p in keep:
+            if p.is_dir():
+                shutil.copytree(p, tmp / p.name, symlinks=True)
+            else:
+                shutil.copy2(p, tmp / p.name)
+        render_into(results, scenario)(tmp)
+
+    return write_run_folder(results, folder, extra=extra)
+
+
+class _ComparisonData:
+    """What a comparison folder holds besides the report: what :func:`write_run_folder` saves."""
+
+    def __init__(self, results_list, scenarios, table):
+        self.results_list, self.scenarios, self.table = list(results_list), list(scenarios), table
+
+    @property
+    def run_names(self) -> list:
+        return [f"{i}-{sc.name}" for i, sc in enumerate(self.scenarios)]
+
+    def save(self, folder: Path) -> Path:
+        import json
+
+        from . import __version__
+
+        folder = Path(folder)
+        for name, res in zip(self.run_names, self.results_list):
+            (folder / "runs" / name).mkdir(parents=True)
+            res.save(folder / "runs" / name)
+        self.table.to_csv(folder / "comparison.csv", index=False)
+        m0 = self.results_list[0].meta
+        meta = {"kind": "comparison", "riskmodel_version": __version__, "reference": self.scenarios[0].name,
+                "scenarios": [sc.name for sc in self.scenarios], "runs": self.run_names,
+                "samples": self.results_list[0].n_paths, "seed": m0.get("seed"), "sampler": m0.get("sampler")}
+        (folder / "run.json").write_text(json.dumps(meta, indent=2, default=str), encoding="utf-8")
+        return folder
+
+
+def write_comparison_folder(results_list: Sequence[Results], scenarios: Sequence[Scenario],
+                            out: str | os.PathLike, *, table: Any = None) -> Path:
+    """Write a comparison folder atomically: report, ``comparison.csv``, ``runs/<i>-<name>/`` run data.
+
+    Like a run folder it holds a ``run.json`` (``"kind": "comparison"``), so
+    that ``riskmodel report`` can render it again and a later comparison may
+    replace it.
+    """
+    from .analyse import compare_registers
+
+    if table is None:
+        table = compare_registers(results_list, scenarios)
+    data = _ComparisonData(results_list, scenarios, table)
+
+    def extra(folder: Path) -> None:
+        from .render import render_comparison
+
+        render_comparison(data.results_list, data.scenarios, folder, table=table)
+
+    return write_run_folder(data, out, extra=extra)  # duck-typed: write_run_folder only calls .save(folder)
+
+
+def default_comparison_folder(scenarios: Sequence[Scenario]) -> Path:
+    """``reports/compare-<a>-<b>...`` (long lists are shortened with a hash)."""
+    import hashlib
+
+    name = "compare-" + "-".join(sc.name for sc in scenarios)
+    if len(name) > 120:
+        digest = hashlib.sha256(name.encode()).hexdigest()[:10]
+        name = f"compare-{scenarios[0].name}-and-{len(scenarios) - 1}-more-{digest}"
+    return Path("reports") / name
+
+
+def compare(
+    paths: Sequence[str | os.PathLike],
+    *,
+    samples: Optional[int] = None,
+    seed: Optional[int] = None,
+    sampler: Optional[str] = None,
+    out: Optional[str | os.PathLike] = None,
+    memory_bytes: int = DEFAULT_MEMORY_BYTES,
+    workers: int = 1,
+    progress: Optional[Callable[[int, int, int], None]] = None,
+):
+    """Run scenarios with common random numbers and compare them.
+
+    Every scenario runs with the same seed, number of paths and sampler (by
+    default the first file's), so path i of each draws from the same random
+    streams. The first file is the reference.
+
+    Parameters
+    ----------
+    paths : sequence of path-like
+        Two or more scenario files, the reference first.
+    samples, seed, sampler : optional
+        Default to the first file's.
+    out : path-like, optional
+        Write the comparison folder there (report, ``comparison.csv``, each
+        run's data); nothing is written when ``out`` is None.
+    progress : callable(index, done, total), optional
+
+    Returns
+    -------
+    (list of Results, DataFrame)
+        The runs, and :func:`riskmodel.analyse.compare_registers` of them.
+
+    Examples
+    --------
+    >>> runs, table = riskmodel.compare(["a.yaml", "b.yaml"], samples=10_000, out="reports/a-vs-b")  # doctest: +SKIP
+    """
+    from .analyse import compare_registers
+
+    if len(paths) < 2:
+        raise ScenarioError.at("compare", None, (), "name at least two scenario files", "e.g. riskmodel compare a.yaml b.yaml")
+    scenarios, problems = [], []
+    for p in paths:
+        try:
+            scenarios.append(validate(p))
+        except ScenarioError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ScenarioError(problems)
+    ref = scenarios[0]
+    samples = samples if samples is not None else ref.samples
+    seed = seed if seed is not None else ref.seed
+    sampler = sampler or ref.sampler
+    if out is not None:
+        check_out_folder(out)
+    results_list = []
+    for i, sc in enumerate(scenarios):
+        cb = (lambda done, total, i=i: progress(i, done, total)) if progress is not None else None
+        results_list.append(run(sc, samples=samples, seed=seed, sampler=sampler, memory_bytes=memory_bytes,
+                                workers=workers, progress=cb))
+    table = compare_registers(results_list, scenarios)
+    if out is not None:
+        write_comparison_folder(results_list, scenarios, out, table=table)
+    return results_list, table

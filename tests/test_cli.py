@@ -48,8 +48,8 @@ def test_run_prints_register_and_writes_run_folder(write, tmp_path):
     result = runner.invoke(app, ["run", str(write(VALID)), "--samples", "500", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "More than 30 attacks in the year" in result.output and "500 paths" in result.output
-    assert sorted(p.name for p in out.iterdir()) == ["bands.csv", "outputs.parquet", "parameters.parquet",
-                                                      "register.csv", "run.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["bands.csv", "figures", "index.html", "outputs.parquet",
+                                                      "parameters.parquet", "register.csv", "report.md", "run.json"]
     assert not [p for p in tmp_path.iterdir() if ".tmp-" in p.name or ".old-" in p.name]
 
 
@@ -57,11 +57,11 @@ def test_failed_run_leaves_the_earlier_folder_untouched(write, tmp_path):
     path = write(VALID)
     out = tmp_path / "out"
     assert runner.invoke(app, ["run", str(path), "--samples", "200", "--out", str(out)]).exit_code == 0
-    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    before = {p.name: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     path.write_text(VALID.replace("poisson(rate)", "poisson(rate - 10)"))  # negative rate: numerical trouble
     result = runner.invoke(app, ["run", str(path), "--samples", "200", "--out", str(out)])
     assert result.exit_code == 2 and "numerical trouble in month 2024-01" in result.output
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert {p.name: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
     assert not [p for p in tmp_path.iterdir() if ".tmp-" in p.name]
 
 
