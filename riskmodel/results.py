@@ -30,7 +30,8 @@ class Results:
     parameters : DataFrame (n_paths, n_parameters)
         Sampled and derived parameter values, one row per path.
     bands : DataFrame
-        Long table: ``state``, ``month`` (YYYY-MM), ``t``, ``mean``, ``q05``,
+        Long table: ``state``, ``month`` (YYYY-MM), ``t``, ``mean``, ``sd``,
+        ``se_mean`` (Monte Carlo standard error of the mean), ``q05``,
         ``q25``, ``q50``, ``q75``, ``q95``.
     register : DataFrame
         One row per risk: ``risk``, ``title``, ``factor``, ``output``,

@@ -264,7 +264,7 @@ def _run_group(model: CompiledModel, task: _Group, seed: int, sampler: str, band
     """Simulate one group of blocks; a pure function of its arguments.
 
     Returns a dict with ``params`` (n, P), ``outputs`` (n, O) in compiled order,
-    ``block_sums`` (len(blocks), S, T) and ``band`` (S, T, rows) for the paths
+    ``block_sums`` (len(blocks), 2, S, T): each block's mean and sum of squared deviations, and ``band`` (S, T, rows) for the paths
     of this group that fall among the first ``band_paths``.
     """
     blocks, sizes, offset, n = task.blocks, list(task.sizes), task.offset, task.n
@@ -343,7 +343,7 @@ def _run_group(model: CompiledModel, task: _Group, seed: int, sampler: str, band
             acc.append(np.full(n, np.inf))
         else:
             acc.append(np.zeros(n))
-    block_sums = np.zeros((len(blocks), S, T))
+    block_sums = np.zeros((len(blocks), 2, S, T))  # per block: mean and sum of squared deviations
     band_rows = max(0, min(n, band_paths - offset))
     band = np.empty((S, T, band_rows))
     state_names = [s.name for s in model.states]
@@ -370,7 +370,9 @@ def _run_group(model: CompiledModel, task: _Group, seed: int, sampler: str, band
             values[s.name] = x
             current[s.name] = x
             for k, (a, b) in enumerate(block_slices):  # per block: identical under any grouping
-                block_sums[k, si, t] = x[a:b].sum()
+                mean = x[a:b].mean()
+                block_sums[k, 0, si, t] = mean
+                block_sums[k, 1, si, t] = np.square(x[a:b] - mean).sum()
             if band_rows:
                 band[si, t] = x[:band_rows]
         for o, a in zip(model.outputs, acc):
@@ -555,7 +557,7 @@ def simulate(
 
     out_params = np.empty((n_target, len(model.parameter_names)))
     out_outputs = np.empty((n_target, len(model.outputs)))
-    block_sums = np.zeros((-(-n_target // BLOCK_SIZE), S, T))
+    block_sums = np.zeros((-(-n_target // BLOCK_SIZE), 2, S, T))
     band_cap = min(BAND_PATHS, cap)
     band_series = np.empty((S, T, band_cap))
     client, own_client = _client_for(scheduler)
@@ -598,7 +600,7 @@ def simulate(
             client.close()
 
     k_band = min(BAND_PATHS, n_total)
-    sums = block_sums[: -(-n_total // BLOCK_SIZE)].sum(axis=0)
+    mean, sd = _combine_blocks(block_sums[: -(-n_total // BLOCK_SIZE)], n_total)
     months = [str(m) for m in sc.months]
     # inverted_cdf: every band value is one a path took (no 0.05 between the 0s and 1s of an event state)
     qs = np.quantile(band_series[:, :, :k_band], QUANTILES, axis=2, method="inverted_cdf")
@@ -606,8 +608,10 @@ def simulate(
     rows = []
     for si, name in enumerate(state_names):
         for t in range(T):
-            rows.append((name, months[t], t, sums[si, t] / n_total, *qs[:, si, t]))
-    bands = pd.DataFrame(rows, columns=["state", "month", "t", "mean", "q05", "q25", "q50", "q75", "q95"])
+            rows.append((name, months[t], t, mean[si, t], sd[si, t], sd[si, t] / np.sqrt(n_total),
+                         *qs[:, si, t]))
+    bands = pd.DataFrame(rows, columns=["state", "month", "t", "mean", "sd", "se_mean", "q05", "q25", "q50", "q75",
+                                        "q95"])
 
     meta = {
         "riskmodel_version": __version__,
@@ -628,7 +632,10 @@ def simulate(
         "workers": "dask" if client is not None else int(workers),
         "stopped": stop_reason,
         "until_se": until_se,
-        "band_method": f"quantiles from the first {k_band} paths (bounded subset); means from all {n_total} paths",
+        "created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "scenario_abspath": str(Path(sc.path).resolve()) if sc.path else "",
+        "band_method": (f"quantiles from the first {k_band} paths (bounded subset); means and standard deviations "
+                        f"from all {n_total} paths (se_mean = sd / sqrt(n))"),
         "band_rank_error_p05": float(np.sqrt(0.05 * 0.95 / k_band)),
         "timings": {**{k: round(v, 4) for k, v in timings.items()},
                     "total_s": round(time.perf_counter() - t_start, 4)},
@@ -643,6 +650,25 @@ def simulate(
         meta=meta,
         scenario=sc,
     )
+
+
+def _combine_blocks(stats: np.ndarray, n_total: int) -> tuple:
+    """Mean and standard deviation over all paths from per-block (mean, M2), in block order.
+
+    Chan, Golub and LeVeque's pairwise update, one block at a time: stable for
+    large values (populations) where a running sum of squares is not, and the
+    same whatever grouping produced the blocks.
+    """
+    n, mean, m2 = 0, np.zeros(stats.shape[2:]), np.zeros(stats.shape[2:])
+    for b in range(len(stats)):
+        n_b = min(BLOCK_SIZE, n_total - b * BLOCK_SIZE)
+        delta = stats[b, 0] - mean
+        total = n + n_b
+        mean = mean + delta * (n_b / total)
+        m2 = m2 + stats[b, 1] + delta**2 * (n * n_b / total)
+        n = total
+    sd = np.sqrt(m2 / (n - 1)) if n > 1 else np.zeros_like(m2)
+    return mean, sd
 
 
 def _grow(array: np.ndarray, rows: int) -> np.ndarray:

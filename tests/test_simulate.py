@@ -290,3 +290,19 @@ def test_dask_local_cluster_gives_identical_numbers(tmp_path):
     for res in (on_cluster, by_address):
         assert res.outputs.equals(local.outputs) and res.parameters.equals(local.parameters)
         assert res.bands.equals(local.bands)
+
+
+def test_bands_mean_and_sd_match_numpy_over_all_paths(tmp_path):
+    path = scenario(tmp_path, """\
+        parameters:
+          lam: {factor: f, dist: uniform, low: 1e5, high: 2e5, evidence: judgment, rationale: test}
+        states:
+          x: {factor: f, update: "lam + t"}
+        """, n=3 * BLOCK_SIZE + 11, T=3)
+    res = riskmodel.run(path, memory_bytes=1)
+    lam = res.parameters["lam"].to_numpy()
+    for t in range(3):  # x_t = lam + t on every path: mean and sd in closed form from the drawn values
+        row = res.bands[(res.bands.state == "x") & (res.bands.t == t)].iloc[0]
+        assert row["mean"] == pytest.approx((lam + t).mean(), rel=1e-12)
+        assert row["sd"] == pytest.approx(lam.std(ddof=1), rel=1e-9)
+        assert row["se_mean"] == pytest.approx(lam.std(ddof=1) / np.sqrt(len(lam)), rel=1e-9)

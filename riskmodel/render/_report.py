@@ -171,8 +171,12 @@ def render_report(results, scenario, folder) -> Path:
             yes_no.append((s, b))
             continue
         degenerate = bool(np.all(b["q05"] == b["q95"]))
+        se_mean = (results.bands.loc[results.bands["state"] == s.name, "se_mean"].max()
+                   if "se_mean" in results.bands.columns else None)
         caption = (f"{_named(s.title, s.name, s.unit)}, by month: median (line), 50% and 90% "
-                   f"bands, mean over all {n:,} paths (dashed){win_text}. Monte Carlo error: {band_method}"
+                   f"bands, mean over all {n:,} paths (dashed){win_text}. Monte Carlo error: "
+                   + (f"standard error of the mean at most {fmt_num(se_mean)}; " if se_mean is not None else "")
+                   + f"{band_method}"
                    + (f"; rank error of the 5th percentile ±{rank_err:.4f}" if rank_err else "") + ".")
         if degenerate:
             caption += (" The 90% band is a single value in every month (most paths hold the same value); the "
@@ -383,7 +387,7 @@ def _header(scenario, meta: dict, n: int) -> list:
                                        f"{meta.get('stopped') or ''}"))
     if "total_s" in timings:
         items.append(("simulation time", f"{timings['total_s']:.2f} s"))
-    for key in ("started", "started_at", "finished_at", "created"):
+    for key in ("created_utc", "started", "started_at", "finished_at", "created"):
         if meta.get(key):
             items.append(("run at", str(meta[key])))
             break
