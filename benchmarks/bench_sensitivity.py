@@ -58,7 +58,7 @@ def main() -> None:
           f"{len(ex.parameters)} units, {len(ex.groups)} groups")
 
     print(f"\ngiven-data section of a {args.paths:,}-path run")
-    res, _ = _timed("run (simulate + register)", lambda: riskmodel.run(scenario, samples=args.paths))
+    res, _ = _timed("run (simulate + register)", lambda: riskmodel.run(scenario, samples=args.paths, judgment_samples=0))
     outputs = sensitivity._risk_outputs(scenario)
     total = 0.0
     _, dt = _timed(f"given_data, 3 tables ({len(outputs)} outputs, 200 boot)",

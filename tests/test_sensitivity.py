@@ -409,13 +409,13 @@ def test_drivers_figures_and_section(ishigami_file, ishigami_explained):
     res = riskmodel.run(ishigami_file, samples=4000, seed=1)
     sc = res.scenario
     tor = S.tornado(res, sc, "y")
-    given = S.given_data(res, sc, n_boot=50)
+    tables = S.given_data(res, sc, by=("parameter", "evidence"), n_boot=50)
     share = S.judgment_share(res, sc, base_samples=64)
-    sec = drivers.drivers_section(tornados=[tor], given=given, explanation=ishigami_explained, share=share,
-                                  titles={"high": "A high value"})
+    sec = drivers.drivers_section(tornados=[tor], given=tables["parameter"], given_groups=tables["evidence"],
+                                  explanation=ishigami_explained, share=share, titles={"high": "A high value"})
     files = [f.file for f in sec["figures"]]
-    assert files == ["drivers-tornado-y.png", "drivers-given-y.png", "drivers-sobol-parameters-y.png",
-                     "drivers-sobol-groups-y.png", "drivers-judgment-share.png"]
+    assert files == ["drivers-tornado-y.png", "drivers-given-heatmap.png", "drivers-evidence-groups.png",
+                     "drivers-sobol-parameters-y.png", "drivers-sobol-groups-y.png", "drivers-judgment-share.png"]
     assert all(f.png.startswith(b"\x89PNG") for f in sec["figures"])
     assert sec["title"] == "What drives this result"
     assert "Judgment share: the share of this output" in sec["markdown"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import Counter
 from pathlib import Path
@@ -21,6 +22,7 @@ __all__ = ["render_report", "band_arrays", "output_definition", "parameter_distr
            "intervention_windows", "sorted_outputs"]
 
 EVIDENCE_CLASSES = ("cited", "derived", "judgment")
+DRIVER_PATHS = 20_000  # paths the given-data indices and tornados of a report are estimated from (the first ones)
 
 
 # --------------------------------------------------------------------------- shared helpers
@@ -329,9 +331,13 @@ def _drivers(results, scenario, reg: pd.DataFrame, meta: dict) -> dict:
     if not outputs or not len(results.parameters.columns) or results.n_paths < 100:
         return {"figures": [], "top_drivers": [], "groups": [], "notes": [], "title": "What drives this result",
                 "intro": "Too few paths or no risks: nothing to attribute."}
-    tables = given_data(results, scenario, by=("parameter", "factor", "evidence"), outputs=outputs,
+    # given-data estimates from a bounded subset of paths, so the section's time does not grow with the run
+    # (its bootstrap intervals are those of the subset, and the captions give its size)
+    subset = results if results.n_paths <= DRIVER_PATHS else dataclasses.replace(
+        results, outputs=results.outputs.iloc[:DRIVER_PATHS], parameters=results.parameters.iloc[:DRIVER_PATHS])
+    tables = given_data(subset, scenario, by=("parameter", "factor", "evidence"), outputs=outputs,
                         seed=int(meta.get("seed", 0) or 0))
-    tornados = [tornado(results, scenario, o) for o in outputs]
+    tornados = [tornado(subset, scenario, o) for o in outputs]
     share = None
     info = meta.get("judgment_share", {})
     if "judgment_ST" in reg.columns and info:

@@ -12,7 +12,6 @@ ready-made Markdown and HTML fragments).
 from __future__ import annotations
 
 import html as _html
-import io
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -30,10 +29,10 @@ from matplotlib.patches import Patch  # noqa: E402
 
 from ._common import Figure, slug  # noqa: E402
 from ..sensitivity import judgment_share_sentence  # noqa: E402
-from .plots import DPI, OKABE_ITO, STYLE, fmt_num  # noqa: E402
+from .plots import DPI, OKABE_ITO, STYLE, fmt_num, png_bytes, tick_num  # noqa: E402
 
 __all__ = [
-    "tornado_chart", "indices_chart", "judgment_share_chart", "drivers_figures", "drivers_section", "write_pngs",
+    "tornado_chart", "indices_chart", "indices_heatmap", "evidence_groups_chart", "judgment_share_chart", "drivers_figures", "drivers_section", "write_pngs",
     "SECTION_TITLE",
 ]
 
@@ -50,12 +49,6 @@ def _figure(width: float, height: float) -> _MplFigure:
     fig = _MplFigure(figsize=(width, height), dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
     return fig
-
-
-def _png(fig: _MplFigure) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
-    return buf.getvalue()
 
 
 def _short(text: str, width: int = 38) -> str:
@@ -82,15 +75,6 @@ def _labels(texts: Sequence[str], fallback: Sequence[str], width: int = 36) -> l
     labels = [_label(t, width) for t in texts]
     seen = [labels.count(x) for x in labels]
     return [lab if k == 1 else str(fb) for lab, k, fb in zip(labels, seen, fallback)]
-
-
-def _axis_num(x: float, _pos=None) -> str:
-    a = abs(x)
-    if a >= 1e6:
-        return fmt_num(x / 1e6, 3) + "M"
-    if a >= 1e4:
-        return fmt_num(x / 1e3, 3) + "k"
-    return fmt_num(x, 3)
 
 
 def _pct(x: float, _pos=None) -> str:
@@ -141,7 +125,7 @@ def tornado_chart(table: pd.DataFrame, *, title: Optional[str] = None, max_bars:
         ax.annotate(f"overall mean {fmt_num(base)}", xy=(base, 1.0), xycoords=("data", "axes fraction"),
                     xytext=(3, 2), textcoords="offset points", ha="left", va="bottom", fontsize=8)
         ax.grid(axis="y", visible=False)
-        ax.xaxis.set_major_formatter(ticker.FuncFormatter(_axis_num))
+        ax.xaxis.set_major_formatter(ticker.FuncFormatter(tick_num))
         parts = []
         if len(real) > len(shown):
             parts.append(f"{len(real) - len(shown)} smaller swings")
@@ -155,7 +139,7 @@ def tornado_chart(table: pd.DataFrame, *, title: Optional[str] = None, max_bars:
         fig.legend(handles=handles, loc="outside lower center", ncol=2, fontsize=8)
         if not len(shown):
             ax.text(0.5, 0.5, "no uncertain parameter", transform=ax.transAxes, ha="center", va="center")
-        return _png(fig)
+        return png_bytes(fig)
 
 
 def indices_chart(labels: Sequence[str], s1: Sequence[float], s1_low: Sequence[float], s1_high: Sequence[float],
@@ -218,7 +202,72 @@ def indices_chart(labels: Sequence[str], s1: Sequence[float], s1_low: Sequence[f
         fig.legend(loc="outside lower center", ncol=3, fontsize=8,
                    handles=[*ax.get_legend_handles_labels()[0],
                             Line2D([], [], color="#222222", marker="|", ls="-", label="95% interval")])
-        return _png(fig)
+        return png_bytes(fig)
+
+
+EVIDENCE_COLOURS = {"cited": OKABE_ITO["green"], "derived": OKABE_ITO["sky"], "judgment": OKABE_ITO["orange"]}
+
+
+def indices_heatmap(given: pd.DataFrame, *, max_parameters: int = 14, width: float = 9.6) -> bytes:
+    """First-order indices of every risk output (rows) by parameter (columns), values written in the cells.
+
+    Columns are the parameters with the largest index over all outputs, at
+    most ``max_parameters``; a sequential colour-blind-safe map (white to blue).
+    """
+    outputs = list(dict.fromkeys(given["output"]))
+    top = given.groupby("parameter")["S1"].max().sort_values(ascending=False)
+    params = list(top.index[:max_parameters])
+    table = given.pivot_table(index="output", columns="parameter", values="S1", aggfunc="first")
+    values = table.reindex(index=outputs, columns=params).to_numpy(dtype=float)
+    height = 1.9 + 0.34 * len(outputs)
+    with matplotlib.rc_context(STYLE):
+        fig = _figure(width, height)
+        ax = fig.add_subplot()
+        shown = np.clip(np.nan_to_num(values, nan=0.0), 0, 1)
+        ax.imshow(shown, cmap="Blues", vmin=0, vmax=1, aspect="auto")
+        for i in range(len(outputs)):
+            for j in range(len(params)):
+                v = values[i, j]
+                if np.isfinite(v) and v >= 0.005:
+                    ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7,
+                            color="white" if v > 0.55 else "#222222")
+        ax.set_xticks(range(len(params)), [_short(p, 22) for p in params], rotation=40, ha="right", fontsize=8)
+        ax.set_yticks(range(len(outputs)), [_short(o, 30) for o in outputs], fontsize=8)
+        ax.grid(False)
+        ax.set_title("First-order index of each parameter, by risk output")
+        return png_bytes(fig)
+
+
+def evidence_groups_chart(groups: pd.DataFrame, *, width: float = 7.2) -> bytes:
+    """Per risk output, grouped bars: the main effects of each evidence class, with 95% intervals."""
+    g = groups[groups["by"] == "evidence"]
+    outputs = list(dict.fromkeys(g["output"]))
+    classes = [c for c in ("cited", "derived", "judgment") if c in set(g["group"])]
+    k = max(1, len(classes))
+    height = 1.8 + 0.42 * len(outputs) * max(1.0, k / 2)
+    with matplotlib.rc_context(STYLE):
+        fig = _figure(width, height)
+        ax = fig.add_subplot()
+        h = 0.8 / k
+        y = np.arange(len(outputs))[::-1]
+        for j, c in enumerate(classes):
+            rows = g[g["group"] == c].set_index("output").reindex(outputs)
+            v = rows["S1"].to_numpy(dtype=float)
+            lo, hi = rows["S1_low"].to_numpy(dtype=float), rows["S1_high"].to_numpy(dtype=float)
+            pos = y + (k - 1 - 2 * j) * h / 2
+            ax.barh(pos, v, height=h, color=EVIDENCE_COLOURS.get(c, OKABE_ITO["black"]), label=c, lw=0)
+            ax.errorbar(v, pos, xerr=np.vstack([np.clip(v - lo, 0, None), np.clip(hi - v, 0, None)]), fmt="none",
+                        ecolor="#222222", elinewidth=0.9, capsize=1.5)
+        ax.set_yticks(y, [_short(o, 32) for o in outputs], fontsize=8)
+        ax.grid(axis="y", visible=False)
+        ax.set_xlim(0, 1)
+        ax.xaxis.set_major_formatter(ticker.FuncFormatter(_pct))
+        ax.set_xlabel("share of the output's variance from the class's parameters alone (main effects)")
+        ax.set_title("Main effects by evidence class")
+        fig.legend(loc="outside lower center", ncol=4, fontsize=8,
+                   handles=[*ax.get_legend_handles_labels()[0],
+                            Line2D([], [], color="#222222", marker="|", ls="-", label="95% interval")])
+        return png_bytes(fig)
 
 
 def judgment_share_chart(table: pd.DataFrame, *, titles: Optional[dict] = None, width: float = 7.2) -> bytes:
@@ -258,14 +307,15 @@ def judgment_share_chart(table: pd.DataFrame, *, titles: Optional[dict] = None, 
         fig.legend(loc="outside lower center", ncol=3, fontsize=8,
                    handles=[*ax.get_legend_handles_labels()[0],
                             Line2D([], [], color="#222222", marker="|", ls="-", label="95% interval")])
-        return _png(fig)
+        return png_bytes(fig)
 
 
 # =============================================================================== section
 
 
 def drivers_figures(*, tornados: Sequence[pd.DataFrame] = (), given: Optional[pd.DataFrame] = None,
-                    explanation=None, share: Optional[pd.DataFrame] = None, titles: Optional[dict] = None,
+                    given_groups: Optional[pd.DataFrame] = None, explanation=None,
+                    share: Optional[pd.DataFrame] = None, titles: Optional[dict] = None,
                     prefix: str = "drivers") -> list:
     """The section's figures as :class:`Figure` objects (file names under ``figures/``).
 
@@ -274,7 +324,9 @@ def drivers_figures(*, tornados: Sequence[pd.DataFrame] = (), given: Optional[pd
     tornados : sequence of DataFrame
         One :func:`riskmodel.sensitivity.tornado` table per risk output.
     given : DataFrame, optional
-        :func:`riskmodel.sensitivity.given_data` (by parameter): one bar chart per output.
+        :func:`riskmodel.sensitivity.given_data` (by parameter): one heat map of all outputs.
+    given_groups : DataFrame, optional
+        The grouped tables (``by`` factor and evidence): one grouped bar chart by evidence class.
     explanation : Explanation, optional
         From :func:`riskmodel.sensitivity.explain`: parameter and group charts.
     share : DataFrame, optional
@@ -302,18 +354,28 @@ def drivers_figures(*, tornados: Sequence[pd.DataFrame] = (), given: Optional[pd
                 f"{r.parameter} from {fmt_num(r.mean_low)} to {fmt_num(r.mean_high)}" for r in t.head(5).itertuples()),
         ))
     if given is not None and len(given):
-        for out, t in given.groupby("output", sort=False):
-            figs.append(Figure(
-                file=f"{prefix}-given-{slug(out)}.png",
-                png=indices_chart(list(t["parameter"]), t["S1"], t["S1_low"], t["S1_high"],
-                                  title=f"First-order indices of {out} (from the run's paths)"),
-                title=f"First-order indices of {out}",
-                caption=(f"Share of the variance of {out} that each parameter explains alone, estimated from the run's "
-                         f"own {int(t['n'].iloc[0]):,} paths (quantile binning, {int(t['bins'].iloc[0])} bins, bias "
-                         "corrected); whiskers: 95% bootstrap intervals (1.96 bootstrap standard errors)."),
-                alt=f"Bar chart of first-order indices of {out}: " + "; ".join(
-                    f"{r.parameter} {r.S1:.0%}" for r in t.head(5).itertuples()),
-            ))
+        n = int(given["n"].iloc[0])
+        half = float(((given["S1_high"] - given["S1_low"]) / 2).max())
+        figs.append(Figure(
+            file=f"{prefix}-given-heatmap.png", png=indices_heatmap(given),
+            title="First-order indices by risk output",
+            caption=(f"Share of each risk output's variance that a parameter explains alone, estimated from the run's "
+                     f"own {n:,} paths (quantile binning, bias corrected; no extra simulation); the parameters with "
+                     f"the largest index are shown. Monte Carlo error: 95% bootstrap intervals (1.96 bootstrap "
+                     f"standard errors) at most ±{half:.3f}; each output's table row gives its three largest "
+                     "with their intervals."),
+            alt="Heat map of first-order indices, risk outputs by parameter.", wide=True))
+    if given_groups is not None and len(given_groups) and (given_groups["by"] == "evidence").any():
+        eg = given_groups[given_groups["by"] == "evidence"]
+        half = float(((eg["S1_high"] - eg["S1_low"]) / 2).max())
+        figs.append(Figure(
+            file=f"{prefix}-evidence-groups.png", png=evidence_groups_chart(given_groups),
+            title="Main effects by evidence class",
+            caption=(f"For each risk output, the sum of the first-order indices of the parameters of each evidence "
+                     f"class (a lower bound of the class's own first-order index), from the run's "
+                     f"{int(eg['n'].iloc[0]):,} paths; whiskers: 95% bootstrap intervals (1.96 bootstrap standard "
+                     f"errors, at most ±{half:.3f})."),
+            alt="Grouped bar chart of main effects by evidence class per risk output.", wide=True))
     if explanation is not None:
         e = explanation
         for kind, table in (("parameters", e.parameters), ("groups", e.groups)):
@@ -378,7 +440,8 @@ def drivers_section(*, tornados: Sequence[pd.DataFrame] = (), given: Optional[pd
         ``judgment_sentence``; ``notes``; ``markdown`` and ``html`` (ready
         fragments, text escaped, images from ``figure_dir``).
     """
-    figures = drivers_figures(tornados=tornados, given=given, explanation=explanation, share=share, titles=titles)
+    figures = drivers_figures(tornados=tornados, given=given, given_groups=given_groups, explanation=explanation,
+                              share=share, titles=titles)
     intro = ("Which uncertain parameters move each risk's output. Tornado charts show how far the output's mean moves "
              "between a parameter's low and high ends; first-order indices give the share of the output's variance "
              "a parameter explains alone (from the run's own paths, no extra simulation); the judgment share is the "
