@@ -1,6 +1,7 @@
 """Regenerate the example reports in ``reports/examples/`` so that they never go stale.
 
-Writes, at 10,000 paths (``--samples``):
+Writes, at 10,000 paths (``--samples``), without the per-path Parquet tables
+unless ``--keep-data``:
 
 - ``reports/examples/<baseline name>/``: the run folder of the baseline, with
   its report (``index.html``, ``report.md``, ``figures/``);
@@ -49,6 +50,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--samples", type=int, default=10_000)
     ap.add_argument("--out", type=Path, default=ROOT / "reports" / "examples")
+    ap.add_argument("--keep-data", action="store_true",
+                    help="keep the per-path Parquet tables (13 MB at 10,000 paths; dropped by default)")
     args = ap.parse_args()
     os.chdir(ROOT)  # scenario paths in the reports read as repository paths
     paths = [p.relative_to(ROOT) for p in choose_scenarios()]
@@ -75,6 +78,10 @@ def main() -> None:
             shutil.rmtree(entry)
             print(f"removed stale {entry}")
 
+    if not args.keep_data:  # the reports are for reading; per-path tables would only grow the repository
+        for table in out.rglob("*.parquet"):
+            table.unlink()
+
     lines = [
         "# Example reports",
         "",
@@ -87,7 +94,11 @@ def main() -> None:
         + ", ".join(f"`{p}`" for p in paths) + " compared with common random numbers, the first as reference"
         f" ([Markdown]({written[1]}/report.md)).",
         "",
-        "Render one again from its saved results, without simulating: `riskmodel report reports/examples/<folder>`.",
+        ("Render one again from its saved results, without simulating: `riskmodel report reports/examples/<folder>`."
+         if args.keep_data else
+         "The per-path tables (`outputs.parquet`, `parameters.parquet`) are left out to keep the repository small; "
+         "`python benchmarks/make_examples.py --keep-data` writes them, and `riskmodel report` then renders a "
+         "folder again without simulating."),
         "",
     ]
     (out / "README.md").write_text("\n".join(lines), encoding="utf-8")

@@ -259,7 +259,7 @@ def test_cli_compare_writes_the_comparison_and_renders_again(write, tmp_path):
         assert f"](figures/{name})" in md
     markdown_it = pytest.importorskip("markdown_it")
     rendered = markdown_it.MarkdownIt("commonmark").enable("table").render(md)
-    assert rendered.count("<table>") == 3  # scenarios, registers side by side, what differs
+    assert rendered.count("<table>") == 4  # scenarios, registers side by side, how the drivers differ, what differs
     assert rendered.split("<table>")[2].count("<tr>") == 2 and ">difference</th>" in rendered
     before = (out / "comparison.csv").read_bytes()
     result = runner.invoke(app, ["report", str(out)])

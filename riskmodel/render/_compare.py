@@ -11,11 +11,11 @@ from .. import __version__
 from ..analyse import compare_registers
 from . import plots
 from ._common import Figure, fmt_num, fmt_pct, month_span, slug, write_outputs
-from ._report import (_named, band_arrays, intervention_windows, is_yes_no_band, output_definition,
+from ._report import (DRIVER_PATHS, _named, band_arrays, intervention_windows, is_yes_no_band, output_definition,
                       parameter_distribution_text, sorted_outputs)
 from ._stats import exceedance_curve, is_binary, wilson
 
-__all__ = ["render_comparison", "assumption_differences"]
+__all__ = ["render_comparison", "assumption_differences", "drivers_by_scenario"]
 
 
 def render_comparison(results_list, scenarios, folder, *, table=None) -> Path:
@@ -216,12 +216,57 @@ def render_comparison(results_list, scenarios, folder, *, table=None) -> Path:
         "reference": names[0],
         "summary_fig": summary_fig,
         "differences": assumption_differences(scenarios),
+        "drivers": drivers_by_scenario(results_list, scenarios),
         "fan_figs": fan_figs,
         "exceed_figs": exceed_figs,
         "only_one": only_one,
         "colours": [_COLOUR_NAMES[i % len(_COLOUR_NAMES)] for i in range(len(scenarios))],
     }
     return write_outputs(folder, figures, context, "compare.html.j2", "compare.md.j2")
+
+
+def drivers_by_scenario(results_list, scenarios) -> list:
+    """Per risk, in each scenario: its judgment share and its largest driver (first-order index).
+
+    The judgment share comes from each run's register (when the run computed
+    it); the largest driver from the given-data indices of the first
+    :data:`DRIVER_PATHS` paths of each run, as in a single report.
+    """
+    import dataclasses
+
+    from ..sensitivity import given_data
+
+    tops = []
+    for res, sc in zip(results_list, scenarios):
+        outputs = list(dict.fromkeys(r.output for r in sc.risks if r.output in res.outputs))
+        sub = res if res.n_paths <= DRIVER_PATHS else dataclasses.replace(
+            res, outputs=res.outputs.iloc[:DRIVER_PATHS], parameters=res.parameters.iloc[:DRIVER_PATHS])
+        table = given_data(sub, sc, outputs=outputs, n_boot=100) if outputs and res.n_paths >= 100 else None
+        best = {}
+        if table is not None and len(table):
+            for out, t in table.groupby("output", sort=False):
+                r = t.iloc[0]
+                best[out] = {"parameter": r.parameter, "evidence": r.evidence, "S1": float(r.S1),
+                             "S1_low": float(r.S1_low), "S1_high": float(r.S1_high)}
+        tops.append(best)
+    rows = []
+    ids = list(dict.fromkeys(r.id for sc in scenarios for r in sc.risks))
+    for rid in ids:
+        cells, title = [], rid
+        for res, sc, best in zip(results_list, scenarios, tops):
+            risk = next((r for r in sc.risks if r.id == rid), None)
+            if risk is None:
+                cells.append(None)
+                continue
+            title = risk.title
+            reg = res.register.set_index("risk") if len(res.register) else None
+            share = low = high = None
+            if reg is not None and "judgment_ST" in reg.columns and rid in reg.index:
+                share, low, high = (float(reg.loc[rid, c]) for c in ("judgment_ST", "judgment_ST_low",
+                                                                     "judgment_ST_high"))
+            cells.append({"share": share, "low": low, "high": high, "top": best.get(risk.output)})
+        rows.append({"id": rid, "title": title, "cells": cells})
+    return rows
 
 
 _COLOUR_NAMES = ("blue", "vermillion", "green", "purple", "orange", "sky blue", "black", "yellow")
