@@ -557,6 +557,10 @@ def simulate(
         cap = n_target
     T, S = model.n_months, len(model.states)
     group = _group_blocks(model, memory_bytes)
+    client, own_client = _client_for(scheduler)
+    if client is not None or workers > 1:  # enough tasks to keep every worker busy (never changes a number)
+        n_workers = len(client.scheduler_info().get("workers", {})) if client is not None else workers
+        group = max(1, min(group, -(-n_target // BLOCK_SIZE) // (4 * max(1, n_workers))))
     timings = {"sample_s": 0.0, "step_s": 0.0}
     t_start = time.perf_counter()
 
@@ -565,7 +569,6 @@ def simulate(
     block_sums = np.zeros((-(-n_target // BLOCK_SIZE), 2, S, T))
     band_cap = min(BAND_PATHS, cap)
     band_series = np.empty((S, T, band_cap))
-    client, own_client = _client_for(scheduler)
     stop_reason = "fixed number of samples"
     try:
         done = 0
