@@ -78,29 +78,59 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
 @app.command()
 @_user_errors
 def validate(
-    files: List[Path] = typer.Argument(..., help="Scenario files to check."),
-    set_: List[str] = typer.Option([], "--set", help="Override a key: key.path=value (repeatable)."),
+    files: List[Path] = typer.Argument(..., help="Scenario, outcomes or source-registry files to check."),
+    set_: List[str] = typer.Option([], "--set", help="Override a key of a scenario: key.path=value (repeatable)."),
 ) -> None:
-    """Check scenario files against the contract and verify every quote."""
-    from .validate import validate as _validate
+    """Check files against their contract and verify every quote.
 
+    A file is read as what its ``schema:`` line says: a scenario
+    (``riskmodel/1``, the default), an outcomes file (``riskmodel-outcomes/1``)
+    or a source registry (``riskmodel-sources/1``).
+    """
     problems = []
     for file in files:
         try:
-            scenario = _validate(file, overrides=set_)
+            typer.echo(f"{file}: ok: {_validate_one(file, set_)}")
         except ScenarioError as exc:
             problems.extend(exc.problems)
-            continue
-        evidence = Counter(p.evidence for p in scenario.parameters)
-        quotes = sum(len(f.cite) for f in scenario.factors) + sum(len(p.cite) for p in scenario.parameters)
-        typer.echo(
-            f"{file}: ok: {len(scenario.factors)} factors; {len(scenario.parameters)} parameters "
-            f"({evidence.get('cited', 0)} cited, {evidence.get('derived', 0)} derived, "
-            f"{evidence.get('judgment', 0)} judgment); {len(scenario.states)} states; "
-            f"{len(scenario.outputs)} outputs; {len(scenario.risks)} risks; {quotes} quotes verified"
-        )
     if problems:
         raise ScenarioError(problems)
+
+
+def _schema_of(file: Path) -> Optional[str]:
+    """The ``schema:`` a file declares, or None when it cannot be read (validation then says why)."""
+    from .yamlio import read_yaml
+
+    try:
+        schema = read_yaml(file).get("schema")
+    except ScenarioError:
+        return None
+    return schema if isinstance(schema, str) else None
+
+
+def _validate_one(file: Path, overrides: List[str]) -> str:
+    """Validate one file by its kind; a one-line summary."""
+    kind = _schema_of(file)
+    if kind == "riskmodel-sources/1":
+        from .sources import load_registry
+
+        reg = load_registry(file)
+        return f"source registry: {len(reg.sources)} sources, every SHA-256 matches"
+    if kind == "riskmodel-outcomes/1":
+        from .outcomes import load_outcomes
+
+        out = load_outcomes(file)
+        return (f"outcomes for {out.scenario_path}: {len(out.binary)} binary and {len(out.numeric)} numeric "
+                "observations, every name resolves")
+    from .validate import validate as _validate
+
+    scenario = _validate(file, overrides=overrides)
+    evidence = Counter(p.evidence for p in scenario.parameters)
+    quotes = sum(len(f.cite) for f in scenario.factors) + sum(len(p.cite) for p in scenario.parameters)
+    return (f"{len(scenario.factors)} factors; {len(scenario.parameters)} parameters "
+            f"({evidence.get('cited', 0)} cited, {evidence.get('derived', 0)} derived, "
+            f"{evidence.get('judgment', 0)} judgment); {len(scenario.states)} states; "
+            f"{len(scenario.outputs)} outputs; {len(scenario.risks)} risks; {quotes} quotes verified")
 
 
 def _parse_memory(text: str) -> int:
