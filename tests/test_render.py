@@ -386,3 +386,17 @@ def test_number_formats():
     assert fmt_pct(0.99996) == "99.996%"  # never rounded up to a certainty
     assert fmt_se(0.005) == "0.50%" and fmt_se(0.0049) == "0.49%"
     assert str(wbr("<b>a_b</b>")) == "&lt;b&gt;a_<wbr>b&lt;/<wbr>b&gt;"  # escaped first, entities intact
+
+
+def test_figures_drawn_in_worker_processes_are_byte_identical(tiny, tmp_path, monkeypatch):
+    _, scenario, results, out = tiny
+    monkeypatch.setenv("RISKMODEL_RENDER_PROCESSES", "1")
+    serial = tmp_path / "serial"
+    serial.mkdir()
+    render_report(results, scenario, serial)
+    monkeypatch.setenv("RISKMODEL_RENDER_PROCESSES", "2")
+    parallel = tmp_path / "parallel"
+    parallel.mkdir()
+    render_report(results, scenario, parallel)
+    assert _snapshot(serial / "figures") == _snapshot(parallel / "figures")
+    assert len(list((parallel / "figures").glob("*.png"))) > 2

@@ -4,27 +4,52 @@ from __future__ import annotations
 
 import base64
 import math
+import multiprocessing
+import os
+import pickle
 import re
-from dataclasses import dataclass
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Callable
 
 import jinja2
 from markupsafe import Markup, escape
 
 from .plots import fmt_num
 
-__all__ = ["Figure", "environment", "write_outputs", "fmt_pct", "fmt_pp", "fmt_se", "fmt_num", "month_span", "slug",
+__all__ = ["Figure", "Pending", "later", "resolve_figures", "environment", "write_outputs", "fmt_pct", "fmt_pp", "fmt_se", "fmt_num", "month_span", "slug",
            "md_escape", "wbr"]
 
 TEMPLATES = Path(__file__).with_name("templates")
 
 
 @dataclass(frozen=True)
+class Pending:
+    """A figure still to draw: a plotting function (returning PNG bytes) and its arguments."""
+
+    func: Callable
+    args: tuple = ()
+    kwargs: dict = field(default_factory=dict)
+
+    def draw(self) -> bytes:
+        return self.func(*self.args, **self.kwargs)
+
+
+def later(func: Callable, *args: Any, **kwargs: Any) -> Pending:
+    """``later(plots.fan_chart, months, b, title=...)``: draw it when the figures are resolved, in parallel."""
+    return Pending(func, args, kwargs)
+
+
+@dataclass
 class Figure:
-    """A rendered figure: file name under ``figures/``, PNG bytes, caption (plain text), alt text."""
+    """A rendered figure: file name under ``figures/``, PNG bytes, caption (plain text), alt text.
+
+    ``png`` may be a :class:`Pending` drawing until :func:`resolve_figures` runs.
+    """
 
     file: str
-    png: bytes
+    png: Any  # bytes, or Pending until resolved
     title: str
     caption: str
     alt: str
@@ -33,6 +58,48 @@ class Figure:
     @property
     def data_uri(self) -> str:
         return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
+
+
+def _draw(pending: Pending) -> bytes:
+    return pending.draw()
+
+
+def render_processes() -> int:
+    """Processes that draw a report's figures: ``$RISKMODEL_RENDER_PROCESSES``, else the cores (at most 4)."""
+    env = os.environ.get("RISKMODEL_RENDER_PROCESSES", "").strip()
+    if env.isdigit() and int(env) >= 1:
+        return int(env)
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def _picklable(funcs: set) -> bool:
+    """Whether the plotting functions can be sent to a worker (a local function cannot: draw here)."""
+    try:
+        for func in funcs:
+            pickle.dumps(func)
+    except (pickle.PicklingError, AttributeError, TypeError):
+        return False
+    return True
+
+
+def resolve_figures(figures: list) -> list:
+    """Draw every pending figure, in forked worker processes where there are several cores.
+
+    Plotting functions are pure (arrays in, PNG bytes out), so where they are
+    drawn changes no byte; matplotlib's rasterising is what a report's time
+    is made of, and it uses one core per process.
+    """
+    pending = [f for f in figures if isinstance(f.png, Pending)]
+    n = render_processes()
+    if len(pending) > 2 and n > 1 and "fork" in multiprocessing.get_all_start_methods() \
+            and _picklable({f.png.func for f in pending}):
+        with ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("fork")) as pool:
+            pngs = list(pool.map(_draw, [f.png for f in pending], chunksize=max(1, len(pending) // (4 * n))))
+    else:
+        pngs = [p.png.draw() for p in pending]
+    for f, png in zip(pending, pngs):
+        f.png = png
+    return figures
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|<>#])")
@@ -89,6 +156,7 @@ def write_outputs(folder: Path, figures: list, context: dict, html_template: str
     folder = Path(folder)
     fig_dir = folder / "figures"
     fig_dir.mkdir(parents=True, exist_ok=True)
+    resolve_figures(figures)
     for f in figures:
         (fig_dir / f.file).write_bytes(f.png)
     html = environment(False).get_template(html_template).render(**context, figures=figures)

@@ -14,7 +14,7 @@ from .. import __version__
 from ..analyse import risk_register
 from ..distributions import make_distribution
 from . import plots
-from ._common import Figure, fmt_num, fmt_pct, month_span, slug, write_outputs
+from ._common import Figure, fmt_num, later, fmt_pct, month_span, slug, write_outputs
 from ._stats import (CONVERGENCE_POINTS, EXCEEDANCE_POINTS, conditional_median, exceedance_curve, is_binary,
                      running_estimate, wilson)
 
@@ -144,7 +144,7 @@ def render_report(results, scenario, folder) -> Path:
     if rows:
         se_max = max(r["se"] for r in rows)
         figures.append(Figure(
-            "risk-matrix.png", plots.risk_matrix(points), "Risk matrix",
+            "risk-matrix.png", later(plots.risk_matrix, points), "Risk matrix",
             f"Each risk (numbered as in the register) by its likelihood and, where the output has a size, the "
             f"median of the output over the paths where the risk happens, beyond the threshold as a share of "
             f"the threshold (log scale). Risks without a size (on a yes/no output, or never happening in "
@@ -184,7 +184,7 @@ def render_report(results, scenario, folder) -> Path:
             caption += (" The 90% band is a single value in every month (most paths hold the same value); the "
                         "mean carries the information (for a 0/1 state, the share of paths at 1).")
         figures.append(Figure(f"fan-{slug(s.name)}.png",
-                              plots.fan_chart(scenario.months, b, title=title, unit=s.unit, windows=windows),
+                              later(plots.fan_chart, scenario.months, b, title=title, unit=s.unit, windows=windows),
                               f"Fan chart: {title}", caption,
                               f"Fan chart of {title} from {scenario.origin} to {last}."))
         fan_rows.append(figures[-1])
@@ -232,7 +232,7 @@ def render_report(results, scenario, folder) -> Path:
                    + (" Dashed lines: the risks' thresholds, with the likelihood and its 95% interval."
                       if marks_for.get(o.name) else ""))
         figures.append(Figure(f"exceedance-{slug(o.name)}.png",
-                              plots.exceedance_plot(curve, title=title, unit=o.unit, marks=marks_for.get(o.name, ())),
+                              later(plots.exceedance_plot, curve, title=title, unit=o.unit, marks=marks_for.get(o.name, ())),
                               f"Exceedance: {title}", caption, f"Exceedance curve of {title}."))
         exceed_figs.append(figures[-1])
     if binary_rows:
@@ -262,7 +262,7 @@ def render_report(results, scenario, folder) -> Path:
             panels.append((f"#{row['num']} {row['id']}", running_estimate(ind)))
         final_se = max(r["se"] for r in rows)
         conv_fig = Figure(
-            "convergence.png", plots.convergence_grid(panels), "Convergence",
+            "convergence.png", later(plots.convergence_grid, panels), "Convergence",
             f"Each risk's likelihood estimated from the first n paths in path order (line), ± 1.96 standard "
             f"errors sqrt(p(1 − p)/n) (band), at {CONVERGENCE_POINTS} log-spaced checkpoints up to all "
             f"{n:,} paths; dashed: the final estimate (largest final standard error {fmt_pct(final_se, 2)}). "
@@ -283,7 +283,7 @@ def render_report(results, scenario, folder) -> Path:
     evidence = [{"cls": c, "count": counts.get(c, 0), "share": counts.get(c, 0) / total if total else 0.0}
                 for c in EVIDENCE_CLASSES]
     if total:
-        figures.append(Figure("evidence.png", plots.evidence_bars(dict(counts)), "Evidence",
+        figures.append(Figure("evidence.png", later(plots.evidence_bars, dict(counts)), "Evidence",
                               f"{total} parameters by evidence class (counts, not weights; how much each result "
                               f"rests on judgment is a per-risk question).",
                               "Stacked bar of parameters by evidence class."))
@@ -346,7 +346,7 @@ def _drivers(results, scenario, reg: pd.DataFrame, meta: dict) -> dict:
     titles = {r.id: r.title for r in scenario.risks}
     section = drivers_section(tornados=tornados, given=tables["parameter"],
                               given_groups=pd.concat([tables["factor"], tables["evidence"]]), share=share,
-                              titles=titles)
+                              titles=titles, lazy=True)
     section["notes"] = list(dict.fromkeys(list(section.get("notes", [])) +
                                           meta.get("judgment_share", {}).get("notes", [])))
     if scenario.correlations:

@@ -27,7 +27,7 @@ from matplotlib.figure import Figure as _MplFigure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-from ._common import Figure, slug  # noqa: E402
+from ._common import Figure, later, slug  # noqa: E402
 from ..sensitivity import judgment_share_sentence  # noqa: E402
 from .plots import DPI, OKABE_ITO, STYLE, fmt_num, png_bytes, tick_num  # noqa: E402
 
@@ -316,7 +316,7 @@ def judgment_share_chart(table: pd.DataFrame, *, titles: Optional[dict] = None, 
 def drivers_figures(*, tornados: Sequence[pd.DataFrame] = (), given: Optional[pd.DataFrame] = None,
                     given_groups: Optional[pd.DataFrame] = None, explanation=None,
                     share: Optional[pd.DataFrame] = None, titles: Optional[dict] = None,
-                    prefix: str = "drivers") -> list:
+                    prefix: str = "drivers", lazy: bool = False) -> list:
     """The section's figures as :class:`Figure` objects (file names under ``figures/``).
 
     Parameters
@@ -334,6 +334,7 @@ def drivers_figures(*, tornados: Sequence[pd.DataFrame] = (), given: Optional[pd
     titles : dict, optional
         Risk id -> title, for the judgment-share chart.
     """
+    draw = later if lazy else (lambda func, *args, **kwargs: func(*args, **kwargs))
     figs = []
     for t in tornados:
         if not len(t):
@@ -342,7 +343,7 @@ def drivers_figures(*, tornados: Sequence[pd.DataFrame] = (), given: Optional[pd
         unit = str(t["output_unit"].iloc[0] or "")
         top = t.iloc[0]
         figs.append(Figure(
-            file=f"{prefix}-tornado-{slug(out)}.png", png=tornado_chart(t), title=f"What moves {out}",
+            file=f"{prefix}-tornado-{slug(out)}.png", png=draw(tornado_chart, t), title=f"What moves {out}",
             caption=(f"Mean of {out} over the paths whose parameter lies in its lowest decile (blue, around its P5) "
                      f"and in its highest decile (vermillion, around P95); the line is the overall mean. Largest "
                      f"swing: {top.parameter}, {fmt_num(top.mean_low)} to {fmt_num(top.mean_high)}"
@@ -357,7 +358,7 @@ def drivers_figures(*, tornados: Sequence[pd.DataFrame] = (), given: Optional[pd
         n = int(given["n"].iloc[0])
         half = float(((given["S1_high"] - given["S1_low"]) / 2).max())
         figs.append(Figure(
-            file=f"{prefix}-given-heatmap.png", png=indices_heatmap(given),
+            file=f"{prefix}-given-heatmap.png", png=draw(indices_heatmap, given),
             title="First-order indices by risk output",
             caption=(f"Share of each risk output's variance that a parameter explains alone, estimated from the run's "
                      f"own {n:,} paths (quantile binning, bias corrected; no extra simulation); the parameters with "
@@ -369,7 +370,7 @@ def drivers_figures(*, tornados: Sequence[pd.DataFrame] = (), given: Optional[pd
         eg = given_groups[given_groups["by"] == "evidence"]
         half = float(((eg["S1_high"] - eg["S1_low"]) / 2).max())
         figs.append(Figure(
-            file=f"{prefix}-evidence-groups.png", png=evidence_groups_chart(given_groups),
+            file=f"{prefix}-evidence-groups.png", png=draw(evidence_groups_chart, given_groups),
             title="Main effects by evidence class",
             caption=(f"For each risk output, the sum of the first-order indices of the parameters of each evidence "
                      f"class (a lower bound of the class's own first-order index), from the run's "
@@ -427,7 +428,7 @@ def _pct_text(v) -> str:
 def drivers_section(*, tornados: Sequence[pd.DataFrame] = (), given: Optional[pd.DataFrame] = None,
                     given_groups: Optional[pd.DataFrame] = None, explanation=None,
                     share: Optional[pd.DataFrame] = None, titles: Optional[dict] = None,
-                    figure_dir: str = "figures") -> dict:
+                    figure_dir: str = "figures", lazy: bool = False) -> dict:
     """Everything the report needs for "What drives this result".
 
     Returns
@@ -441,7 +442,7 @@ def drivers_section(*, tornados: Sequence[pd.DataFrame] = (), given: Optional[pd
         fragments, text escaped, images from ``figure_dir``).
     """
     figures = drivers_figures(tornados=tornados, given=given, given_groups=given_groups, explanation=explanation,
-                              share=share, titles=titles)
+                              share=share, titles=titles, lazy=lazy)
     intro = ("Which uncertain parameters move each risk's output. Tornado charts show how far the output's mean moves "
              "between a parameter's low and high ends; first-order indices give the share of the output's variance "
              "a parameter explains alone (from the run's own paths, no extra simulation); the judgment share is the "
