@@ -148,8 +148,15 @@ def _parse_memory(text: str) -> int:
     return size
 
 
-def _print_register(register, title: str) -> None:
+def _console(width: int = 140):
+    """A rich console: the terminal's own, or a fixed width when output goes to a file or pipe."""
     from rich.console import Console
+
+    console = Console()
+    return console if console.is_terminal else Console(width=width)
+
+
+def _print_register(register, title: str) -> None:
     from rich.table import Table
 
     table = Table(title=title, title_justify="left")
@@ -160,8 +167,7 @@ def _print_register(register, title: str) -> None:
         sign = ">" if row.direction == "above" else "<"
         table.add_row(f"{row.title}", f"{row.likelihood:.3f}", f"{row.se:.4f}",
                       f"[{row.ci_low:.3f}, {row.ci_high:.3f}]", f"{row.output} {sign} {row.threshold:,.6g}", row.factor)
-    console = Console()
-    (console if console.is_terminal else Console(width=140)).print(table)
+    _console().print(table)
 
 
 @app.command()
@@ -217,11 +223,9 @@ def run(
 
 
 def _print_backtest(bt) -> None:
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console()
-    console = console if console.is_terminal else Console(width=140)
+    console = _console()
     meta = bt.meta
     if len(bt.summary):
         table = Table(title=f"Binary risks: {meta['title']}, {meta['samples']:,} paths, seed {meta['seed']} "
@@ -309,7 +313,6 @@ def compare(
 
 
 def _print_comparison(runs, table) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     names = list(dict.fromkeys(table["scenario"]))
@@ -333,8 +336,7 @@ def _print_comparison(runs, table) -> None:
             if i:
                 cells.append("–" if r["diff"] != r["diff"] else f"{r['diff']:+.3f} ± {r.se_diff:.4f}")
         t.add_row(*cells)
-    console = Console()
-    (console if console.is_terminal else Console(width=160)).print(t)
+    _console(160).print(t)
 
 
 @app.command()
@@ -350,11 +352,9 @@ def report(
 
 
 def _print_explanation(ex) -> None:
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console()
-    console = console if console.is_terminal else Console(width=140)
+    console = _console()
     unit = f" ({ex.unit})" if ex.unit else ""
     for name, table, key in (("parameter", ex.parameters, "parameter"), ("group", ex.groups, "group")):
         t = Table(title=f"Sobol indices of {ex.output}{unit} by {name}: N = {ex.base_samples:,} base samples, "

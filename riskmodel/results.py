@@ -55,6 +55,12 @@ class Results:
     def n_paths(self) -> int:
         return len(self.outputs)
 
+    def head(self, n: int) -> "Results":
+        """The same results for the first ``n`` paths only (per-path tables cut; bands, register, meta kept)."""
+        if self.n_paths <= n:
+            return self
+        return replace(self, outputs=self.outputs.iloc[:n], parameters=self.parameters.iloc[:n])
+
     def with_register(self, register: pd.DataFrame) -> "Results":
         return replace(self, register=register)
 

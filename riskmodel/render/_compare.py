@@ -232,15 +232,12 @@ def drivers_by_scenario(results_list, scenarios) -> list:
     it); the largest driver from the given-data indices of the first
     :data:`DRIVER_PATHS` paths of each run, as in a single report.
     """
-    import dataclasses
-
     from ..sensitivity import given_data
 
     tops = []
     for res, sc in zip(results_list, scenarios):
         outputs = list(dict.fromkeys(r.output for r in sc.risks if r.output in res.outputs))
-        sub = res if res.n_paths <= DRIVER_PATHS else dataclasses.replace(
-            res, outputs=res.outputs.iloc[:DRIVER_PATHS], parameters=res.parameters.iloc[:DRIVER_PATHS])
+        sub = res.head(DRIVER_PATHS)
         table = given_data(sub, sc, outputs=outputs, n_boot=100) if outputs and res.n_paths >= 100 else None
         best = {}
         if table is not None and len(table):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections import Counter
 from pathlib import Path
@@ -333,8 +332,7 @@ def _drivers(results, scenario, reg: pd.DataFrame, meta: dict) -> dict:
                 "intro": "Too few paths or no risks: nothing to attribute."}
     # given-data estimates from a bounded subset of paths, so the section's time does not grow with the run
     # (its bootstrap intervals are those of the subset, and the captions give its size)
-    subset = results if results.n_paths <= DRIVER_PATHS else dataclasses.replace(
-        results, outputs=results.outputs.iloc[:DRIVER_PATHS], parameters=results.parameters.iloc[:DRIVER_PATHS])
+    subset = results.head(DRIVER_PATHS)
     tables = given_data(subset, scenario, by=("parameter", "factor", "evidence"), outputs=outputs,
                         seed=int(meta.get("seed", 0) or 0))
     tornados = [tornado(subset, scenario, o) for o in outputs]
