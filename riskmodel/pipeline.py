@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import errno
 import dataclasses
 import os
-import shutil
 import tempfile
-import time
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
 from .analyse import risk_register
 from .compile import compile_scenario
-from .errors import EnvironmentFailure, ScenarioError
+from .errors import ScenarioError
 from .model import Scenario
+from .outfolder import check_out_folder, remove_stale_temporaries, restore_interrupted, write_run_folder
 from .results import Results, read_run_json
 from .simulate import DEFAULT_MEMORY_BYTES, simulate
 from .validate import validate
@@ -118,170 +116,6 @@ def with_judgment_share(results: Results, scenario: Scenario, *, base_samples: i
     return dataclasses.replace(results, register=register, meta=meta)
 
 
-def _exchange(a: Path, b: Path) -> bool:
-    """Swap two paths atomically (Linux renameat2 RENAME_EXCHANGE); False where unavailable."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        renameat2 = libc.renameat2
-    except (OSError, AttributeError):
-        return False
-    at_fdcwd, rename_exchange = -100, 2
-    rc = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
-    return rc == 0
-
-
-def check_out_folder(out: str | os.PathLike) -> Path:
-    """Refuse an output path whose replacement would lose the user's files.
-
-    ``out`` may be missing, an empty folder, or a run folder (one holding
-    ``run.json``); a file, or a folder of other things, is a ScenarioError
-    naming ``--out`` (nothing is written, nothing removed).
-    """
-    out = Path(out)
-    shown = f"--out {out}"
-    if out.is_symlink() or (out.exists() and not out.is_dir()):
-        raise ScenarioError.at(shown, None, (), "is a file, not a run folder",
-                               "name a folder for the run (it is created), or an earlier run folder to replace")
-    if out.is_dir():
-        try:
-            entries = [e.name for e in os.scandir(out)]
-        except OSError as exc:
-            raise _environment_failure(exc, out, "could not read the folder") from None
-        if entries and "run.json" not in entries:
-            raise ScenarioError.at(shown, None, (), f"the folder exists and is not a run folder (no run.json among its "
-                                   f"{len(entries)} entries); writing the run there would replace them",
-                                   "name a new folder, or an earlier run folder to replace")
-    return out
-
-
-def _process_start_time() -> float:
-    """When this process started (seconds since the epoch); the import time where /proc is missing."""
-    try:
-        ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])  # since boot
-        uptime = float(Path("/proc/uptime").read_text().split()[0])
-        return time.time() - (uptime - ticks / os.sysconf("SC_CLK_TCK"))
-    except (OSError, ValueError, IndexError, AttributeError):
-        return time.time()
-
-
-_PROCESS_START = _process_start_time()
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError):
-        return True
-    return True
-
-
-def remove_stale_temporaries(out: str | os.PathLike) -> list[Path]:
-    """Remove what a killed run left beside ``out``; return what was removed.
-
-    A run writes into ``.NAME.tmp-PID-*`` (and, without renameat2, moves the
-    earlier folder through ``.NAME.old-PID-*``). A run killed with SIGKILL
-    cannot remove them; the next run does: those older than this process's
-    start whose process is gone. A live run's folders are left alone.
-    """
-    out = Path(out)
-    removed = []
-    if not out.parent.is_dir():
-        return removed
-    prefixes = (f".{out.name}.tmp-", f".{out.name}.old-")
-    for entry in os.scandir(out.parent):
-        if not entry.name.startswith(prefixes):
-            continue
-        try:
-            if entry.stat(follow_symlinks=False).st_mtime >= _PROCESS_START:
-                continue
-        except OSError:
-            continue
-        pid_text = entry.name.split(".tmp-" if ".tmp-" in entry.name else ".old-", 1)[1].split("-", 1)[0]
-        if pid_text.isdigit() and int(pid_text) != os.getpid() and _pid_alive(int(pid_text)):
-            continue
-        path = Path(entry.path)
-        if entry.is_symlink() or not entry.is_dir(follow_symlinks=False):
-            path.unlink(missing_ok=True)
-        else:
-            shutil.rmtree(path, ignore_errors=True)
-        removed.append(path)
-    return removed
-
-
-_WHAT_HAPPENED = {
-    errno.ENOSPC: ("no space left on the device", "free some space, or write elsewhere with --out DIR"),
-    errno.EDQUOT: ("the disk quota is exceeded", "free some space, or write elsewhere with --out DIR"),
-    errno.EROFS: ("the file system is read-only", "write elsewhere with --out DIR"),
-    errno.EACCES: ("permission denied", "write to a folder you may write to, with --out DIR"),
-    errno.EPERM: ("permission denied", "write to a folder you may write to, with --out DIR"),
-}
-
-
-def _environment_failure(exc: OSError, out: Path, doing: str) -> EnvironmentFailure:
-    what, hint = _WHAT_HAPPENED.get(exc.errno, (exc.strerror or str(exc) or type(exc).__name__,
-                                                "check the folder, or write elsewhere with --out DIR"))
-    name = Path(exc.filename).name if getattr(exc, "filename", None) else ""
-    where = f" (at {name})" if name and name != out.name else ""
-    return EnvironmentFailure(str(out), f"{doing}: {what}{where}; nothing was written, and an earlier run folder "
-                              "here is as it was", hint, exc.errno)
-
-
-def write_run_folder(results: Results, out: str | os.PathLike, extra: Optional[Callable[[Path], None]] = None) -> Path:
-    """Write a run folder atomically: into a temporary sibling, then renamed into place.
-
-    An earlier folder at ``out`` is replaced only once the new one is complete;
-    a failure or interruption leaves it untouched. Temporaries a killed run
-    left beside it are removed first (:func:`remove_stale_temporaries`).
-
-    Raises
-    ------
-    ScenarioError
-        ``out`` is a file, or a folder that is not a run folder (see :func:`check_out_folder`).
-    EnvironmentFailure
-        The folder could not be written (disk full, read-only, no permission);
-        nothing is left half-written.
-    """
-    out = check_out_folder(out)
-    tmp = None
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        remove_stale_temporaries(out)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=out.parent))
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes 0700; a report folder is as readable as any other
-        results.save(tmp)
-        if extra is not None:
-            extra(tmp)
-        if out.exists():
-            if _exchange(tmp, out):  # one atomic step: out is never missing
-                shutil.rmtree(tmp, ignore_errors=True)  # tmp now holds the earlier folder
-            else:  # no renameat2: two renames, out missing for an instant
-                old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-{os.getpid()}-", dir=out.parent))
-                os.rename(out, old / out.name)
-                os.rename(tmp, out)
-                shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.rename(tmp, out)
-    except EnvironmentFailure:
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    except OSError as exc:
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
-        raise _environment_failure(exc, out, "could not write the run folder") from exc
-    except BaseException:
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out
-
-
 # --------------------------------------------------------------------------- reports and comparisons
 # (rendering is imported lazily: matplotlib is only loaded when a report is drawn)
 
@@ -360,10 +194,13 @@ def report(folder: str | os.PathLike) -> Path:
     """Render the report of a saved run folder (or comparison folder) again, without simulating.
 
     The folder is replaced atomically (:func:`write_run_folder`): data files
-    are written back, the report is rendered anew, and any other file in the
-    folder is carried over. Returns the folder.
+    are written back and the report is rendered anew. A folder holding
+    anything riskmodel did not write is refused, listing it, as ``run``
+    refuses it (:func:`riskmodel.outfolder.check_out_folder`): nothing the
+    user added is copied, followed or deleted. Returns the folder.
     """
     folder = Path(folder)
+    restore_interrupted(folder)  # an earlier run a killed write left in .NAME.old-*
     meta_path = folder / "run.json"
     if not meta_path.is_file():
         raise ScenarioError.at(str(folder), None, (), "not a run folder (no run.json)",
@@ -376,22 +213,10 @@ def report(folder: str | os.PathLike) -> Path:
         runs = [Results.load(folder / "runs" / name) for name in meta["runs"]]
         scenarios = [scenario_of(r, where=str(folder / "runs" / name / "run.json"))
                      for r, name in zip(runs, meta["runs"])]
-        return write_comparison_folder(runs, scenarios, folder)
+        return write_comparison_folder(runs, scenarios, folder, option="")
     results = Results.load(folder)
     scenario = scenario_of(results, where=str(meta_path))
-    from .results import RUN_FILES
-
-    keep = [p for p in folder.iterdir() if p.name not in RUN_FILES and p.name not in REPORT_FILES]
-
-    def extra(tmp: Path) -> None:
-        for p in keep:
-            if p.is_dir():
-                shutil.copytree(p, tmp / p.name, symlinks=True)
-            else:
-                shutil.copy2(p, tmp / p.name)
-        render_into(results, scenario)(tmp)
-
-    return write_run_folder(results, folder, extra=extra)
+    return write_run_folder(results, folder, extra=render_into(results, scenario), option="")
 
 
 class _ComparisonData:
@@ -423,7 +248,7 @@ class _ComparisonData:
 
 
 def write_comparison_folder(results_list: Sequence[Results], scenarios: Sequence[Scenario],
-                            out: str | os.PathLike, *, table: Any = None) -> Path:
+                            out: str | os.PathLike, *, table: Any = None, option: str = "--out") -> Path:
     """Write a comparison folder atomically: report, ``comparison.csv``, ``runs/<i>-<name>/`` run data.
 
     Like a run folder it holds a ``run.json`` (``"kind": "comparison"``), so
@@ -441,7 +266,7 @@ def write_comparison_folder(results_list: Sequence[Results], scenarios: Sequence
 
         render_comparison(data.results_list, data.scenarios, folder, table=table)
 
-    return write_run_folder(data, out, extra=extra)  # duck-typed: write_run_folder only calls .save(folder)
+    return write_run_folder(data, out, extra=extra, option=option)  # duck-typed: write_run_folder only calls .save(folder)
 
 
 def default_comparison_folder(scenarios: Sequence[Scenario]) -> Path:

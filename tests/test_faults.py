@@ -20,7 +20,7 @@ import pytest
 from typer.testing import CliRunner
 
 import riskmodel
-from riskmodel import pipeline
+from riskmodel import outfolder, pipeline
 from riskmodel.cli import app
 from riskmodel.errors import EnvironmentFailure, ScenarioError
 from riskmodel.results import Results
@@ -140,12 +140,13 @@ def test_stale_temporaries_are_removed_only_when_old_and_their_process_gone(tmp_
         past = time.time() - 3600
         for key in ("old_dead", "old_dead_old_style", "old_dead_exchange", "old_alive", "other_folder"):
             os.utime(tmp_path / names[key], (past, past))
-        monkeypatch.setattr(pipeline, "_PROCESS_START", time.time() - 60)
+        monkeypatch.setattr(outfolder, "_PROCESS_START", time.time() - 60)
+        out.mkdir()  # the target is there: an .old folder beside it may go
         removed = pipeline.remove_stale_temporaries(out)
         assert sorted(p.name for p in removed) == sorted(names[k] for k in ("old_dead", "old_dead_old_style",
                                                                              "old_dead_exchange"))
-        assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names[k] for k in ("old_alive", "new_dead",
-                                                                                        "other_folder"))
+        assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["run"] + [names[k] for k in (
+            "old_alive", "new_dead", "other_folder")])
     finally:
         alive.kill()
         alive.wait()
@@ -419,3 +420,171 @@ def test_a_damaged_run_folder_is_named_not_a_traceback(run_folder, tmp_path, nam
     assert result.stderr.endswith("; run the scenario again to write the folder anew\n1 problem found.\n") or \
         "compare` again" in result.stderr
     assert snapshot(folder) == before
+
+
+# ---- what --out may replace: nothing of the user's is deleted (issue 18, items 1-3) -----------------
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "scenarios" / "examples"
+
+
+def _command(kind: str, path: Path, out: Path) -> list[str]:
+    if kind == "run":
+        return ["run", str(path), "--samples", "100", "--out", str(out)]
+    if kind == "compare":
+        return ["compare", str(path), str(path), "--samples", "100", "--out", str(out)]
+    return ["backtest", str(EXAMPLES / "minimal.yaml"), str(EXAMPLES / "outcomes" / "minimal.yaml"),
+            "--samples", "100", "--out", str(out)]
+
+
+@pytest.mark.parametrize("kind", ["run", "compare", "backtest"])
+@pytest.mark.parametrize("run_json, why", [
+    ('{"lr": 0.1}', "its run.json was not written by riskmodel (no riskmodel_version)"),
+    ("not json at all", "its run.json is not JSON this tool wrote"),
+    (None, "its run.json is not a regular file"),  # a directory named run.json
+])
+def test_a_folder_with_a_foreign_run_json_is_never_replaced(tmp_path, monkeypatch, kind, run_json, why):
+    path = write_scenario(tmp_path)
+    exp = tmp_path / "exp"
+    exp.mkdir()
+    if run_json is None:
+        (exp / "run.json").mkdir()
+        (exp / "run.json" / "weights.bin").write_bytes(b"w")
+    else:
+        (exp / "run.json").write_text(run_json)
+    (exp / "model.ckpt").write_text("w")
+    before = snapshot(exp)
+    monkeypatch.setattr(pipeline, "simulate", lambda *a, **k: pytest.fail("simulated before checking --out"))
+    result = runner.invoke(app, _command(kind, path, exp))
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"--out {exp}: the folder exists and is not a run folder ({why}; it holds "
+                                    "model.ckpt, run.json); writing the run there would replace them")
+    assert "Traceback" not in result.output
+    assert snapshot(exp) == before and (exp / "run.json").exists()
+    assert leftovers(tmp_path, exp) == []
+
+
+@pytest.mark.parametrize("kind", ["run", "compare", "backtest"])
+def test_files_the_user_added_to_a_run_folder_are_refused_by_name_everywhere(tmp_path, kind):
+    path = write_scenario(tmp_path)
+    out = tmp_path / "out"
+    first = runner.invoke(app, _command(kind, path, out))
+    assert first.exit_code == 0, first.output
+    meta = __import__("json").loads((out / "run.json").read_text())
+    assert "run.json" in meta["written_files"] and len(meta["written_files"]) >= 5
+    inner = "figures" if kind != "backtest" else "mydata"  # a backtest folder has no figures/
+    assert (f"{inner}/" in meta["written_files"]) == (kind != "backtest")
+    (out / "notes.txt").write_text("mine")
+    (out / "mydata").mkdir()
+    (out / "mydata" / "a.csv").write_text("1")
+    (out / inner / "sketch.png").write_bytes(b"png")
+    before = snapshot(out)
+    for command in (_command(kind, path, out), ["report", str(out)]):
+        result = runner.invoke(app, command)
+        assert result.exit_code == 2, result.output
+        shown = f"--out {out}" if command[0] != "report" else str(out)
+        assert result.stderr.startswith(
+            f"{shown}: the run folder holds 4 entries riskmodel did not write (mydata/, notes.txt, "
+            f"{'figures/sketch.png, mydata/a.csv' if inner == 'figures' else 'mydata/a.csv, mydata/sketch.png'}); "
+            "replacing the folder would delete them; move them out of the "
+            "folder, or name another folder\n"), result.stderr
+        assert snapshot(out) == before
+    # once they are moved out, the folder is replaced whole
+    shutil.rmtree(out / "mydata")
+    (out / "notes.txt").unlink()
+    if inner == "figures":
+        (out / "figures" / "sketch.png").unlink()
+    again = runner.invoke(app, _command(kind, path, out))
+    assert again.exit_code == 0, again.output
+    assert leftovers(tmp_path, out) == []
+
+
+def test_a_symlink_in_a_run_folder_is_refused_and_not_followed(run_folder, tmp_path):
+    folder = tmp_path / "run"
+    shutil.copytree(run_folder, folder)
+    secret = tmp_path / "id_rsa"
+    secret.write_text("PRIVATE KEY")
+    (folder / "notes.txt").symlink_to(secret)
+    (folder / "zero").symlink_to("/dev/zero")
+    result = runner.invoke(app, ["report", str(folder)])
+    assert result.exit_code == 2
+    assert "riskmodel did not write (notes.txt, zero)" in result.stderr
+    assert (folder / "notes.txt").is_symlink() and (folder / "zero").is_symlink()
+    assert secret.read_text() == "PRIVATE KEY" and leftovers(tmp_path, folder) == []
+
+
+def test_a_folder_written_before_the_file_list_is_replaceable_but_not_with_extra_files(run_folder, tmp_path):
+    import json
+
+    folder = tmp_path / "run"
+    shutil.copytree(run_folder, folder)
+    meta = json.loads((folder / "run.json").read_text())
+    del meta["written_files"]
+    (folder / "run.json").write_text(json.dumps(meta))
+    assert outfolder.check_out_folder(folder) == folder
+    (folder / "notes.txt").write_text("mine")
+    with pytest.raises(ScenarioError, match=r"did not write \(notes.txt\)"):
+        outfolder.check_out_folder(folder)
+
+
+def test_out_dot_from_an_empty_folder_leaves_nothing_beside_it(tmp_path, monkeypatch):
+    path = write_scenario(tmp_path)
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    result = runner.invoke(app, ["run", str(path), "--samples", "100", "--out", "."])
+    assert result.exit_code == 0, result.output
+    assert (here / "run.json").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["faults.yaml", "here"]
+
+
+KILL_BETWEEN_RENAMES = """
+import os, signal, sys
+from pathlib import Path
+from riskmodel import outfolder
+from riskmodel.cli import app
+out = Path(sys.argv[1]).resolve()
+outfolder._exchange = lambda a, b: False      # a file system without renameat2 (NFS, SMB, FUSE)
+real_rename = os.rename
+def rename(src, dst):
+    if Path(dst) == out:                      # the second rename: the earlier run is already moved away
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real_rename(src, dst)
+os.rename = rename
+app(["run", sys.argv[2], "--samples", "150", "--out", sys.argv[1]])
+"""
+
+
+def test_sigkill_between_the_fallback_renames_restores_the_earlier_run(tmp_path):
+    path, out, before = _earlier_run(tmp_path)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RISKMODEL_")}
+    killed = subprocess.run([sys.executable, "-c", KILL_BETWEEN_RENAMES, str(out), str(path)], cwd=tmp_path,
+                            env=env, capture_output=True, text=True, timeout=120)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert not out.exists()  # the case reported: the earlier run only in .out.old-PID-*
+    stale = leftovers(tmp_path, out)
+    (old,) = [name for name in stale if name.startswith(".out.old-")]
+    assert [name for name in stale if name != old][0].startswith(".out.tmp-")  # the new run, never moved in
+    assert snapshot(tmp_path / old / "out") == before
+    # the next command that looks at --out moves it back, whole, before anything else
+    later = cli_subprocess("report", str(out), cwd=tmp_path)
+    assert later.wait(timeout=120) == 0, later.stderr.read()
+    assert snapshot(out)["outputs.parquet"] == before["outputs.parquet"]
+    assert leftovers(tmp_path, out) == []
+
+
+def test_an_old_folder_is_never_deleted_while_the_target_is_missing(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    old = tmp_path / f".out.old-{dead.pid}-abc"
+    old.mkdir()
+    (old / "elsewhere").mkdir()  # not the run (no out/ inside): nothing to restore, and nothing deleted
+    (old / "elsewhere" / "run.json").write_text("{}")
+    past = time.time() - 3600
+    os.utime(old, (past, past))
+    monkeypatch.setattr(outfolder, "_PROCESS_START", time.time() - 60)
+    assert outfolder.remove_stale_temporaries(out) == []
+    assert (old / "elsewhere" / "run.json").is_file()
+    (old / "elsewhere").rename(old / "out")  # now it holds the run: moved back, then gone
+    assert outfolder.restore_interrupted(out) == old
+    assert (out / "run.json").read_text() == "{}" and not old.exists()

@@ -171,7 +171,6 @@ def test_report_renders_again_without_simulating(tiny, monkeypatch):
     _, _, results, out = tiny
     (out / "index.html").unlink()
     shutil.rmtree(out / "figures")
-    (out / "notes.txt").write_text("kept", encoding="utf-8")
 
     def no_simulation(*args, **kwargs):
         raise AssertionError("report must not simulate")
@@ -180,7 +179,6 @@ def test_report_renders_again_without_simulating(tiny, monkeypatch):
     result = runner.invoke(app, ["report", str(out)])
     assert result.exit_code == 0, result.output
     assert (out / "index.html").is_file() and (out / "figures" / "risk-matrix.png").is_file()
-    assert (out / "notes.txt").read_text() == "kept"
     pd.testing.assert_frame_equal(pd.read_parquet(out / "outputs.parquet"), results.outputs)
 
 
