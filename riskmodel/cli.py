@@ -71,8 +71,17 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
-                                       help="Print the version and exit.")) -> None:
-    pass
+                                       help="Print the version and exit."),
+          allow_outside: bool = typer.Option(False, "--allow-outside",
+                                             help="Let files name paths outside their project folder (extends, "
+                                                  "sources, a registry's file:); only for files you trust.")
+          ) -> None:
+    import os
+
+    from .yamlio import OUTSIDE
+
+    OUTSIDE["allowed"] = allow_outside or os.environ.get("RISKMODEL_ALLOW_OUTSIDE", "").strip().lower() in (
+        "1", "true", "yes")
 
 
 @app.command()

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from .errors import Position, Problem, ScenarioError
-from .yamlio import YList, YMap, parse_yaml_text, read_yaml
+from .yamlio import YList, YMap, parse_yaml_text, read_yaml, resolve_named
 
 __all__ = ["LoadedDocument", "load", "parse_override", "MAX_EXTENDS_DEPTH"]
 
@@ -150,7 +150,7 @@ def _read_chain(path: Path) -> list[tuple[Path, YMap]]:
     seen: dict[Path, str] = {}
     current, shown = path, str(path)
     while True:
-        resolved = current.resolve()
+        resolved = Path(os.path.realpath(current))  # a symlink loop is named by read_yaml below
         if resolved in seen:
             cycle = " -> ".join([s for _, s in [(p, seen[p]) for p in seen]] + [shown])
             child_file, child_tree = chain[-1]
@@ -170,7 +170,8 @@ def _read_chain(path: Path) -> list[tuple[Path, YMap]]:
         if not isinstance(parent, str) or not parent.strip():
             raise ScenarioError.at(str(current), tree.key_pos["extends"].line, ("extends",),
                                    f"extends must name a scenario file, got {parent!r}", "e.g. extends: baseline.yaml")
-        nxt = (current.parent / parent)
+        nxt = resolve_named(current, parent, line=tree.key_pos["extends"].line, key_path=("extends",),
+                            what="parent scenario")
         if not nxt.is_file():
             raise ScenarioError.at(str(current), tree.key_pos["extends"].line, ("extends",),
                                    f"parent scenario '{parent}' not found (looked for {nxt})",
@@ -264,7 +265,8 @@ def load(path: str | os.PathLike, overrides: Sequence[str] = ()) -> LoadedDocume
     sources_path = None
     for file, tree in chain:  # the nearest file that names sources wins
         if isinstance(tree.get("sources"), str):
-            sources_path = str((file.parent / tree["sources"]))
+            sources_path = str(resolve_named(file, tree["sources"], line=tree.key_pos["sources"].line,
+                                             key_path=("sources",), what="source registry"))
             break
     merged: Any = chain[-1][1]
     for file, tree in reversed(chain[:-1]):

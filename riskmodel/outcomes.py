@@ -21,6 +21,7 @@ import datetime as _dt
 import difflib
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal, Optional, Union
@@ -32,7 +33,7 @@ from .errors import Position, ProblemCollector, ScenarioError, did_you_mean
 from .model import Citation, Month, Scenario
 from .schema import MONTH_PATTERN, CiteModel
 from .validate import validate
-from .yamlio import YMap, position_of, read_yaml
+from .yamlio import YMap, position_of, read_yaml, resolve_named
 
 __all__ = [
     # data
@@ -281,8 +282,13 @@ class _Checker:
                 self.add(loc, f"must be {wanted}, got {_shown(value)}")
 
 
-def _resolve(base: str, relative: str) -> Path:
-    return (Path(base).parent / relative).resolve()
+def _resolve(c: "_Checker", base: str, key: str, what: str) -> Path | None:
+    """The path the outcomes file names at ``key``, confined to its project; None (a problem added) if outside."""
+    try:
+        return Path(os.path.realpath(resolve_named(base, c.tree[key], line=None, key_path=(key,), what=what)))
+    except ScenarioError as exc:
+        c.add((key,), exc.problems[0].message, exc.problems[0].hint)
+        return None
 
 
 def load_outcomes(path: str | Path, scenario: Scenario | str | Path | None = None) -> Outcomes:
@@ -330,9 +336,9 @@ def load_outcomes(path: str | Path, scenario: Scenario | str | Path | None = Non
     scenario_path = ""
     named = tree.get("scenario")
     if isinstance(named, str) and named.strip():
-        resolved = _resolve(shown, named)
-        scenario_path = str(resolved)
-        if not resolved.is_file():
+        resolved = _resolve(c, shown, "scenario", "scenario file")
+        scenario_path = str(resolved or "")
+        if resolved is not None and not resolved.is_file():
             c.add(("scenario",), f"scenario file '{named}' not found (looked for {resolved})",
                   "name the scenario file relative to this outcomes file")
     elif isinstance(named, str):
@@ -351,8 +357,10 @@ def load_outcomes(path: str | Path, scenario: Scenario | str | Path | None = Non
     # ---- sources -------------------------------------------------------------------
     registry = None
     if isinstance(tree.get("sources"), str):
-        reg_path = _resolve(shown, tree["sources"])
-        if not reg_path.is_file():
+        reg_path = _resolve(c, shown, "sources", "source registry")
+        if reg_path is None:
+            pass
+        elif not reg_path.is_file():
             c.add(("sources",), f"source registry '{tree['sources']}' not found (looked for {reg_path})",
                   "name the registry relative to this outcomes file, e.g. ../sources/registry.yaml")
         else:

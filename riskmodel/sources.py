@@ -30,6 +30,7 @@ import datetime as _dt
 import difflib
 import functools
 import hashlib
+import os
 import re
 import unicodedata
 from collections import Counter
@@ -40,7 +41,7 @@ from typing import Iterator, Sequence
 import ftfy
 
 from .errors import Position, Problem, ProblemCollector, ScenarioError, did_you_mean
-from .yamlio import YList, YMap, position_of, read_text_file, read_yaml
+from .yamlio import YList, YMap, position_of, read_text_file, read_yaml, resolve_named
 
 __all__ = [
     # data
@@ -315,7 +316,12 @@ def _read_entry(data: YMap, path: Path, i: int, entry: object, add) -> Source | 
     text = ""
     file = Path()
     if values["file"]:
-        file = (path.parent / values["file"]).resolve()
+        try:
+            file = resolve_named(path, values["file"], line=None, key_path=base + ("file",), what="source text")
+        except ScenarioError as exc:
+            add(base + ("file",), exc.problems[0].message, exc.problems[0].hint)
+            return None
+        file = Path(os.path.realpath(file))
         if not file.is_file():
             add(base + ("file",), f"text file '{values['file']}' not found (looked for {file})",
                 "put the text next to the registry, or correct the path")

@@ -12,8 +12,10 @@ and size and depth are bounded.
 from __future__ import annotations
 
 import datetime as _dt
+import errno
 import os
 import re
+import stat
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -23,7 +25,8 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from .errors import Position, ScenarioError
 
-__all__ = ["YMap", "YList", "read_yaml", "parse_yaml_text", "position_of", "LIMITS"]
+__all__ = ["YMap", "YList", "read_yaml", "parse_yaml_text", "position_of", "LIMITS", "resolve_named",
+           "project_root", "OUTSIDE"]
 
 #: Loading limits; each error message says which one to raise and how.
 LIMITS = {
@@ -219,20 +222,109 @@ def parse_yaml_text(text: str, file: str) -> Any:
         raise ScenarioError.at(file, None, (), "nesting too deep to read", "a scenario file needs a handful of levels") from None
 
 
+#: Whether a path a file names may lead outside its project (``--allow-outside``, RISKMODEL_ALLOW_OUTSIDE=1).
+OUTSIDE = {"allowed": os.environ.get("RISKMODEL_ALLOW_OUTSIDE", "").strip().lower() in ("1", "true", "yes")}
+
+_PROJECT_MARKERS = (".git", "pyproject.toml", "riskmodel.toml")
+
+
+def project_root(file: str | Path) -> Path:
+    """The folder tree a file may name paths in: its project, after resolving symlinks.
+
+    The nearest folder above the file holding ``.git``, ``pyproject.toml`` or
+    ``riskmodel.toml`` (not the home folder or ``/``); without one, the
+    file's own folder.
+    """
+    folder = Path(os.path.realpath(Path(file).parent if str(Path(file).parent) else "."))
+    stop = {Path("/"), Path(os.path.realpath(os.path.expanduser("~")))}
+    for candidate in (folder, *folder.parents):
+        if candidate in stop:
+            break
+        if any(os.path.lexists(candidate / m) for m in _PROJECT_MARKERS):
+            return candidate
+    return folder
+
+
+def resolve_named(naming_file: str | Path, name: str, *, line: int | None, key_path: Sequence[object],
+                  what: str = "file") -> Path:
+    """The path ``name`` that ``naming_file`` names (relative to its folder), confined to its project.
+
+    The one guard for every path a file names (``extends``, ``sources``, a
+    registry's ``file``, an outcomes file's ``scenario``): after resolving
+    symlinks the target must lie in :func:`project_root` of the naming file,
+    unless ``--allow-outside`` is given. The error is the same whether or not
+    the target exists, and says nothing of what is there.
+    """
+    shown = str(naming_file)
+    if "\x00" in name:
+        raise ScenarioError.at(shown, line, key_path, f"the {what} path holds a NUL character",
+                               "write the path as plain text")
+    joined = Path(naming_file).parent / name
+    if OUTSIDE["allowed"]:
+        return joined
+    root = project_root(naming_file)
+    target = Path(os.path.realpath(joined))
+    if target != root and root not in target.parents:
+        here = os.path.relpath(root) if Path.cwd() == root or Path.cwd() in root.parents else str(root)
+        raise ScenarioError.at(shown, line, key_path,
+                               f"the {what} '{name}' lies outside the project folder '{here}' that holds this "
+                               "file (after following links); riskmodel reads nothing outside it",
+                               "move the file into the project, or pass --allow-outside "
+                               "(`riskmodel --allow-outside COMMAND ...`) if you trust this file")
+    return joined
+
+
 def read_text_file(path: str | Path, *, what: str = "file", max_bytes: int | None = None) -> str:
-    """Read a UTF-8 text file with the checks every input gets; errors name the file."""
+    """Read a UTF-8 text file with the checks every input gets; errors name the file.
+
+    Only a regular file is read (a FIFO, a device or ``/proc`` file is refused
+    before it is opened for reading, so nothing blocks), and at most the size
+    limit + 1 bytes are read whatever size the file reports.
+    """
     path = Path(path)
     limit = LIMITS["max_file_bytes"] if max_bytes is None else max_bytes
     shown = str(path)
-    if not path.exists():
-        raise ScenarioError.at(shown, None, (), f"{what} not found", "check the path")
-    if path.is_dir():
+    if "\x00" in shown:
+        raise ScenarioError.at(shown.replace("\x00", "\\0"), None, (), f"the {what} path holds a NUL character",
+                               "name the file by its real path")
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise ScenarioError.at(shown, None, (), f"{what} not found", "check the path") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise ScenarioError.at(shown, None, (), f"{what} path is a loop of symbolic links",
+                                   "name the file itself") from None
+        if exc.errno in (errno.ENOTDIR, errno.ENAMETOOLONG):
+            raise ScenarioError.at(shown, None, (), f"{what} not found ({exc.strerror})", "check the path") from None
+        raise
+    if stat.S_ISDIR(st.st_mode):
         raise ScenarioError.at(shown, None, (), f"is a directory, not a {what}", "name a YAML file")
-    size = path.stat().st_size
-    if size > limit:
-        raise ScenarioError.at(shown, None, (), f"{what} is {size:,} bytes, over the limit of {limit:,}",
+    if not stat.S_ISREG(st.st_mode):
+        kind = "a FIFO (named pipe)" if stat.S_ISFIFO(st.st_mode) else \
+            "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else \
+            "a socket" if stat.S_ISSOCK(st.st_mode) else "not a regular file"
+        raise ScenarioError.at(shown, None, (), f"is {kind}, not a regular {what}", "name a file on disk")
+    if st.st_size > limit:
+        raise ScenarioError.at(shown, None, (), f"{what} is {st.st_size:,} bytes, over the limit of {limit:,}",
                                "raise it with RISKMODEL_MAX_FILE_BYTES if the file is meant to be this large")
-    data = path.read_bytes()
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):  # swapped for something else since the stat
+            raise ScenarioError.at(shown, None, (), f"is not a regular {what}", "name a file on disk")
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    if len(data) > limit:  # /proc files report size 0
+        raise ScenarioError.at(shown, None, (), f"{what} is over the limit of {limit:,} bytes",
+                               "raise it with RISKMODEL_MAX_FILE_BYTES if the file is meant to be this large")
     if b"\x00" in data:
         raise ScenarioError.at(shown, None, (), f"{what} is binary (it holds NUL bytes)", "name a UTF-8 text file")
     try:

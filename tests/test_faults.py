@@ -240,10 +240,16 @@ def test_the_library_raises_environment_failure_an_oserror(tmp_path, monkeypatch
 def test_an_unreadable_scenario_is_an_environment_failure_exit_1(tmp_path, monkeypatch):
     path = write_scenario(tmp_path)
 
-    def refuse(self):
-        raise PermissionError(errno.EACCES, "Permission denied", str(self))
+    from riskmodel import yamlio
 
-    monkeypatch.setattr(Path, "read_bytes", refuse)
+    real_open = os.open
+
+    def refuse(name, *args, **kwargs):
+        if Path(name) == path:
+            raise PermissionError(errno.EACCES, "Permission denied", str(name))
+        return real_open(name, *args, **kwargs)
+
+    monkeypatch.setattr(yamlio.os, "open", refuse)
     result = runner.invoke(app, ["validate", str(path)])
     assert result.exit_code == 1
     assert result.stderr == f"{path}: Permission denied; check the path, its permissions and the disk, then try again\n"
@@ -588,3 +594,98 @@ def test_an_old_folder_is_never_deleted_while_the_target_is_missing(tmp_path, mo
     (old / "elsewhere").rename(old / "out")  # now it holds the run: moved back, then gone
     assert outfolder.restore_interrupted(out) == old
     assert (out / "run.json").read_text() == "{}" and not old.exists()
+
+
+# ---- nothing read outside the project without --allow-outside (items 4, 8) ------------------------
+
+
+def _project(tmp_path: Path) -> Path:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "riskmodel.toml").write_text("")
+    return project
+
+
+@pytest.mark.parametrize("how", ["absolute", "dotdot", "symlink"])
+def test_a_registry_cannot_make_the_tool_print_a_file_outside_the_project(tmp_path, how):
+    import hashlib
+
+    project = _project(tmp_path)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("the password is swordfish\n")
+    digest = hashlib.sha256(secret.read_bytes()).hexdigest()
+    name = {"absolute": str(secret), "dotdot": "../../secret.txt", "symlink": "link.txt"}[how]
+    (project / "sources").mkdir()
+    if how == "symlink":
+        (project / "sources" / "link.txt").symlink_to(secret)
+    registry = project / "sources" / "registry.yaml"
+    registry.write_text("schema: riskmodel-sources/1\nsources:\n  - id: s\n    title: S\n"
+                        f"    file: {name}\n    sha256: '{'0' * 64}'\n")
+    result = runner.invoke(app, ["validate", str(registry)])
+    assert result.exit_code == 2
+    assert f"sources[0].file: the source text '{name}' lies outside the project folder" in result.stderr
+    assert "swordfish" not in result.output and digest[:8] not in result.output
+    allowed = runner.invoke(app, ["--allow-outside", "validate", str(registry)])
+    assert allowed.exit_code == 2 and f"file has {digest[:8]}" in allowed.stderr  # read only when allowed
+
+
+def test_extends_and_sources_through_a_symlink_out_of_the_project_are_refused(tmp_path):
+    project = _project(tmp_path)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    write_scenario(outside)
+    (project / "elsewhere").symlink_to(outside)
+    child = project / "child.yaml"
+    child.write_text("extends: elsewhere/faults.yaml\nname: child\n")
+    result = runner.invoke(app, ["validate", str(child)])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"{child}:1: extends: the parent scenario 'elsewhere/faults.yaml' lies outside")
+    # the same file inside the project is read
+    shutil.copy(outside / "faults.yaml", project / "faults.yaml")
+    child.write_text("extends: faults.yaml\nname: child\n")
+    assert runner.invoke(app, ["validate", str(child)]).exit_code == 0
+
+
+def test_an_outcomes_file_cannot_name_a_scenario_outside(tmp_path):
+    project = _project(tmp_path)
+    outcomes = project / "outcomes.yaml"
+    outcomes.write_text("schema: riskmodel-outcomes/1\nscenario: /etc/hostname\nobservations: []\n")
+    result = runner.invoke(app, ["validate", str(outcomes)])
+    assert result.exit_code == 2
+    assert "scenario: the scenario file '/etc/hostname' lies outside the project folder" in result.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_a_fifo_is_refused_at_once_not_read(tmp_path):
+    fifo = tmp_path / "scenario.yaml"
+    os.mkfifo(fifo)
+    proc = cli_subprocess("validate", str(fifo), cwd=tmp_path)
+    try:
+        code = proc.wait(timeout=30)
+    finally:
+        proc.kill()
+    assert code == 2
+    assert proc.stderr.read() == (f"{fifo}: is a FIFO (named pipe), not a regular scenario file; name a file on "
+                                  "disk\n1 problem found.\n")
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/proc/self/environ"])
+def test_devices_and_proc_files_are_not_read_without_bound(tmp_path, device, monkeypatch):
+    from riskmodel import yamlio
+
+    if not Path(device).exists():
+        pytest.skip(f"no {device}")
+    monkeypatch.setitem(yamlio.LIMITS, "max_file_bytes", 10)
+    with pytest.raises(ScenarioError) as err:
+        yamlio.read_text_file(device, what="scenario file")
+    assert err.value.problems[0].message in ("is a device, not a regular scenario file",
+                                             "scenario file is over the limit of 10 bytes")
+
+
+def test_a_symlink_loop_as_the_scenario_is_a_message(tmp_path):
+    (tmp_path / "a.yaml").symlink_to(tmp_path / "b.yaml")
+    (tmp_path / "b.yaml").symlink_to(tmp_path / "a.yaml")
+    result = runner.invoke(app, ["validate", str(tmp_path / "a.yaml")])
+    assert result.exit_code == 2
+    assert result.stderr == f"{tmp_path / 'a.yaml'}: scenario file path is a loop of symbolic links; name the " \
+                            "file itself\n1 problem found.\n"
