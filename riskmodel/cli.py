@@ -21,6 +21,7 @@ import typer
 
 from . import __version__
 from .errors import EnvironmentFailure, ScenarioError
+from .terminal import plain_console, safe_text
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Transparent, source-cited Monte Carlo scenario risk assessment.")
@@ -44,17 +45,17 @@ def _user_errors(func):
             return func(*args, **kwargs)
         except ScenarioError as exc:
             for problem in exc.problems:
-                typer.echo(str(problem), err=True)
+                typer.echo(safe_text(problem), err=True)
             n = len(exc.problems)
             typer.echo(f"{n} problem{'s' if n != 1 else ''} found.", err=True)
             raise typer.Exit(code=2)
         except EnvironmentFailure as exc:
-            typer.echo(str(exc), err=True)
+            typer.echo(safe_text(exc), err=True)
             raise typer.Exit(code=1)
         except OSError as exc:
             where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
-            typer.echo(f"{where}{exc.strerror or exc}; check the path, its permissions and the disk, then try again",
-                       err=True)
+            typer.echo(safe_text(f"{where}{exc.strerror or exc}; check the path, its permissions and the disk, "
+                                 "then try again"), err=True)
             raise typer.Exit(code=1)
         except MemoryError:
             typer.echo("out of memory; lower --samples or --memory, or free memory, then try again", err=True)
@@ -99,7 +100,7 @@ def validate(
     problems = []
     for file in files:
         try:
-            typer.echo(f"{file}: ok: {_validate_one(file, set_)}")
+            typer.echo(safe_text(f"{file}: ok: {_validate_one(file, set_)}"))
         except ScenarioError as exc:
             problems.extend(exc.problems)
     if problems:
@@ -159,10 +160,8 @@ def _parse_memory(text: str) -> int:
 
 def _console(width: int = 140):
     """A rich console: the terminal's own, or a fixed width when output goes to a file or pipe."""
-    from rich.console import Console
-
-    console = Console()
-    return console if console.is_terminal else Console(width=width)
+    console = plain_console()  # titles are text from files: printed as plain text, escaped, never as markup
+    return console if console.is_terminal else plain_console(width=width)
 
 
 def _print_register(register, title: str) -> None:
@@ -424,7 +423,7 @@ def sources_list(registry: Path = typer.Option(DEFAULT_REGISTRY, help="The sourc
     reg = load_registry(registry)
     for s in reg.sources:
         meta = "; ".join(x for x in (s.publisher, s.date) if x)
-        typer.echo(f"{s.id}: {s.title}" + (f" ({meta})" if meta else "") + f" [{Path(s.file).name}]")
+        typer.echo(safe_text(f"{s.id}: {s.title}" + (f" ({meta})" if meta else "") + f" [{Path(s.file).name}]"))
 
 
 @sources_app.command("check")
@@ -448,14 +447,19 @@ def sources_find(
 
     hits = find_phrase(load_registry(registry), phrase)
     if not hits:
-        typer.echo(f"'{phrase}' not found in any registered source", err=True)
+        typer.echo(safe_text(f"'{phrase}' not found in any registered source"), err=True)
         raise typer.Exit(code=1)
     for hit in hits:
-        typer.echo(f"{hit.source}:{hit.line}: {hit.context}")
+        typer.echo(safe_text(f"{hit.source}:{hit.line}: {hit.context}"))
 
 
 def main() -> None:
     """Entry point of the ``riskmodel`` console script."""
+    for stream in (sys.stdout, sys.stderr):  # PYTHONIOENCODING=ascii or latin-1: escape what cannot be shown
+        try:
+            stream.reconfigure(errors="backslashreplace")
+        except (AttributeError, ValueError):
+            pass
     app(prog_name="riskmodel")
 
 

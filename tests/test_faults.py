@@ -689,3 +689,46 @@ def test_a_symlink_loop_as_the_scenario_is_a_message(tmp_path):
     assert result.exit_code == 2
     assert result.stderr == f"{tmp_path / 'a.yaml'}: scenario file path is a loop of symbolic links; name the " \
                             "file itself\n1 problem found.\n"
+
+
+# ---- terminal injection, encodings, mathtext (items 6, 7) ------------------------------------------
+
+HOSTILE_TITLE = r'"[/bold] x [/] \e]0;owned\a \e]8;;http://evil\e\\link\e]8;;\e\\ \u202eevil $\\frac{a}{$ 漢字 $1.2 billion, or $300"'
+
+
+def _hostile(tmp_path: Path) -> Path:
+    text = SCENARIO.format(T=6).replace("title: Faults", f"title: {HOSTILE_TITLE}")
+    text = text.replace("risks:\n  - {id: many, title: Many,", f"risks:\n  - {{id: many, title: {HOSTILE_TITLE},")
+    path = tmp_path / "hostile.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_titles_are_printed_as_plain_escaped_text_and_drawn_without_mathtext(tmp_path):
+    path = _hostile(tmp_path)
+    result = runner.invoke(app, ["run", str(path), "--samples", "100", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output and "\u202e" not in result.output and "\x07" not in result.output
+    flat = result.stdout.replace("\n", "").replace("│", "").replace(" ", "")
+    assert "[/bold]x[/]" in flat and "\\x1b]0;owned\\x07" in flat and "\\u202eevil" in flat
+
+
+def test_control_characters_in_an_unknown_key_are_escaped(tmp_path):
+    path = tmp_path / "k.yaml"
+    path.write_text(SCENARIO.format(T=6) + '"bad\\e[2J\\e]52;c;cm0gLXJm\\akey": 1\n', encoding="utf-8")
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 2
+    assert "\x1b" not in result.stderr and "\x07" not in result.stderr
+    assert "unknown key 'bad\\x1b[2J\\x1b]52;c;cm0gLXJm\\x07key'" in result.stderr
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
+def test_a_narrow_terminal_encoding_is_no_traceback(tmp_path, encoding):
+    path = _hostile(tmp_path)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RISKMODEL_")}
+    env["PYTHONIOENCODING"] = encoding
+    proc = subprocess.run([sys.executable, "-m", "riskmodel", "run", str(path), "--samples", "100", "--out",
+                           str(tmp_path / "out")], cwd=tmp_path, env=env, capture_output=True, timeout=180)
+    assert proc.returncode == 0, proc.stderr.decode(encoding)
+    assert b"Traceback" not in proc.stderr
+    assert b"\\u6f22\\u5b57" in proc.stdout  # the CJK title, escaped, not a crash

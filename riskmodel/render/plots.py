@@ -52,6 +52,7 @@ GREY = "#666666"
 WINDOW_GREY = "#999999"
 
 STYLE = {
+    "text.parse_math": False,  # titles and units are text from files: "$1.2 billion, or $300" is money, not math
     "font.family": "DejaVu Sans",
     "font.size": 10,
     "axes.titlesize": 11,
