@@ -22,7 +22,7 @@ What is read
 - number words: ``zero`` to ``nineteen``, the tens (``twenty-five``,
   ``forty two``), ``hundred``/``thousand``/``million``/``billion`` after a
   word or ``a`` (``two hundred``, ``a thousand``, ``three million``),
-  ``a dozen`` (12), ``a decade`` (10), ``a century`` (100), ``half`` (0.5),
+  ``a dozen`` (12), ``a decade`` (10, also ``a decade-long``), ``a century`` (100), ``half`` (0.5),
   ``a third``, ``a quarter``, ``twice`` (2).
 
 What is not read: ordinals (``first``), vague quantities (``thousands of``,
@@ -193,9 +193,9 @@ def _read_words(passage: str, taken: list[tuple[int, int]]) -> list[Stated]:
         if any(a <= start < b for a, b in taken):
             i += 1
             continue
-        if lw in ("a", "an", "one") and i + 1 < len(words) and words[i + 1][0].lower() in _A_WORDS \
-                and words[i + 1][1] - end <= 2:
-            nxt = words[i + 1][0].lower()
+        nxt = words[i + 1][0].lower() if i + 1 < len(words) else ""
+        nxt = re.sub(r"-(?:long|old|strong)$", "", nxt)  # "a decade-long presence" states a decade
+        if lw in ("a", "an", "one") and nxt in _A_WORDS and words[i + 1][1] - end <= 2:
             value = float(_A_WORDS[nxt])
             used = 2
             if nxt in ("hundred", "thousand", "million", "billion"):

@@ -7,7 +7,7 @@ from riskmodel.numbers import format_number, read_numbers, stated_values, states
 
 NBSP, NNBSP = "\u00a0", "\u202f"
 
-# (quote, the values it states in order); quotes 1-22 stand in the five seed texts as written
+# (quote, the values it states in order); quotes 1-23 stand in the five seed texts as written
 TABLE = [
     # bnn-phased-withdrawal (000)
     ("As of now, 3,367 MINUSMA personnel", [3367]),
@@ -21,6 +21,7 @@ TABLE = [
     ("the necessity for the 12,000 peacemakers to exit", [12000]),
     ("relinquished control of one of its last major camps", [1]),
     ("having experienced military coups in 2020 and 2021", [2020, 2021]),
+    ("After a decade-long presence", [10]),
     # contrapuntal (002)
     ("adopted by a 15-0 vote", [15, 0]),
     ("it will take six months for the final", [6]),
@@ -108,7 +109,7 @@ def test_seed_texts_hold_the_table_quotes():
     from riskmodel.sources import find_quote, load_registry
 
     reg = load_registry(Path(__file__).parent.parent / "scenarios" / "sources" / "registry.yaml")
-    for quote, _ in TABLE[:22]:
+    for quote, _ in TABLE[:23]:
         assert any(find_quote(s, quote) for s in reg), quote
 
 
