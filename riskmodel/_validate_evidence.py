@@ -215,10 +215,6 @@ def as_of_date(c, tree: dict, origin: Month | None) -> _dt.date | None:
         return _dt.date(origin.year, origin.month, 1) - _dt.timedelta(days=1)
     else:
         return None  # the structure check reports the type
-    after = origin.plus(1) if origin is not None else None
-    if after is not None and day >= _dt.date(after.year, after.month, 1):
-        c.add(("as_of",), f"as_of {day} is after the origin month {origin}",
-              "the scenario's knowledge stops no later than its first simulated month")
     return day
 
 

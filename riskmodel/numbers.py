@@ -287,8 +287,9 @@ def format_number(x: float) -> str:
     """A number as a message shows it: ``15,200``, ``0.4``, ``2.7e+06`` only when huge."""
     if x is None or not math.isfinite(x):
         return str(x)
-    if float(x).is_integer() and abs(x) < 1e15:
-        return f"{int(x):,}"
+    near = round(x)
+    if abs(x - near) <= 1e-9 * max(1.0, abs(x)) and abs(x) < 1e15:
+        return f"{int(near):,}"
     return f"{x:.6g}"
 
 
