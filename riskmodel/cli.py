@@ -90,19 +90,28 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
 def validate(
     files: List[Path] = typer.Argument(..., help="Scenario, outcomes or source-registry files to check."),
     set_: List[str] = typer.Option([], "--set", help="Override a key of a scenario: key.path=value (repeatable)."),
+    strict: bool = typer.Option(False, "--strict", help="Treat warnings (lints) as errors: exit 2 if any."),
 ) -> None:
     """Check files against their contract and verify every quote.
 
     A file is read as what its ``schema:`` line says: a scenario
     (``riskmodel/1``, the default), an outcomes file (``riskmodel-outcomes/1``)
-    or a source registry (``riskmodel-sources/1``).
+    or a source registry (``riskmodel-sources/1``). A valid scenario's warnings
+    (unused parameters, uncited factors, undated sources, ...) are printed
+    after it; ``--strict`` makes them errors.
     """
     problems = []
     for file in files:
         try:
-            typer.echo(safe_text(f"{file}: ok: {_validate_one(file, set_)}"))
+            summary, lints = _validate_one(file, set_)
         except ScenarioError as exc:
             problems.extend(exc.problems)
+            continue
+        typer.echo(safe_text(f"{file}: ok: {summary}"))
+        for lint in lints:
+            typer.echo(safe_text(f"  {lint.level}: {lint.problem}"))
+        if strict:
+            problems.extend(lint.problem for lint in lints if lint.level == "warning")
     if problems:
         raise ScenarioError(problems)
 
@@ -118,29 +127,32 @@ def _schema_of(file: Path) -> Optional[str]:
     return schema if isinstance(schema, str) else None
 
 
-def _validate_one(file: Path, overrides: List[str]) -> str:
-    """Validate one file by its kind; a one-line summary."""
+def _validate_one(file: Path, overrides: List[str]) -> tuple:
+    """Validate one file by its kind; a one-line summary and the lints (warnings, notes) found."""
     kind = _schema_of(file)
     if kind == "riskmodel-sources/1":
         from .sources import load_registry
 
         reg = load_registry(file)
-        return f"source registry: {len(reg.sources)} sources, every SHA-256 matches"
+        refs = sum(1 for x in reg.sources if x.reference)
+        return (f"source registry: {len(reg.sources) - refs} stored texts, every SHA-256 matches; "
+                f"{refs} references (not stored)"), ()
     if kind == "riskmodel-outcomes/1":
         from .outcomes import load_outcomes
 
         out = load_outcomes(file)
         return (f"outcomes for {out.scenario_path}: {len(out.binary)} binary and {len(out.numeric)} numeric "
-                "observations, every name resolves")
+                "observations, every name resolves"), ()
     from .validate import validate as _validate
 
+    from .evidence import evidence_summary
+
     scenario = _validate(file, overrides=overrides)
-    evidence = Counter(p.evidence for p in scenario.parameters)
-    quotes = sum(len(f.cite) for f in scenario.factors) + sum(len(p.cite) for p in scenario.parameters)
-    return (f"{len(scenario.factors)} factors; {len(scenario.parameters)} parameters "
-            f"({evidence.get('cited', 0)} cited, {evidence.get('derived', 0)} derived, "
-            f"{evidence.get('judgment', 0)} judgment); {len(scenario.states)} states; "
-            f"{len(scenario.outputs)} outputs; {len(scenario.risks)} risks; {quotes} quotes verified")
+    ev = evidence_summary(scenario)
+    warnings = sum(1 for x in scenario.lints if x.level == "warning")
+    return (f"{len(scenario.factors)} factors; {len(scenario.states)} states; {len(scenario.outputs)} outputs; "
+            f"{len(scenario.risks)} risks; {ev.sentence()}; knowledge as of {scenario.as_of}; "
+            f"{warnings} warning{'s' * (warnings != 1)}"), scenario.lints
 
 
 def _parse_memory(text: str) -> int:

@@ -14,7 +14,7 @@ from .errors import Position
 
 __all__ = [
     "Month", "Citation", "Factor", "Distribution", "Parameter", "Correlation", "State",
-    "Intervention", "Output", "Risk", "SourceRef", "Scenario",
+    "Intervention", "Output", "Risk", "SourceRef", "Scenario", "DefiningNumber", "Lint",
 ]
 
 
@@ -55,6 +55,9 @@ class Citation:
     quote: str  # as written in the scenario file
     line: Optional[int] = None  # 1-based line in the source text where the quote was found
     position: Optional[Position] = None  # where the citation stands in the scenario file
+    states: tuple = ()  # the numbers the quote states, as read (riskmodel.numbers), in order
+    supports: tuple = ()  # the numbers its `states:` names (empty when not given)
+    reference: bool = False  # the source is a reference (url, no stored text): recorded, not verified
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,23 @@ class Parameter:
     cite: tuple = ()  # tuple[Citation, ...]
     position: Optional[Position] = None
     title: str = ""
+    judgment: tuple = ()  # cited: names of the defining numbers that are the analyst's
+    numbers: tuple = ()  # tuple[DefiningNumber, ...]: each defining number and what states it
+
+
+@dataclass(frozen=True)
+class DefiningNumber:
+    """One number that defines a parameter's distribution, and the quote that states it (if any)."""
+
+    key: str  # value | low | mode | high | ci90 | mu | sigma | a | b | shape | scale | p | values
+    value: float
+    index: Optional[int] = None  # position within ci90 or values; None for a scalar key
+    cite: Optional[int] = None  # index into Parameter.cite of the first quote that states it; None: the analyst's
+
+    @property
+    def label(self) -> str:
+        """``low``, ``ci90[0]``, ``values[2]``."""
+        return self.key if self.index is None else f"{self.key}[{self.index}]"
 
 
 @dataclass(frozen=True)
@@ -169,8 +189,21 @@ class SourceRef:
     publisher: str = ""
     date: str = ""
     url: str = ""
-    file: str = ""  # absolute path of the text
+    file: str = ""  # absolute path of the text ("" for a reference)
     sha256: str = ""
+    date_not_after: str = ""  # YYYY-MM-DD: an undated text known to be no later than this
+    reference: bool = False  # a reference (url, date, no stored text): its quotes are not checked
+
+
+@dataclass(frozen=True)
+class Lint:
+    """A warning (``--strict`` makes it an error) or a note about a valid scenario."""
+
+    level: str  # warning | info
+    problem: object  # riskmodel.errors.Problem: where, what, hint
+
+    def __str__(self) -> str:
+        return f"{self.problem} [{self.level}]"
 
 
 @dataclass(frozen=True)
@@ -197,6 +230,8 @@ class Scenario:
     files: tuple = ()  # the extends chain, child first
     sha256: str = ""  # of the merged document after overrides (canonical JSON)
     document: str = field(default="", repr=False)  # canonical JSON of the merged document
+    as_of: str = ""  # YYYY-MM-DD: the date the scenario's knowledge stops
+    lints: tuple = ()  # tuple[Lint, ...]: warnings and notes validation found (not errors)
 
     def factor(self, name: str) -> Factor:
         return next(f for f in self.factors if f.name == name)

@@ -480,6 +480,8 @@ def load_outcomes(path: str | Path, scenario: Scenario | str | Path | None = Non
 
         if om is None:
             continue
+        if scenario is not None and not _check_dates(c, here, scenario, om, is_binary):
+            continue
         position = c.pos(here)
         if is_binary:
             binary.append(BinaryObservation(risk=om.risk, happened=om.happened, date=Month.parse(om.date),
@@ -507,6 +509,41 @@ def load_outcomes(path: str | Path, scenario: Scenario | str | Path | None = Non
         climatology=tuple(climatology.items()), binary=tuple(binary), numeric=tuple(numeric), sources=refs,
         sha256=hashlib.sha256(raw_bytes).hexdigest(), scenario=scenario,
     )
+
+
+def _risk_window(scenario: Scenario, risk_id: str) -> tuple[Month, Month]:
+    """The first and last month a risk's output counts (its `from`/`until`, else the horizon)."""
+    risk = next(r for r in scenario.risks if r.id == risk_id)
+    out = scenario.output(risk.output)
+    last = scenario.origin.plus(scenario.horizon_months - 1)
+    return (out.start or scenario.origin), (out.until or last)
+
+
+def _check_dates(c: "_Checker", here: tuple, scenario: Scenario, om: Any, is_binary: bool) -> bool:
+    """No hindsight in outcomes: an observation after the scenario's as_of; "did not happen" only once the
+    risk's window has closed; "happened" inside the window. False after reporting a problem."""
+    if not om.date:
+        return True
+    month = Month.parse(om.date)
+    ok = True
+    if scenario.as_of:
+        as_of = _dt.date.fromisoformat(scenario.as_of)
+        month_end = _dt.date(month.year + (month.month == 12), month.month % 12 + 1, 1) - _dt.timedelta(days=1)
+        if month_end <= as_of:
+            c.add(here + ("date",), f"observed {month}, not after the scenario's as_of {as_of}",
+                  "an outcome scores the forecast only when it was not yet known; date it after as_of")
+            ok = False
+    if is_binary:
+        start, end = _risk_window(scenario, om.risk)
+        if not om.happened and month < end:
+            c.add(here + ("date",), f"\"did not happen\" dated {month}, before the risk's window closes ({end})",
+                  f"it was not yet known; record it dated {end} or later")
+            ok = False
+        elif om.happened and not start <= month <= end:
+            c.add(here + ("date",), f"\"happened\" dated {month}, outside the risk's window {start} to {end}",
+                  "the forecast counts only what happens inside its window")
+            ok = False
+    return ok
 
 
 def _parse(model: type[BaseModel], raw: Any) -> Any:

@@ -9,6 +9,7 @@ expressions) is checked in :mod:`riskmodel.validate`.
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 from typing import Annotated, Literal, Optional, Union
 
@@ -24,6 +25,7 @@ NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]*$"
 
 Number = float  # strict float accepts ints and rejects text and booleans
 Expression = Annotated[Union[str, float], Field(description="An expression (see README: expression language), or a number.")]
+DateStr = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="A calendar date, YYYY-MM-DD.")]
 MonthStr = Annotated[str, Field(pattern=MONTH_PATTERN, description="A calendar month, YYYY-MM.", examples=["2025-01"])]
 
 
@@ -36,6 +38,8 @@ class CiteModel(_Strict):
 
     source: str = Field(description="A source id in the registry.")
     quote: str = Field(min_length=1, description="Words as they stand in the source (whitespace, quotes and case may differ).")
+    states: Optional[Union[Number, list[Number]]] = Field(
+        None, description="The number(s) this quote supports; the tool checks the quote states each.")
 
 
 class FactorModel(_Strict):
@@ -77,6 +81,9 @@ class ParameterModel(_Strict):
     description: str = ""
     rationale: str = Field("", description="judgment: why this distribution.")
     cite: list[CiteModel] = Field(default_factory=list)
+    judgment: list[str] = Field(
+        default_factory=list, description="cited: the defining numbers (value, low, mode, high, ci90, mu, sigma, ...) "
+        "that no quote states and are the analyst's; needs a rationale.")
 
 
 class StateModel(_Strict):
@@ -139,6 +146,9 @@ class ScenarioModel(_Strict):
     description: str = ""
     extends: Optional[str] = Field(None, description="Parent scenario, relative to this file.")
     origin: MonthStr
+    as_of: Optional[Union[_dt.date, DateStr]] = Field(
+        None, description="YYYY-MM-DD: the date the scenario's knowledge stops (default: the last day of the "
+        "month before origin); citing a source dated after it is an error.")
     horizon_months: int = Field(ge=1, le=1200)
     samples: int = Field(10_000, ge=1, le=1_000_000_000)
     seed: int = Field(20240101, ge=0, le=2**63 - 1)

@@ -54,6 +54,7 @@ __all__ = [
     "load_registry",
     "check_sources",
     "sha256_of",
+    "date_range",
     # quotes
     "normalise",
     "find_quote",
@@ -66,8 +67,9 @@ __all__ = [
 SCHEMA = "riskmodel-sources/1"
 
 _TOP_KEYS = ("schema", "sources")
-_REQUIRED_KEYS = ("id", "title", "file", "sha256")
-_ENTRY_KEYS = ("id", "title", "publisher", "date", "url", "file", "sha256", "note")
+_REQUIRED_KEYS = ("id", "title", "file", "sha256")  # a stored text
+_REFERENCE_KEYS = ("id", "title", "url")  # a reference: no file, its quotes recorded, not verified
+_ENTRY_KEYS = ("id", "title", "publisher", "date", "date_not_after", "url", "file", "sha256", "note")
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _SHA_RE = re.compile(r"^[0-9a-fA-F]{64}$")
 _DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
@@ -94,6 +96,12 @@ class Source:
     sha256: str = ""  # as registered (lower-case hex)
     text: str = field(default="", repr=False)  # the decoded text
     position: Position | None = None  # the entry in registry.yaml
+    date_not_after: str = ""  # YYYY-MM-DD: an undated text known to be no later than this day
+
+    @property
+    def reference(self) -> bool:
+        """A reference (url, date, no stored text): its quotes are recorded, not checked."""
+        return not self.sha256 and not self.text and self.file == Path()
 
 
 @dataclass(frozen=True)
@@ -268,10 +276,12 @@ def _read_entry(data: YMap, path: Path, i: int, entry: object, add) -> Source | 
                 did_you_mean(key, _ENTRY_KEYS) or f"allowed keys: {', '.join(_ENTRY_KEYS)}")
             meant.update(difflib.get_close_matches(str(key), _ENTRY_KEYS, n=1, cutoff=0.6))
             ok = False
-    for key in _REQUIRED_KEYS:
+    is_reference = "file" not in entry and "sha256" not in entry and "url" in entry
+    for key in (_REFERENCE_KEYS if is_reference else _REQUIRED_KEYS):
         if key not in entry:
             if key not in meant:
-                add(base, f"missing '{key}'", f"each source needs {', '.join(_REQUIRED_KEYS)}")
+                add(base, f"missing '{key}'", f"a stored text needs {', '.join(_REQUIRED_KEYS)}; a reference "
+                    f"(no stored text) needs {', '.join(_REFERENCE_KEYS)} and a date")
             ok = False
         elif entry[key] is None or (isinstance(entry[key], str) and not entry[key].strip()):
             add(base + (key,), f"'{key}' is empty", f"each source needs {', '.join(_REQUIRED_KEYS)}")
@@ -282,7 +292,7 @@ def _read_entry(data: YMap, path: Path, i: int, entry: object, add) -> Source | 
             values[key] = ""
             continue
         value = entry[key]
-        if key == "date" and isinstance(value, _dt.date):
+        if key in ("date", "date_not_after") and isinstance(value, _dt.date):
             value = value.isoformat()[:10]  # unquoted 2023-07-01 reads as a date
         text = _as_text(value)
         if text is None:
@@ -301,6 +311,14 @@ def _read_entry(data: YMap, path: Path, i: int, entry: object, add) -> Source | 
     if values["date"] and not _valid_date(values["date"]):
         add(base + ("date",), f"date {values['date']!r} is not a calendar date",
             "write YYYY-MM-DD (or YYYY-MM, YYYY) as the text states it, or leave it out")
+        ok = False
+    if values["date_not_after"] and not (len(values["date_not_after"]) == 10 and _valid_date(values["date_not_after"])):
+        add(base + ("date_not_after",), f"date_not_after {values['date_not_after']!r} is not a calendar day",
+            "write YYYY-MM-DD: the last day the text can be from")
+        ok = False
+    if values["date_not_after"] and values["date"]:
+        add(base + ("date_not_after",), "a source with a date needs no date_not_after",
+            "keep `date:` when the text states it, `date_not_after:` when only a latest day is known")
         ok = False
     if values["url"] and not values["url"].startswith(("http://", "https://")):
         add(base + ("url",), f"url {values['url']!r} is not a web address",
@@ -348,8 +366,23 @@ def _read_entry(data: YMap, path: Path, i: int, entry: object, add) -> Source | 
     return Source(
         id=sid, title=values["title"], publisher=values["publisher"], date=values["date"],
         url=values["url"], note=values["note"], file=file, sha256=digest, text=text,
-        position=position_of(data, base),
+        position=position_of(data, base), date_not_after=values["date_not_after"],
     )
+
+
+def date_range(text: str) -> tuple[_dt.date, _dt.date] | None:
+    """The first and last day a date written ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` can mean; None if empty."""
+    if not text or not _valid_date(text):
+        return None
+    parts = [int(p) for p in text.split("-")]
+    if len(parts) == 3:
+        day = _dt.date(*parts)
+        return day, day
+    if len(parts) == 2:
+        first = _dt.date(parts[0], parts[1], 1)
+        nxt = _dt.date(parts[0] + (parts[1] == 12), parts[1] % 12 + 1, 1)
+        return first, nxt - _dt.timedelta(days=1)
+    return _dt.date(parts[0], 1, 1), _dt.date(parts[0], 12, 31)
 
 
 def _valid_date(text: str) -> bool:

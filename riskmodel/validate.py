@@ -23,6 +23,7 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 from pydantic import ValidationError
 
+from . import _validate_evidence as _evidence
 from . import distributions as _dist
 from . import expressions as _expr
 from . import sampling as _sampling
@@ -221,29 +222,26 @@ def validate(doc: LoadedDocument | str | Path, *, overrides=()) -> Scenario:
         c.add(("sources",), "quotes are cited but no source registry is named",
               "add `sources: ../sources/registry.yaml` (relative to this file)")
 
-    def check_cites(key_path: tuple, raw_cites: Any) -> tuple:
+    cited_sources: list = []  # (key path of a cite, source id), for the hindsight check
+    lint_list: list = []  # warnings and notes (model.Lint)
+
+    def check_cites(key_path: tuple, raw_cites: Any, *, unit: str = "") -> tuple:
         out = []
         if not isinstance(raw_cites, list):
             return ()
         for i, raw in enumerate(raw_cites):
             cm = c.parse_item(CiteModel, raw)
-            if cm is None:
+            if cm is None or registry is None:
                 continue
             here = key_path + (i,)
-            line = None
-            if registry is not None:
-                if cm.source not in registry.ids:
-                    c.add(here + ("source",), f"unknown source '{cm.source}'",
-                          did_you_mean(cm.source, registry.ids) or "registered: " + ", ".join(registry.ids))
-                    continue
-                source = registry.get(cm.source)
-                match = _sources.find_quote(source, cm.quote)
-                if match is None:
-                    c.add(here + ("quote",), f"quote not found in '{cm.source}'",
-                          f"closest passage: {_sources.suggest_passage(source, cm.quote)}")
-                    continue
-                line = match.line
-            out.append(Citation(cm.source, cm.quote, line, c.pos(here)))
+            if cm.source not in registry.ids:
+                c.add(here + ("source",), f"unknown source '{cm.source}'",
+                      did_you_mean(cm.source, registry.ids) or "registered: " + ", ".join(registry.ids))
+                continue
+            cited_sources.append((here, cm.source))
+            citation = _evidence.read_cite(c, here, cm, registry.get(cm.source), unit=unit)
+            if citation is not None:
+                out.append(citation)
         return tuple(out)
 
     # ---- factors ---------------------------------------------------------------
@@ -339,6 +337,7 @@ def validate(doc: LoadedDocument | str | Path, *, overrides=()) -> Scenario:
             if pm.formula is not None:
                 parsed = check_expression(here + ("formula",), pm.formula, allowed=param_names,  # itself: a cycle
                                           kinds="other parameters")
+                _evidence.check_derived_formula(c, here, parsed)
                 if parsed is not None:
                     derived_deps[name] = set(parsed.names)
         else:
@@ -361,10 +360,12 @@ def validate(doc: LoadedDocument | str | Path, *, overrides=()) -> Scenario:
         if pm.evidence == "judgment" and not pm.rationale.strip():
             c.add(here, "evidence is judgment but no rationale is given",
                   "add `rationale:` saying why this distribution (which passage motivates its direction)")
-        cites = check_cites(here + ("cite",), raw.get("cite"))
+        cites = check_cites(here + ("cite",), raw.get("cite"), unit=pm.unit)
+        judgment, numbers = _evidence.check_cited_numbers(c, here, pm, dist, cites, lint_list)
         parameters.append(Parameter(name=name, factor=pm.factor, evidence=pm.evidence, distribution=dist,
                                     formula=pm.formula, unit=pm.unit, description=pm.description, title=pm.title,
-                                    rationale=pm.rationale, cite=cites, position=c.pos(here)))
+                                    rationale=pm.rationale, cite=cites, position=c.pos(here), judgment=judgment,
+                                    numbers=numbers))
     _report_cycles(c, derived_deps, "parameters", "formula", "derived parameters")
 
     # ---- correlations -----------------------------------------------------------
@@ -508,8 +509,16 @@ def validate(doc: LoadedDocument | str | Path, *, overrides=()) -> Scenario:
 
     # ---- sources the scenario cites -------------------------------------------
     used = {cit.source for f in factors for cit in f.cite} | {cit.source for p in parameters for cit in p.cite}
-    refs = tuple(SourceRef(s.id, s.title, s.publisher or "", s.date or "", s.url or "", str(s.file), s.sha256)
+    refs = tuple(SourceRef(s.id, s.title, s.publisher or "", s.date or "", s.url or "",
+                           "" if s.reference else str(s.file), s.sha256, date_not_after=s.date_not_after,
+                           reference=s.reference)
                  for s in (registry.sources if registry is not None else ()) if s.id in used)
+
+    # ---- evidence: no hindsight; lints ----------------------------------------
+    as_of = _evidence.as_of_date(c, tree, origin)
+    _evidence.check_hindsight(c, as_of, registry, cited_sources, lint_list)
+    lint_list.extend(_evidence.lints(c, factors=factors, parameters=parameters, states=states,
+                                     interventions=interventions, outputs=outputs, risks=risks))
 
     c.pc.raise_if_any()
     return Scenario(
@@ -519,6 +528,7 @@ def validate(doc: LoadedDocument | str | Path, *, overrides=()) -> Scenario:
         factors=tuple(factors), parameters=tuple(parameters), correlations=tuple(correlations),
         states=tuple(states), interventions=tuple(interventions), outputs=tuple(outputs), risks=tuple(risks),
         sources=refs, path=doc.path, files=doc.files, sha256=doc.sha256, document=doc.canonical,
+        as_of=as_of.isoformat() if as_of else "", lints=tuple(lint_list),
     )
 
 

@@ -36,6 +36,8 @@ VALID = textwrap.dedent("""\
         factor: vacuum
         dist: lognormal
         ci90: [700, 1500]
+        judgment: [ci90]
+        rationale: The source states about 1,000; the interval around it is the analyst's.
         evidence: cited
         cite:
           - source: tiny-source

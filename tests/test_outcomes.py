@@ -209,3 +209,31 @@ def test_json_schema_describes_the_file():
     kinds = {ref["$ref"].rsplit("/", 1)[-1] for ref in schema["properties"]["observations"]["items"]["anyOf"]}
     assert kinds == {"BinaryObservationModel", "NumericObservationModel"}
     assert schema["$defs"]["BinaryObservationModel"]["additionalProperties"] is False
+
+
+# ---- no hindsight in outcomes: as_of and the risk's window (the tiny scenario: origin 2024-01, 12 months,
+# as_of 2023-12-31 by default; many_attacks scores total_end, whose window is the whole horizon) ------------------
+
+@pytest.mark.parametrize("label, old, new, message", [
+    ("observed before as_of", "value: 25\n    date: 2024-12", "value: 25\n    date: 2023-12",
+     "observed 2023-12, not after the scenario's as_of 2023-12-31"),
+    ("did not happen, window still open", "happened: true\n    date: 2024-12", "happened: false\n    date: 2024-06",
+     "\"did not happen\" dated 2024-06, before the risk's window closes (2024-12)"),
+    ("happened outside the window", "happened: true\n    date: 2024-12", "happened: true\n    date: 2025-02",
+     "\"happened\" dated 2025-02, outside the risk's window 2024-01 to 2024-12"),
+])
+def test_outcome_date_rules(files, label, old, new, message):
+    assert old in OUTCOMES
+    text = OUTCOMES.replace(old, new, 1)
+    p = one_problem(files(text))
+    assert p.message == message
+    assert p.key_path[-1] == "date"
+    assert p.position.line == line_of(text, new.split("\n")[-1].strip())
+
+
+def test_outcome_dates_that_are_known(files):
+    # "did not happen" at the window's close, "happened" inside it, a numeric value after as_of
+    text = OUTCOMES.replace("happened: true\n    date: 2024-12", "happened: false\n    date: 2024-12", 1)
+    assert load_outcomes(files(text)).binary[0].happened is False
+    text = OUTCOMES.replace("happened: true\n    date: 2024-12", "happened: true\n    date: 2024-01", 1)
+    assert load_outcomes(files(text)).binary[0].date == Month(2024, 1)
