@@ -38,6 +38,7 @@ Truth values: a comparison gives 1.0 or 0.0; ``where``, ``and``, ``or`` and
 Examples
 --------
 >>> import numpy as np
+>>> from riskmodel.exprcompile import EvalContext, compile_expression
 >>> e = parse_expression("prev + 2 * attacks - 0.1 * prev")
 >>> sorted(e.names), e.uses_prev
 (['attacks'], True)
@@ -59,7 +60,7 @@ import tokenize
 import unicodedata
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Callable, Iterable, Mapping, Optional
+from typing import Iterable, Mapping, Optional
 
 import numpy as np
 
@@ -253,54 +254,6 @@ class Expr:
         return None
 
 
-class EvalContext:
-    """What an expression sees when it is evaluated.
-
-    Fields may be reassigned between evaluations (the engine may keep one
-    context per block and update ``t``, ``self_name`` and the mappings).
-
-    Parameters
-    ----------
-    values : mapping of str to ndarray (n,) or float
-        Current values of parameters, states (this month) and outputs.
-        Arrays should be float64.
-    n : int
-        Number of paths; every result has shape ``(n,)``.
-    prev : mapping of str to ndarray (n,), optional
-        Each state's value in the previous month (for ``prev`` and ``prev(x)``).
-    self_name : str or None, optional
-        The state whose bare ``prev`` is meant; None where bare ``prev`` is
-        meaningless (evaluating it then raises :class:`ExpressionError`).
-    t : int, optional
-        Month index, 0 at the origin.
-    rng : numpy.random.Generator or None, optional
-        Source of random draws; a draw with ``rng`` None raises :class:`ExpressionError`.
-    """
-
-    __slots__ = ("values", "prev", "self_name", "t", "rng", "n")
-
-    def __init__(
-        self,
-        values: Optional[Mapping[str, Any]] = None,
-        *,
-        n: int,
-        prev: Optional[Mapping[str, np.ndarray]] = None,
-        self_name: Optional[str] = None,
-        t: int = 0,
-        rng: Optional[np.random.Generator] = None,
-    ):
-        self.values = {} if values is None else values
-        self.prev = {} if prev is None else prev
-        self.self_name = self_name
-        self.t = t
-        self.rng = rng
-        self.n = int(n)
-
-    def __repr__(self) -> str:
-        return (f"EvalContext(n={self.n}, t={self.t}, self_name={self.self_name!r}, "
-                f"values={sorted(self.values)}, prev={sorted(self.prev)}, rng={'set' if self.rng is not None else None})")
-
-
 # ---------------------------------------------------------------------------
 # Operators
 # ---------------------------------------------------------------------------
@@ -393,103 +346,6 @@ _DETERMINISTIC = {
 }
 
 # ---------------------------------------------------------------------------
-# Random draws: validate vectorised, then draw (n,) float64
-# ---------------------------------------------------------------------------
-
-
-def _require(ok, function: str, argument: str, value, requirement: str, n: int) -> None:
-    """Raise :class:`NumericalError` at the first path where ``ok`` is false."""
-    if np.all(ok):
-        return
-    bad = np.broadcast_to(np.logical_not(ok), (n,))
-    i = int(np.argmax(bad))
-    v = float(np.broadcast_to(value, (n,))[i])
-    raise NumericalError(
-        f"{SIGNATURES[function]}: {argument} must be {requirement}; got {v!r} at path {i}",
-        function, i, argument, v,
-    )
-
-
-def _finite(function, argument, x, n):
-    _require(np.isfinite(x), function, argument, x, "finite", n)
-
-
-def _draw_poisson(rng, n, lam):
-    lam = np.asarray(lam, dtype=np.float64)
-    _require((lam >= 0) & (lam <= _COUNT_MAX), "poisson", "lam", lam, f"finite, >= 0 and <= {_COUNT_MAX:g}", n)
-    return rng.poisson(lam + 0.0, size=n).astype(np.float64)
-
-
-def _draw_bernoulli(rng, n, p):
-    p = np.asarray(p, dtype=np.float64)
-    _require((p >= 0) & (p <= 1), "bernoulli", "p", p, "between 0 and 1", n)
-    return (rng.random(n) < p).astype(np.float64)
-
-
-def _draw_binomial(rng, n, count, p):
-    count = np.asarray(count, dtype=np.float64)
-    p = np.asarray(p, dtype=np.float64)
-    whole = np.floor(count + 0.5)  # nearest whole number, halves up
-    _require((whole >= 0) & (whole <= _COUNT_MAX), "binomial", "n", count,
-             f"finite, >= 0 and <= {_COUNT_MAX:g} once rounded", n)
-    _require((p >= 0) & (p <= 1), "binomial", "p", p, "between 0 and 1", n)
-    return rng.binomial(whole.astype(np.int64), p + 0.0, size=n).astype(np.float64)
-
-
-def _draw_normal(rng, n, mu, sigma):
-    mu = np.asarray(mu, dtype=np.float64)
-    sigma = np.asarray(sigma, dtype=np.float64)
-    _finite("normal", "mu", mu, n)
-    _require(np.isfinite(sigma) & (sigma >= 0), "normal", "sigma", sigma, "finite and >= 0", n)
-    return rng.normal(mu, sigma + 0.0, size=n)  # + 0.0: NumPy refuses -0.0
-
-
-def _draw_lognormal(rng, n, mu, sigma):
-    mu = np.asarray(mu, dtype=np.float64)
-    sigma = np.asarray(sigma, dtype=np.float64)
-    _finite("lognormal", "mu", mu, n)
-    _require(np.isfinite(sigma) & (sigma >= 0), "lognormal", "sigma", sigma, "finite and >= 0", n)
-    return rng.lognormal(mu, sigma + 0.0, size=n)
-
-
-def _draw_gamma(rng, n, shape, scale):
-    shape = np.asarray(shape, dtype=np.float64)
-    scale = np.asarray(scale, dtype=np.float64)
-    _require(np.isfinite(shape) & (shape >= 0), "gamma", "shape", shape, "finite and >= 0", n)
-    _require(np.isfinite(scale) & (scale >= 0), "gamma", "scale", scale, "finite and >= 0", n)
-    return rng.gamma(shape + 0.0, scale + 0.0, size=n)
-
-
-def _draw_beta(rng, n, a, b):
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
-    _require(np.isfinite(a) & (a > 0), "beta", "a", a, "finite and > 0", n)
-    _require(np.isfinite(b) & (b > 0), "beta", "b", b, "finite and > 0", n)
-    return rng.beta(a, b, size=n)
-
-
-def _draw_uniform(rng, n, low, high):
-    low = np.asarray(low, dtype=np.float64)
-    high = np.asarray(high, dtype=np.float64)
-    _finite("uniform", "low", low, n)
-    _finite("uniform", "high", high, n)
-    _require(high >= low, "uniform", "high", high, "at least low", n)
-    _require(np.isfinite(high - low), "uniform", "high", high, "within a finite range of low", n)
-    return rng.uniform(low + 0.0, high + 0.0, size=n)
-
-
-_DRAWS = {
-    "poisson": _draw_poisson,
-    "bernoulli": _draw_bernoulli,
-    "binomial": _draw_binomial,
-    "normal": _draw_normal,
-    "lognormal": _draw_lognormal,
-    "gamma": _draw_gamma,
-    "beta": _draw_beta,
-    "uniform": _draw_uniform,
-}
-
-# ---------------------------------------------------------------------------
 # Constructs that are refused, with what to say
 # ---------------------------------------------------------------------------
 
@@ -559,34 +415,35 @@ def _diagnose_syntax(src: str, lead: int):
 
 
 # ---------------------------------------------------------------------------
-# Checking and building: one pass does both
+# Checking: one walk refuses what is not allowed, folds constants, records names
 # ---------------------------------------------------------------------------
 
 
-_NDARRAY = np.ndarray
-_F64 = np.dtype(np.float64)
 _UNARY_UFUNCS = frozenset({"abs", "exp", "log", "sqrt", "sin", "cos"})  # float64 ufuncs taking out=
 
 
-def _is_temporary(node) -> bool:
-    """Whether the node's value is a new array no one else holds (not a name, constant or prev)."""
-    if isinstance(node, (ast.Name, ast.Constant)):
-        return False
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "prev":
-        return False
-    return True
+class _Varies:
+    """What the checker's walk gives for a sub-tree that is not constant."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "VARIES"
 
 
-def _constant_getter(value: float):
-    return lambda ctx: value
+VARIES = _Varies()
 
 
-class _Builder:
-    """Walks a tree: refuses what is not allowed, folds constants, builds closures.
+class _Checker:
+    """Walks a tree: refuses what is not allowed, folds constants, records references.
 
-    ``build(node)`` returns a float (a constant sub-tree, folded) or a
-    callable ``f(ctx) -> ndarray | scalar``. Along the way it records the
-    names, prev references and random calls for :class:`Expr`.
+    ``build(node)`` returns a float (a constant sub-tree, folded) or, for
+    anything that varies, what the hooks give (:data:`VARIES` here). Along the
+    way it records the names, prev references and random calls for
+    :class:`Expr`. The compiler (:mod:`riskmodel.exprcompile`) subclasses it
+    and overrides the hooks (``combine``, ``name_value``, ``t_value``,
+    ``bare_prev``, ``prev_value``, ``random_draw``) to build closures, so the
+    language is checked by the same code whichever way a tree is walked.
     """
 
     def __init__(self, text: str, src_bytes: bytes, lead: int):
@@ -626,94 +483,30 @@ class _Builder:
                          f"constants must stay within ±{MAX_CONSTANT:g}")
 
     def apply(self, fn, parts, node, children=None):
-        """``fn`` over built parts: folded when all are constant, else a closure.
-
-        ``children`` (the parts' nodes) is given when ``fn`` is a float64 ufunc
-        taking ``out=``: a part that is a temporary of this evaluation is then
-        reused as the output buffer, as NumPy's own operators do.
-        """
+        """``fn`` over built parts: folded when all are constant, else :meth:`combine`."""
         if all(isinstance(p, float) for p in parts):
             return self.fold(fn, parts, node)
-        if children is not None:
-            reuse = self.reusing(fn, parts, children)
-            if reuse is not None:
-                return reuse
-        if len(parts) == 2:  # the common case: bind constants directly
-            a, b = parts
-            if isinstance(a, float):
-                return lambda ctx: fn(a, b(ctx))
-            if isinstance(b, float):
-                return lambda ctx: fn(a(ctx), b)
-            return lambda ctx: fn(a(ctx), b(ctx))
-        getters = [p if not isinstance(p, float) else _constant_getter(p) for p in parts]
-        if len(getters) == 1:
-            (g0,) = getters
-            return lambda ctx: fn(g0(ctx))
-        if len(getters) == 3:
-            g0, g1, g2 = getters
-            return lambda ctx: fn(g0(ctx), g1(ctx), g2(ctx))
-        getters = tuple(getters)
-        return lambda ctx: fn(*[g(ctx) for g in getters])
+        return self.combine(fn, parts, node, children)
 
-    @staticmethod
-    def reusing(fn, parts, children):
-        """A closure writing into a temporary operand, or None when no operand is one.
+    # -- hooks (the compiler overrides these) ------------------------------
 
-        An operand is a temporary when its node computes a new array (anything
-        but a name, a constant or prev); at run time it must also be a float64
-        array of the result's shape.
-        """
-        fresh = [not isinstance(p, float) and _is_temporary(c) for p, c in zip(parts, children)]
-        if len(parts) == 1:
-            if not fresh[0]:
-                return None
-            (a,) = parts
+    def combine(self, fn, parts, node, children=None):
+        return VARIES
 
-            def unary_in_place(ctx):
-                x = a(ctx)
-                if x.__class__ is _NDARRAY and x.dtype == _F64:
-                    return fn(x, out=x)
-                return fn(x)
+    def name_value(self, name: str, col: Optional[int]):
+        return VARIES
 
-            return unary_in_place
-        a, b = parts
-        if fresh[0]:
-            if isinstance(b, float):
-                def left_in_place_constant(ctx):
-                    x = a(ctx)
-                    if x.__class__ is _NDARRAY and x.dtype == _F64:
-                        return fn(x, b, out=x)
-                    return fn(x, b)
+    def t_value(self):
+        return VARIES
 
-                return left_in_place_constant
+    def bare_prev(self, node):
+        return VARIES
 
-            def left_in_place(ctx):
-                x = a(ctx)
-                y = b(ctx)
-                if x.__class__ is _NDARRAY and x.dtype == _F64 and (y.__class__ is not _NDARRAY or y.shape == x.shape or y.ndim == 0):
-                    return fn(x, y, out=x)
-                return fn(x, y)
+    def prev_value(self, state: str, col: Optional[int]):
+        return VARIES
 
-            return left_in_place
-        if fresh[1]:
-            if isinstance(a, float):
-                def right_in_place_constant(ctx):
-                    y = b(ctx)
-                    if y.__class__ is _NDARRAY and y.dtype == _F64:
-                        return fn(a, y, out=y)
-                    return fn(a, y)
-
-                return right_in_place_constant
-
-            def right_in_place(ctx):
-                x = a(ctx)
-                y = b(ctx)
-                if y.__class__ is _NDARRAY and y.dtype == _F64 and (x.__class__ is not _NDARRAY or x.shape == y.shape or x.ndim == 0):
-                    return fn(x, y, out=y)
-                return fn(x, y)
-
-            return right_in_place
-        return None
+    def random_draw(self, name, parts, node):
+        return VARIES
 
     # -- dispatch ----------------------------------------------------------
 
@@ -760,7 +553,7 @@ class _Builder:
             return math.pi
         if name == "t":
             self.uses_t = True
-            return lambda ctx: float(ctx.t)
+            return self.t_value()
         if name == "prev":
             self.uses_prev = True
             return self.bare_prev(node)
@@ -769,30 +562,7 @@ class _Builder:
         col = self.col(node)
         self.names.add(name)
         self.references.append((name, col, False))
-        text = self.text
-
-        def value(ctx):
-            try:
-                return ctx.values[name]
-            except KeyError:
-                raise ExpressionError(f"no value for '{name}'", "", col, text) from None
-
-        return value
-
-    def bare_prev(self, node):
-        col, text = self.col(node), self.text
-
-        def previous(ctx):
-            state = ctx.self_name
-            if state is None:
-                raise ExpressionError("bare 'prev' needs a state, and none is given here",
-                                      "use bare prev in a state's update, or name the state: prev(x)", col, text)
-            try:
-                return ctx.prev[state]
-            except KeyError:
-                raise ExpressionError(f"no previous value for state '{state}'", "", col, text) from None
-
-        return previous
+        return self.name_value(name, col)
 
     def build_BinOp(self, node):
         op = type(node.op)
@@ -887,46 +657,10 @@ class _Builder:
         self.check_name(arg, state)
         if state in FUNCTIONS or state in RANDOM_FUNCTIONS or state in _SPECIAL_NAMES:
             raise self.error(arg, f"prev({state}): '{state}' is not a state", "e.g. prev(idps)")
-        col, text = self.col(arg), self.text
+        col = self.col(arg)
         self.prev_refs.add(state)
         self.references.append((state, col, True))
-
-        def previous(ctx):
-            try:
-                return ctx.prev[state]
-            except KeyError:
-                raise ExpressionError(f"no previous value for state '{state}'", "", col, text) from None
-
-        return previous
-
-    def random_draw(self, name, parts, node):
-        draw = _DRAWS[name]
-        col, text = self.col(node), self.text
-        getters = [p if not isinstance(p, float) else _constant_getter(p) for p in parts]
-
-        def no_rng():
-            return ExpressionError(f"{name}() draws at random, and no random generator is given here",
-                                   "random draws belong in a state's update", col, text)
-
-        if len(getters) == 1:
-            (g0,) = getters
-
-            def random1(ctx):
-                rng = ctx.rng
-                if rng is None:
-                    raise no_rng()
-                return draw(rng, ctx.n, g0(ctx))
-
-            return random1
-        g0, g1 = getters
-
-        def random2(ctx):
-            rng = ctx.rng
-            if rng is None:
-                raise no_rng()
-            return draw(rng, ctx.n, g0(ctx), g1(ctx))
-
-        return random2
+        return self.prev_value(state, col)
 
 
 # ---------------------------------------------------------------------------
@@ -991,12 +725,12 @@ def _parse(text) -> tuple:
                               "simplify it, or define derived parameters for parts of it", None, text) from None
     except Exception as e:  # noqa: BLE001 - anything else the parser throws is still the user's text
         raise ExpressionError(f"the expression cannot be parsed ({type(e).__name__}: {e})", "", None, text) from None
-    builder = _Builder(text, src.encode("utf-8"), lead)
+    builder = _Checker(text, src.encode("utf-8"), lead)
     _bound(tree, builder)
     return text, tree, builder
 
 
-def _bound(tree: ast.Expression, builder: _Builder) -> None:
+def _bound(tree: ast.Expression, builder: _Checker) -> None:
     """Refuse a tree with too many nodes or too deep, without recursing (it may be deeper than the stack)."""
     count = 0
     stack = [(tree.body, 1)]
@@ -1058,88 +792,6 @@ def parse_expression(text: str) -> Expr:
     )
 
 
-def compile_expression(expr: Expr) -> Callable[[EvalContext], np.ndarray]:
-    """Compile a checked expression into a vectorised callable.
-
-    The tree is turned into nested Python closures over NumPy ufuncs bound
-    at compile time; constant sub-trees are folded to floats. User text is
-    never passed to ``eval``/``exec``/``compile``.
-
-    Parameters
-    ----------
-    expr : Expr
-        From :func:`parse_expression`.
-
-    Returns
-    -------
-    callable
-        ``f(ctx: EvalContext) -> ndarray`` of shape ``(ctx.n,)``, float64,
-        a fresh array (never one of the context's own). Scalars are
-        broadcast; truth values become 1.0/0.0. Division by zero and other
-        floating-point trouble give inf/NaN quietly: the caller checks
-        finiteness.
-
-    Raises
-    ------
-    NumericalError
-        When called: a random draw got arguments outside its domain (names
-        the function and the first offending path).
-    ExpressionError
-        When called: a name or ``prev(x)`` missing from the context, bare
-        ``prev`` with ``ctx.self_name`` None, or a random draw with
-        ``ctx.rng`` None.
-
-    Notes
-    -----
-    Intermediate arrays are reused as output buffers (as NumPy's operators
-    do with temporaries); the context's own arrays are never written to.
-    Operands are evaluated left to right, all of them (``and``, ``or`` and
-    ``where`` do not short-circuit), so the random draws an expression
-    consumes do not depend on the data. The callable holds closures and
-    does not pickle: send the :class:`Expr` (which does) and compile where
-    it runs.
-    """
-    if not isinstance(expr, Expr):
-        raise TypeError(f"compile_expression takes an Expr from parse_expression, not {type(expr).__name__}")
-    # Build from the checked tree; the builder is the checker, so a tree altered since parsing is checked again.
-    text, src, lead = _prepare(expr.text)
-    tree = expr.tree
-    if not isinstance(tree, ast.Expression):
-        raise TypeError("expr.tree is not an ast.Expression: build Expr with parse_expression")
-    builder = _Builder(text, src.encode("utf-8"), lead)
-    _bound(tree, builder)
-    root = builder.build(tree.body)
-
-    if isinstance(root, float):
-        constant = root
-
-        def evaluate_constant(ctx: EvalContext) -> np.ndarray:
-            return np.full(ctx.n, constant)
-
-        return evaluate_constant
-
-    body = tree.body
-    # these give back an array from the context itself: copy it so callers may keep or mutate the result
-    aliasing = isinstance(body, ast.Name) or (isinstance(body, ast.Call) and isinstance(body.func, ast.Name)
-                                              and body.func.id == "prev")
-    def evaluate(ctx: EvalContext) -> np.ndarray:
-        with np.errstate(all="ignore"):
-            raw = root(ctx)
-        out = np.asarray(raw, dtype=np.float64)
-        n = ctx.n
-        if out.shape != (n,):
-            try:
-                out = np.broadcast_to(out, (n,)).copy()
-            except ValueError:
-                raise ValueError(f"the expression {expr.text!r} gave shape {out.shape}, expected ({n},): "
-                                 "the context's arrays do not match n") from None
-        elif aliasing and out is raw:
-            out = out.copy()
-        return out
-
-    return evaluate
-
-
 def check_names(expr: Expr, known: Iterable[str], *, states: Optional[Iterable[str]] = None) -> None:
     """Check that every name an expression refers to exists.
 
@@ -1188,3 +840,12 @@ def is_valid_name(name: str) -> bool:
         and name not in RESERVED_NAMES
         and unicodedata.normalize("NFKC", name) == name
     )
+
+
+def __getattr__(name: str):
+    """``EvalContext`` and ``compile_expression`` live in :mod:`riskmodel.exprcompile`; reachable from here too."""
+    if name in ("EvalContext", "compile_expression"):
+        from . import exprcompile
+
+        return getattr(exprcompile, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

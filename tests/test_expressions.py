@@ -421,7 +421,10 @@ def test_reserved_and_valid_names():
 
 
 def test_module_doctests():
+    from riskmodel import exprcompile
+
     assert doctest.testmod(expressions).failed == 0
+    assert doctest.testmod(exprcompile).failed == 0
 
 
 # ---------------------------------------------------------------------------
