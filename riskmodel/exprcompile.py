@@ -11,6 +11,8 @@ User text is never passed to ``eval``, ``exec`` or ``compile``.
 from __future__ import annotations
 
 import ast
+import functools
+from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Optional
 
 import numpy as np
@@ -18,7 +20,7 @@ import numpy as np
 from .expressions import (_COUNT_MAX, SIGNATURES, ExpressionError, Expr, NumericalError, _bound, _Checker,
                           _prepare)
 
-__all__ = ["EvalContext", "compile_expression"]
+__all__ = ["EvalContext", "Binding", "compile_expression", "REDUCERS"]
 
 
 class EvalContext:
@@ -192,7 +194,27 @@ def _constant_getter(value: float):
 
 
 class _Compiler(_Checker):
-    """The checker's walk, building closures: ``build(node)`` gives a float or ``f(ctx) -> ndarray | scalar``."""
+    """The checker's walk, building closures: ``build(node)`` gives a float or ``f(ctx) -> ndarray | scalar``.
+
+    ``binding`` says what the names mean where the expression runs: the
+    origin (for ``year``, ``month``, ``date()``), the dimensioned names and
+    their elements, the element being computed, and the schedules.
+    """
+
+    def __init__(self, text, src_bytes, lead, binding: "Binding"):
+        super().__init__(text, src_bytes, lead)
+        self.binding = binding
+        self.element = binding.element
+
+    def key(self, name: str, col) -> str:
+        """The context's key for a bare name here: ``x[element]`` for a dimensioned name."""
+        elements = self.binding.dims.get(name)
+        if elements is None:
+            return name
+        if self.element is None or self.element not in elements:
+            raise ExpressionError(f"'{name}' has one value per element ({', '.join(elements)}) and this expression "
+                                  "has none", f"pick one, {name}[{elements[0]}], or reduce it: sum({name})", col, self.text)
+        return f"{name}[{self.element}]"
 
     def combine(self, fn, parts, node, children=None):
         """``fn`` over built parts (not all constant) as a closure.
@@ -286,6 +308,16 @@ class _Compiler(_Checker):
 
     def name_value(self, name, col):
         text = self.text
+        if name in self.binding.schedules:
+            def scheduled(ctx):
+                try:
+                    series = ctx.values[name]
+                except KeyError:
+                    raise ExpressionError(f"no value for schedule '{name}'", "", col, text) from None
+                return float(series[min(ctx.t, len(series) - 1)])
+
+            return scheduled
+        name = self.key(name, col)
 
         def value(ctx):
             try:
@@ -297,6 +329,66 @@ class _Compiler(_Checker):
 
     def t_value(self):
         return lambda ctx: float(ctx.t)
+
+    def origin_index(self, node) -> int:
+        origin = self.binding.origin
+        if origin is None:
+            raise self.error(node, "year, month and date() need the scenario's origin, and none is given here", "")
+        return origin.year * 12 + origin.month - 1
+
+    def calendar_value(self, which):
+        k0 = self.origin_index(None)
+        if which == "year":
+            return lambda ctx: float((k0 + ctx.t) // 12)
+        return lambda ctx: float((k0 + ctx.t) % 12 + 1)
+
+    def date_value(self, year, month, node):
+        return float(year * 12 + month - 1 - self.origin_index(node))
+
+    def subscript_value(self, name, label, via_prev, col):
+        key, text = f"{name}[{label}]", self.text
+        elements = self.binding.dims.get(name)
+        if elements is None or label not in elements:
+            raise ExpressionError(f"{name}[{label}]: '{label}' is not an element of '{name}'"
+                                  if elements else f"{name}[{label}]: '{name}' has no dimension", "", col, text)
+        if via_prev:
+            def previous(ctx):
+                try:
+                    return ctx.prev[key]
+                except KeyError:
+                    raise ExpressionError(f"no previous value for state '{key}'", "", col, text) from None
+
+            return previous
+
+        def value(ctx):
+            try:
+                return ctx.values[key]
+            except KeyError:
+                raise ExpressionError(f"no value for '{key}'", "", col, text) from None
+
+        return value
+
+    def reduction(self, name, arg_node, node):
+        found = _free_dimensions(arg_node, self.binding.dims)
+        if not found:
+            raise self.error(node, f"{name}() of a value with no dimension", "reduce a dimensioned value, e.g. sum(spilled)")
+        if len(found) > 1:
+            raise self.error(node, f"{name}() of values over different dimensions", "")
+        (elements,) = found
+        saved = self.element
+        parts = []
+        try:
+            for e in elements:
+                self.element = e
+                parts.append(self.build(arg_node))
+        finally:
+            self.element = saved
+        fn = REDUCERS[name]
+        k = float(len(elements))
+        if all(isinstance(p, float) for p in parts):
+            return self.fold(lambda *xs: fn(xs, k), parts, node)
+        getters = tuple(p if not isinstance(p, float) else _constant_getter(p) for p in parts)
+        return lambda ctx: fn([g(ctx) for g in getters], k)
 
     def bare_prev(self, node):
         col, text = self.col(node), self.text
@@ -315,6 +407,7 @@ class _Compiler(_Checker):
 
     def prev_value(self, state, col):
         text = self.text
+        state = self.key(state, col)
 
         def previous(ctx):
             try:
@@ -325,8 +418,10 @@ class _Compiler(_Checker):
         return previous
 
     def random_draw(self, name, parts, node):
-        draw = _DRAWS[name]
         col, text = self.col(node), self.text
+        if name == "event":
+            return self.event(parts, col, text)
+        draw = _DRAWS[name]
         getters = [p if not isinstance(p, float) else _constant_getter(p) for p in parts]
 
         def no_rng():
@@ -354,12 +449,90 @@ class _Compiler(_Checker):
         return random2
 
 
+    def event(self, parts, col, text):
+        """``event(h)``: ``max(prev, bernoulli(clip(h, 0, 1)))``, one uniform per path per month."""
+        (h,) = parts
+        g = h if not isinstance(h, float) else _constant_getter(h)
+
+        def event(ctx):
+            rng, state = ctx.rng, ctx.self_name
+            if rng is None or state is None:
+                raise ExpressionError("event() belongs in a state's update (it needs the state and its random stream)",
+                                      "", col, text)
+            hazard = np.asarray(g(ctx), dtype=np.float64)
+            _require(~np.isnan(hazard), "event", "h", hazard, "a number (it is clipped to [0, 1])", ctx.n)
+            u = rng.random(ctx.n)
+            return np.maximum(ctx.prev[state], (u < np.clip(hazard, 0.0, 1.0)).astype(np.float64))
+
+        return event
+
+
+def _sum(xs, k):
+    return functools.reduce(np.add, xs) + 0.0
+
+
+REDUCERS = {
+    "sum": _sum,
+    "mean": lambda xs, k: _sum(xs, k) / k,
+    "any": lambda xs, k: functools.reduce(np.logical_or, [np.asarray(x) != 0 for x in xs]).astype(np.float64),
+    "all": lambda xs, k: functools.reduce(np.logical_and, [np.asarray(x) != 0 for x in xs]).astype(np.float64),
+    "min": lambda xs, k: functools.reduce(np.minimum, xs) + 0.0,
+    "max": lambda xs, k: functools.reduce(np.maximum, xs) + 0.0,
+}
+"""Reductions over a dimension: name -> ``f(list of arrays, number of elements)``."""
+
+_REDUCING_CALLS = frozenset({"sum", "mean", "any", "all"})
+
+
+def _free_dimensions(node, dims: Mapping[str, tuple]) -> set:
+    """The element tuples of the dimensioned names in ``node`` not already picked (x[e]) or reduced."""
+    found: set = set()
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, ast.Subscript):
+            continue
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and (
+                n.func.id in _REDUCING_CALLS or (n.func.id in ("min", "max") and len(n.args) == 1)):
+            continue
+        if isinstance(n, ast.Name) and n.id in dims:
+            found.add(tuple(dims[n.id]))
+        stack.extend(ast.iter_child_nodes(n))
+    return found
+
+
+@dataclass(frozen=True)
+class Binding:
+    """What names mean where an expression is compiled.
+
+    Attributes
+    ----------
+    origin : object with ``year`` and ``month``, or None
+        The scenario's first month (``year``, ``month`` and ``date()`` need it).
+    dims : mapping of str to tuple of str
+        Dimensioned names (parameters, states, outputs) and their elements;
+        their values are in the context as ``name[element]``.
+    element : str or None
+        The element this expression computes (a dimensioned state's update,
+        a dimensioned parameter's formula), or None.
+    schedules : frozenset of str
+        Schedule names: each is in the context as its series by month, shape
+        ``(n_months,)``, and reads as the value at ``ctx.t``.
+    """
+
+    origin: Any = None
+    dims: Mapping = field(default_factory=dict)
+    element: Optional[str] = None
+    schedules: frozenset = frozenset()
+
+
 # ---------------------------------------------------------------------------
 # Entry point
 # ---------------------------------------------------------------------------
 
 
-def compile_expression(expr: Expr) -> Callable[[EvalContext], np.ndarray]:
+def compile_expression(expr: Expr, *, origin: Any = None, dims: Optional[Mapping[str, tuple]] = None,
+                       element: Optional[str] = None, schedules=()) -> Callable[[EvalContext], np.ndarray]:
     """Compile a checked expression into a vectorised callable.
 
     The tree is turned into nested Python closures over NumPy ufuncs bound
@@ -370,6 +543,14 @@ def compile_expression(expr: Expr) -> Callable[[EvalContext], np.ndarray]:
     ----------
     expr : Expr
         From :func:`parse_expression`.
+    origin : object with ``year`` and ``month``, optional
+        The scenario's origin, for ``year``, ``month`` and ``date()``.
+    dims : mapping of str to tuple of str, optional
+        Dimensioned names and their elements (see :class:`Binding`).
+    element : str, optional
+        The element this expression computes, for a dimensioned context.
+    schedules : iterable of str, optional
+        Names that are schedules (series by month in the context).
 
     Returns
     -------
@@ -407,7 +588,8 @@ def compile_expression(expr: Expr) -> Callable[[EvalContext], np.ndarray]:
     tree = expr.tree
     if not isinstance(tree, ast.Expression):
         raise TypeError("expr.tree is not an ast.Expression: build Expr with parse_expression")
-    builder = _Compiler(text, src.encode("utf-8"), lead)
+    builder = _Compiler(text, src.encode("utf-8"), lead,
+                        Binding(origin, dict(dims or {}), element, frozenset(schedules)))
     _bound(tree, builder)
     root = builder.build(tree.body)
 

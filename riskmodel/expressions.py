@@ -97,8 +97,14 @@ _COUNT_MAX = 1e18  # largest poisson lam / binomial n accepted (NumPy works in i
 FUNCTIONS: Mapping[str, tuple] = MappingProxyType({
     # name: (least number of arguments, most number of arguments or None for no limit)
     "where": (3, 3),
-    "min": (2, None),
-    "max": (2, None),
+    "min": (1, None),  # one dimensioned argument: reduces over its dimension; two or more: elementwise
+    "max": (1, None),
+    "sum": (1, 1),  # reductions over a dimension
+    "mean": (1, 1),
+    "any": (1, 1),
+    "all": (1, 1),
+    "monthly": (1, 2),  # annual (or over `years`) probability -> monthly hazard
+    "date": (1, 1),  # date("YYYY-MM"): that month's index t
     "clip": (3, 3),
     "abs": (1, 1),
     "exp": (1, 1),
@@ -118,13 +124,21 @@ RANDOM_FUNCTIONS: Mapping[str, int] = MappingProxyType({
     "gamma": 2,
     "beta": 2,
     "uniform": 2,
+    "event": 1,  # absorbing 0/1 event with monthly hazard h, in a state's update
 })
 """Random draws: name -> number of arguments."""
 
 SIGNATURES: Mapping[str, str] = MappingProxyType({
     "where": "where(condition, a, b)",
-    "min": "min(a, b, ...)",
-    "max": "max(a, b, ...)",
+    "min": "min(a, b, ...) or min(x) over a dimension",
+    "max": "max(a, b, ...) or max(x) over a dimension",
+    "sum": "sum(x)",
+    "mean": "mean(x)",
+    "any": "any(x)",
+    "all": "all(x)",
+    "monthly": "monthly(p) or monthly(p, years)",
+    "date": 'date("YYYY-MM")',
+    "event": "event(h)",
     "clip": "clip(x, lo, hi)",
     "abs": "abs(x)",
     "exp": "exp(x)",
@@ -144,7 +158,7 @@ SIGNATURES: Mapping[str, str] = MappingProxyType({
 })
 """How each function is called, for hints and documentation."""
 
-_SPECIAL_NAMES = frozenset({"prev", "t", "pi"})
+_SPECIAL_NAMES = frozenset({"prev", "t", "pi", "year", "month"})
 
 RESERVED_NAMES: frozenset = frozenset(
     set(FUNCTIONS) | set(RANDOM_FUNCTIONS) | _SPECIAL_NAMES | set(keyword.kwlist)
@@ -241,6 +255,10 @@ class Expr:
     prev_refs: frozenset = frozenset()  # states x used as prev(x)
     uses_prev: bool = False  # bare `prev` used
     uses_t: bool = False  # `t` used
+    calendar: frozenset = frozenset()  # of "year", "month": the calendar names used
+    dates: tuple = ()  # ((text, col), ...): date("YYYY-MM") arguments, checked months
+    subscripts: tuple = ()  # ((name, label, col, via_prev), ...): x[label] and prev(x)[label]
+    reductions: tuple = ()  # ((function, col), ...): sum/mean/any/all and one-argument min/max
     random_calls: tuple = ()  # random functions called, in order of appearance in the text
     constant: Optional[float] = None  # the value, when the whole expression is constant
     references: tuple = field(default=(), compare=False, repr=False)
@@ -332,7 +350,16 @@ def _logical_any(*xs):
     return functools.reduce(np.logical_or, xs)
 
 
+_REDUCTIONS = frozenset({"sum", "mean", "any", "all"})  # always reductions; min/max are with one argument
+
+
+def _monthly(p, years=1.0):
+    """Monthly hazard from a probability ``p`` over ``years`` years: ``1 - (1 - p) ** (1 / (12 * years))``."""
+    return 1.0 - np.power(1.0 - np.asarray(p, dtype=np.float64), 1.0 / (12.0 * np.asarray(years, dtype=np.float64)))
+
+
 _DETERMINISTIC = {
+    "monthly": _monthly,
     "where": np.where,
     "min": _reduce_min,
     "max": _reduce_max,
@@ -351,7 +378,8 @@ _DETERMINISTIC = {
 
 _REFUSED = {  # node type: (message, hint)
     ast.Attribute: ("attribute access (x.y) is not allowed", "use plain names, and call functions by their bare name, e.g. exp(x)"),
-    ast.Subscript: ("subscripts (x[0]) are not allowed", "expressions work on whole arrays of paths; there is no indexing"),
+    ast.Subscript: ("subscripts (x[0]) are not allowed", "the only subscript is x[element] (a literal element name of "
+                    "a dimensioned value, e.g. spilled[niger]); expressions work on whole arrays of paths"),
     ast.Lambda: ("lambda is not allowed", ""),
     ast.ListComp: ("comprehensions ([... for ...]) are not allowed", ""),
     ast.SetComp: ("comprehensions ({... for ...}) are not allowed", ""),
@@ -456,6 +484,10 @@ class _Checker:
         self.uses_t = False
         self.random_calls: list = []
         self.references: list = []
+        self.calendar: set = set()
+        self.dates: list = []
+        self.subscripts: list = []
+        self.reductions: list = []
 
     # -- helpers -----------------------------------------------------------
 
@@ -508,6 +540,20 @@ class _Checker:
     def random_draw(self, name, parts, node):
         return VARIES
 
+    def calendar_value(self, which: str):
+        return VARIES
+
+    def date_value(self, year: int, month: int, node):
+        return VARIES
+
+    def subscript_value(self, name: str, label: str, via_prev: bool, col: Optional[int]):
+        return VARIES
+
+    def reduction(self, name: str, arg_node, node):
+        """A reduction over the dimension of ``arg_node`` (built by the compiler once per element)."""
+        self.build(arg_node)
+        return VARIES
+
     # -- dispatch ----------------------------------------------------------
 
     def build(self, node):
@@ -557,6 +603,9 @@ class _Checker:
         if name == "prev":
             self.uses_prev = True
             return self.bare_prev(node)
+        if name in ("year", "month"):
+            self.calendar.add(name)
+            return self.calendar_value(name)
         if name in FUNCTIONS or name in RANDOM_FUNCTIONS:
             raise self.error(node, f"'{name}' is a function and must be called", f"write {SIGNATURES[name]}")
         col = self.col(node)
@@ -642,11 +691,55 @@ class _Checker:
             raise self.error(node, f"{name}() takes {wanted} ({given} given)", f"write {SIGNATURES[name]}")
         if name in RANDOM_FUNCTIONS:
             self.random_calls.append(name)
+            if name == "event":
+                self.uses_prev = True
             parts = [self.build(a) for a in node.args]
             return self.random_draw(name, parts, node)
+        if name == "date":
+            return self.build_date(node)
+        if name in _REDUCTIONS or (name in ("min", "max") and given == 1):
+            self.reductions.append((name, self.col(node)))
+            return self.reduction(name, node.args[0], node)
         parts = [self.build(a) for a in node.args]
         fn = _DETERMINISTIC[name]
         return self.apply(fn, parts, node, node.args if name in _UNARY_UFUNCS else None)
+
+    def build_date(self, node):
+        arg = node.args[0]
+        if not (isinstance(arg, ast.Constant) and isinstance(arg.value, str)):
+            raise self.error(arg, "date() takes a month in quotes", 'e.g. date("2024-10")')
+        text = arg.value
+        parts = text.split("-")
+        if (len(parts) != 2 or len(parts[0]) != 4 or len(parts[1]) != 2 or not all(p.isdigit() for p in parts)
+                or not 1 <= int(parts[1]) <= 12):
+            raise self.error(arg, f"date({text!r}): not a month", 'write date("YYYY-MM") with a month 01-12, e.g. date("2024-10")')
+        self.dates.append((text, self.col(arg)))
+        return self.date_value(int(parts[0]), int(parts[1]), node)
+
+    def build_Subscript(self, node):
+        value, label = node.value, node.slice
+        message, hint = _REFUSED[ast.Subscript]
+        if not isinstance(label, ast.Name):
+            raise self.error(node, message, hint)
+        if isinstance(value, ast.Name) and value.id not in _SPECIAL_NAMES and value.id not in FUNCTIONS \
+                and value.id not in RANDOM_FUNCTIONS:
+            name, via_prev = value.id, False
+        elif (isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "prev"
+              and len(value.args) == 1 and isinstance(value.args[0], ast.Name) and not value.keywords):
+            name, via_prev = value.args[0].id, True
+            value = value.args[0]
+        else:
+            raise self.error(node, message, hint)
+        self.check_name(value, name)
+        self.check_name(label, label.id)
+        col = self.col(value)
+        if via_prev:
+            self.prev_refs.add(name)
+        else:
+            self.names.add(name)
+        self.references.append((name, col, via_prev))
+        self.subscripts.append((name, label.id, col, via_prev))
+        return self.subscript_value(name, label.id, via_prev, col)
 
     def build_prev_call(self, node):
         if len(node.args) != 1 or not isinstance(node.args[0], ast.Name):
@@ -786,6 +879,10 @@ def parse_expression(text: str) -> Expr:
         prev_refs=frozenset(builder.prev_refs),
         uses_prev=builder.uses_prev,
         uses_t=builder.uses_t,
+        calendar=frozenset(builder.calendar),
+        dates=tuple(builder.dates),
+        subscripts=tuple(builder.subscripts),
+        reductions=tuple(builder.reductions),
         random_calls=tuple(builder.random_calls),
         constant=root if isinstance(root, float) else None,
         references=tuple(builder.references),
