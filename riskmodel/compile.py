@@ -16,6 +16,7 @@ import numpy as np
 
 from . import distributions as _dist
 from . import exprcompile as _exprc
+from . import exprdims as _dims
 from . import expressions as _expr
 from .model import Scenario
 
@@ -161,8 +162,9 @@ def compile_scenario(scenario: Scenario) -> CompiledModel:
 
     state_names = [s.name for s in scenario.states]
     updates = {s.name: _expr.parse_expression(s.update) for s in scenario.states}
-    order = _topological(state_names, {n: expanded(e) & set(state_names) for n, e in updates.items()})
     by_name = {s.name: s for s in scenario.states}
+    order = _topological(state_names, {n: _dims.element_dependencies(e, dims, by_name[n].element) & set(state_names)
+                                       for n, e in updates.items()})
     states = tuple(
         CompiledState(
             name=n,

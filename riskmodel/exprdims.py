@@ -18,7 +18,7 @@ from typing import Mapping, Optional
 from .errors import did_you_mean
 from .expressions import Expr
 
-__all__ = ["check_dimensions"]
+__all__ = ["check_dimensions", "element_dependencies"]
 
 _REDUCING = frozenset({"sum", "mean", "any", "all"})
 
@@ -93,3 +93,44 @@ def check_dimensions(expr: Expr, dim_of: Mapping[str, str], elements: Mapping[st
         else:
             add(f"the expression is over {result}, and this is over {context}", "use values over the same dimension")
     return problems
+
+
+def element_dependencies(expr: Expr, elements_of: Mapping[str, tuple], element: Optional[str] = None) -> set:
+    """The expanded names an expression reads this month (not through prev).
+
+    A bare dimensioned name in an expression for ``element`` reads
+    ``name[element]``; ``x[label]`` reads ``x[label]``; inside a reduction
+    every element is read. Used to order states and find cycles element by
+    element (``x[b]`` may read ``x[a]``).
+    """
+    out: set = set()
+
+    def visit(node, reducing: bool) -> None:
+        if isinstance(node, ast.Subscript):
+            if isinstance(node.value, ast.Name):
+                out.add(f"{node.value.id}[{node.slice.id}]")
+            return
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            if node.func.id == "prev":
+                return
+            if node.func.id in _REDUCING or (node.func.id in ("min", "max") and len(node.args) == 1):
+                for a in node.args:
+                    visit(a, True)
+                return
+            for a in node.args:
+                visit(a, reducing)
+            return
+        if isinstance(node, ast.Name):
+            els = elements_of.get(node.id)
+            if els is None:
+                out.add(node.id)
+            elif reducing or element is None:
+                out.update(f"{node.id}[{e}]" for e in els)
+            else:
+                out.add(f"{node.id}[{element}]")
+            return
+        for child in ast.iter_child_nodes(node):
+            visit(child, reducing)
+
+    visit(expr.tree.body, False)
+    return out

@@ -467,6 +467,9 @@ def validate(doc: LoadedDocument | str | Path, *, overrides=()) -> Scenario:
     # ---- states -------------------------------------------------------------------
     states: list[State] = []
     state_deps: dict[str, set] = {}
+    state_elements = {n: dimensions[d] for n, d in dim_of.items() if n in state_names}
+    expanded_states = {_lang.element_name(n, e) if n in state_elements else n
+                       for n in state_names for e in state_elements.get(n, (None,))}
     for name, raw in state_raw.items():
         here = ("states", name)
         sm = c.parse_item(MODEL_FOR_SECTION["states"], raw)
@@ -480,8 +483,13 @@ def validate(doc: LoadedDocument | str | Path, *, overrides=()) -> Scenario:
         parsed = check_expression(here + ("update",), sm.update, allowed=param_names | state_names | schedule_names,
                                   kinds="parameters, states and schedules", prev_ok=True, states_ok=True, t_ok=True,
                                   random_ok=True, context=dim, event_ok=True)
-        if parsed is not None:
-            state_deps[name] = set(parsed.names) & state_names
+        if parsed is not None and dim is None:
+            state_deps[name] = _dims.element_dependencies(parsed, state_elements, None) & expanded_states
+        elif parsed is not None:  # element by element: x[b] may read x[a] this month
+            for e in elements:
+                if e not in sm.update_for:
+                    state_deps[_lang.element_name(name, e)] = _dims.element_dependencies(
+                        parsed, state_elements, e) & expanded_states
         for e, text in sm.update_for.items():
             if dim is None or e not in elements:
                 c.add(here + ("update_for", e), f"'{e}' is not an element of {dim}" if dim else
@@ -492,7 +500,8 @@ def validate(doc: LoadedDocument | str | Path, *, overrides=()) -> Scenario:
                                         kinds="parameters, states and schedules", prev_ok=True, states_ok=True,
                                         t_ok=True, random_ok=True, context=dim, event_ok=True)
             if parsed_e is not None:
-                state_deps.setdefault(name, set()).update(set(parsed_e.names) & state_names)
+                state_deps[_lang.element_name(name, e)] = _dims.element_dependencies(
+                    parsed_e, state_elements, e) & expanded_states
         check_expression(here + ("init",), sm.init, allowed=param_names, kinds="parameters", context=dim)
         for e in elements if dim is not None else (None,):
             states.append(State(name=name if e is None else _lang.element_name(name, e), factor=sm.factor,
@@ -704,7 +713,7 @@ def _report_cycles(c: _Checker, deps: Mapping[str, set], section: str, key: str,
                 members = frozenset(cycle)
                 if members not in reported:
                     reported.add(members)
-                    c.add((section, cycle[0], key), f"cycle among {what}: {' -> '.join(cycle)}",
+                    c.add((section, cycle[0].split("[")[0], key), f"cycle among {what}: {' -> '.join(cycle)}",
                           "break the cycle" + ("; refer to last month's value with prev(x)" if section == "states" else ""))
             elif state[nxt] == 0:
                 visit(nxt, stack)
