@@ -364,3 +364,31 @@ def test_a_cycle_between_elements_is_still_a_cycle(tmp_path):
           x: {factor: f, over: d, update: "x[b] + 1", update_for: {b: "x[a] + 1"}}
         """)
     assert "states.x.update: cycle among states" in text and "x[a] -> x[b] -> x[a]" in text
+
+
+# ---- the report: by-when chart -------------------------------------------------------------------
+
+
+def test_cumulative_incidence_by_hand():
+    from riskmodel.render.bywhen import cumulative_incidence
+
+    ci = cumulative_incidence(np.array([0, 2, 2, np.inf, 1, np.inf, 3, 0]), 4)
+    assert list(ci.p) == [2 / 8, 3 / 8, 5 / 8, 6 / 8] and ci.never == 2 / 8
+    assert np.allclose(ci.se, np.sqrt(ci.p * (1 - ci.p) / 8))
+
+
+def test_report_draws_a_by_when_chart_for_agg_first_with_the_registers_number(tmp_path):
+    from pathlib import Path
+
+    path = Path(__file__).parent.parent / "scenarios" / "examples" / "three-provinces.yaml"
+    res = riskmodel.run(path, samples=2000)
+    folder = tmp_path / "rep"
+    from riskmodel.render import render_report
+
+    render_report(res, res.scenario, folder)
+    md = (folder / "report.md").read_text()
+    assert (folder / "figures" / "bywhen-first_control-north.png").is_file()
+    p_north = res.register.set_index("risk").loc["control[north]", "likelihood"]
+    # the by-when chart's value at the horizon is the share controlled at the end: the register's likelihood
+    assert f"by the horizon {p_north:.3f}" in md
+    assert "Armed groups control south by the horizon" in md and "nan" not in md.lower().replace("nan\\_", "")
