@@ -136,9 +136,10 @@ class _Checker:
             wanted = sorted({_TYPE_WORDS.get(e["type"]) or e["msg"] for e in errs if e["type"] in _TYPE_WORDS}
                             ) or [errs[0]["msg"]]
             shown = type(value).__name__ if not isinstance(value, (str, int, float, bool)) or value is None else _brief(value)
-            per_element = set(wanted) == {"a mapping of keys", "a number"} and loc[:1] == ("parameters",)
-            if per_element:  # a distribution argument: a number, or one per element of the parameter's dimension
-                wanted = ["a number"]
+            per_element = (loc[:1] == ("parameters",) and "a mapping of keys" in wanted and len(wanted) == 2
+                           and ("a number" in wanted or "a list" in wanted))
+            if per_element:  # a distribution argument: as written for one element, or a mapping element -> it
+                wanted = [w for w in wanted if w != "a mapping of keys"]
             if isinstance(value, (_dt.date, _dt.datetime)):
                 self.add(loc, f"{value.isoformat()} reads as a date, not {' or '.join(wanted)}",
                          "write a month as YYYY-MM (e.g. 2024-01), and put text in quotes")
@@ -150,7 +151,7 @@ class _Checker:
             elif isinstance(value, list):
                 shown = "a list"
             self.add(loc, f"must be {' or '.join(wanted)}, got {shown}",
-                     "or, for a parameter with over:, a mapping element -> number" if per_element else "")
+                     f"or, for a parameter with over:, a mapping element -> {wanted[0][2:]}" if per_element else "")
 
     # -- helpers --------------------------------------------------------------
     def section(self, name: str) -> Mapping:
