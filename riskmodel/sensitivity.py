@@ -627,6 +627,14 @@ def _plan_design(scenario: Scenario, model, groupings: Sequence[str]) -> tuple:
             groups.append(_Group(by, "+".join(comp), tuple(u.label for u in members),
                                  tuple(sorted(c for u in members for c in u.columns)),
                                  tuple(n for u in members for n in u.parameters)))
+    if "factor" in groupings:  # a dimensioned parameter is one group of its elements, each element a unit
+        dimensioned = {base for base, _ in getattr(scenario, "dimensioned", ())}
+        for base in sorted(dimensioned):
+            members = [u for u in units if any(n.split("[")[0] == base for n in u.parameters)]
+            if members:
+                groups.append(_Group("parameter", base, tuple(u.label for u in members),
+                                     tuple(sorted(c for u in members for c in u.columns)),
+                                     tuple(n for u in members for n in u.parameters)))
     if any(s.random for s in model.states):
         units.append(_Unit(NOISE, (), ()))
         groups.append(_Group(NOISE, NOISE, (NOISE,), (), ()))

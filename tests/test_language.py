@@ -392,3 +392,12 @@ def test_report_draws_a_by_when_chart_for_agg_first_with_the_registers_number(tm
     # the by-when chart's value at the horizon is the share controlled at the end: the register's likelihood
     assert f"by the horizon {p_north:.3f}" in md
     assert "Armed groups control south by the horizon" in md and "nan" not in md.lower().replace("nan\\_", "")
+
+
+def test_sensitivity_groups_a_dimensioned_parameters_elements_and_explains_each_element(tmp_path):
+    path = scenario(tmp_path, dims_body(["a", "b", "c"]), n=500)
+    params, groups = riskmodel.explain(path, output="count", base_samples=256)
+    g = groups.set_index("group")
+    assert g.loc["h", "by"] == "parameter"
+    assert set(str(g.loc["h", "parameters"]).replace(" ", "").split(",")) == {"h[a]", "h[b]", "h[c]"}
+    assert {"h[a]", "h[b]", "h[c]"} <= set(params.index if params.index.name else params.iloc[:, 0])
