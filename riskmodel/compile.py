@@ -15,6 +15,8 @@ from typing import Callable
 import numpy as np
 
 from . import distributions as _dist
+from . import exprcompile as _exprc
+from . import exprdims as _dims
 from . import expressions as _expr
 from .model import Scenario
 
@@ -47,6 +49,8 @@ class CompiledOutput:
     first: int  # month window, inclusive
     last: int
     expr: Callable | None  # ... or a callable over outputs and parameters
+    above: float | None = None  # agg first: the level to exceed (None: non-zero)
+    reduce: tuple | None = None  # (reducer over a list of arrays, (names of the per-element outputs, ...))
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,7 @@ class CompiledModel:
     interventions: tuple
     outputs: tuple
     n_months: int
+    schedules: tuple = ()  # ((name, ndarray (n_months,)), ...): each schedule's value by month
 
     @property
     def parameter_names(self) -> tuple:
@@ -120,6 +125,26 @@ def compile_scenario(scenario: Scenario) -> CompiledModel:
     -------
     CompiledModel
     """
+    origin = scenario.origin
+    dims = {}
+    for base, dim in scenario.dimensioned:
+        dims[base] = dict(scenario.dimensions)[dim]
+    schedule_names = frozenset(s.name for s in scenario.schedules)
+
+    def compiled(expr, element=None):
+        return _exprc.compile_expression(expr, origin=origin, dims=dims, element=element, schedules=schedule_names)
+
+    def expanded(expr, element=None) -> set:
+        """Expanded names an expression reads (bare: this element's; x[e]; reduced: every element)."""
+        out = set()
+        for name in expr.names:
+            if name in dims:
+                out |= {f"{name}[{e}]" for e in dims[name]}
+            else:
+                out.add(name)
+        out |= {f"{name}[{label}]" for name, label, _, via_prev in expr.subscripts if not via_prev}
+        return out
+
     sampled = tuple(p.name for p in scenario.parameters if p.distribution is not None)
     dists = tuple(_dist.make_distribution(p.distribution) for p in scenario.parameters if p.distribution is not None)
 
@@ -130,19 +155,21 @@ def compile_scenario(scenario: Scenario) -> CompiledModel:
         for c in scenario.correlations:
             correlation[index[c.a], index[c.b]] = correlation[index[c.b], index[c.a]] = c.rho
 
+    elements = {p.name: p.element for p in scenario.parameters}
     derived_exprs = {p.name: _expr.parse_expression(p.formula) for p in scenario.parameters if p.formula is not None}
-    derived_order = _topological(list(derived_exprs), {n: set(e.names) for n, e in derived_exprs.items()})
-    derived = tuple((n, _expr.compile_expression(derived_exprs[n])) for n in derived_order)
+    derived_order = _topological(list(derived_exprs), {n: expanded(e) for n, e in derived_exprs.items()})
+    derived = tuple((n, compiled(derived_exprs[n], elements[n])) for n in derived_order)
 
     state_names = [s.name for s in scenario.states]
     updates = {s.name: _expr.parse_expression(s.update) for s in scenario.states}
-    order = _topological(state_names, {n: set(e.names) & set(state_names) for n, e in updates.items()})
     by_name = {s.name: s for s in scenario.states}
+    order = _topological(state_names, {n: _dims.element_dependencies(e, dims, by_name[n].element) & set(state_names)
+                                       for n, e in updates.items()})
     states = tuple(
         CompiledState(
             name=n,
-            update=_expr.compile_expression(updates[n]),
-            init=_expr.compile_expression(_expr.parse_expression(by_name[n].init)),
+            update=compiled(updates[n], by_name[n].element),
+            init=compiled(_expr.parse_expression(by_name[n].init), by_name[n].element),
             update_text=by_name[n].update,
             nonnegative=by_name[n].nonnegative,
             random=bool(updates[n].random_calls),
@@ -152,29 +179,52 @@ def compile_scenario(scenario: Scenario) -> CompiledModel:
     state_index = {s.name: i for i, s in enumerate(states)}
 
     horizon = scenario.horizon_months
-    origin = scenario.origin
 
     def window(start, until) -> tuple[int, int]:
         first = 0 if start is None else max(0, start.index_from(origin))
         last = horizon - 1 if until is None else min(horizon - 1, until.index_from(origin))
         return first, last
 
+    by_schedule = {s.name: s for s in scenario.schedules}
+
+    def setter(key, value):
+        """(expanded key, callable) pairs for one `set` entry."""
+        if key in by_schedule:  # new points for a schedule: its whole series while the intervention is active
+            points = dict(by_schedule[key].points)
+            points.update(dict(value))
+            series = by_schedule[key].series(origin, horizon, tuple(points.items()))
+            return [(key, lambda ctx, series=series: series)]
+        parsed = _expr.parse_expression(value)
+        if key in dims:
+            return [(f"{key}[{e}]", compiled(parsed, e)) for e in dims[key]]
+        return [(key, compiled(parsed, elements.get(key)))]
+
     interventions = tuple(
         CompiledIntervention(i.name, *window(i.start, i.until),
-                             tuple((k, _expr.compile_expression(_expr.parse_expression(v))) for k, v in i.set))
+                             tuple(pair for k, v in i.set for pair in setter(k, v)))
         for i in scenario.interventions
     )
 
-    aggregated = [
-        CompiledOutput(o.name, state_index[o.state], o.agg, *window(o.start, o.until), None)
-        for o in scenario.outputs if o.expr is None
-    ]
+    aggregated, reduced = [], []
+    for o in scenario.outputs:
+        if o.expr is not None:
+            continue
+        if o.reduce is None:
+            aggregated.append(CompiledOutput(o.name, state_index[o.state], o.agg, *window(o.start, o.until), None,
+                                             above=o.above))
+            continue
+        keys = tuple(f"{o.name}[{e}]" for e in dims[o.state])  # per-element aggregates, not columns of the results
+        aggregated += [CompiledOutput(k, state_index[f"{o.state}[{e}]"], o.agg, *window(o.start, o.until), None,
+                                      above=o.above) for k, e in zip(keys, dims[o.state])]
+        reduced.append(CompiledOutput(o.name, None, None, 0, horizon - 1, None,
+                                      reduce=(_exprc.REDUCERS[o.reduce], keys)))
     expr_outputs = {o.name: _expr.parse_expression(o.expr) for o in scenario.outputs if o.expr is not None}
-    expr_order = _topological(list(expr_outputs), {n: set(e.names) for n, e in expr_outputs.items()})
-    computed = [CompiledOutput(n, None, None, 0, horizon - 1, _expr.compile_expression(expr_outputs[n]))
-                for n in expr_order]
+    expr_order = _topological(list(expr_outputs), {n: expanded(e) for n, e in expr_outputs.items()})
+    computed = reduced + [CompiledOutput(n, None, None, 0, horizon - 1, compiled(expr_outputs[n]))
+                          for n in expr_order]
 
     return CompiledModel(
         scenario=scenario, sampled=sampled, distributions=dists, correlation=correlation, derived=derived,
         states=states, interventions=interventions, outputs=tuple(aggregated + computed), n_months=horizon,
+        schedules=tuple((s.name, s.series(origin, horizon)) for s in scenario.schedules),
     )

@@ -38,6 +38,7 @@ Truth values: a comparison gives 1.0 or 0.0; ``where``, ``and``, ``or`` and
 Examples
 --------
 >>> import numpy as np
+>>> from riskmodel.exprcompile import EvalContext, compile_expression
 >>> e = parse_expression("prev + 2 * attacks - 0.1 * prev")
 >>> sorted(e.names), e.uses_prev
 (['attacks'], True)
@@ -59,7 +60,7 @@ import tokenize
 import unicodedata
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Callable, Iterable, Mapping, Optional
+from typing import Iterable, Mapping, Optional
 
 import numpy as np
 
@@ -96,8 +97,14 @@ _COUNT_MAX = 1e18  # largest poisson lam / binomial n accepted (NumPy works in i
 FUNCTIONS: Mapping[str, tuple] = MappingProxyType({
     # name: (least number of arguments, most number of arguments or None for no limit)
     "where": (3, 3),
-    "min": (2, None),
-    "max": (2, None),
+    "min": (1, None),  # one dimensioned argument: reduces over its dimension; two or more: elementwise
+    "max": (1, None),
+    "sum": (1, 1),  # reductions over a dimension
+    "mean": (1, 1),
+    "any": (1, 1),
+    "all": (1, 1),
+    "monthly": (1, 2),  # annual (or over `years`) probability -> monthly hazard
+    "date": (1, 1),  # date("YYYY-MM"): that month's index t
     "clip": (3, 3),
     "abs": (1, 1),
     "exp": (1, 1),
@@ -117,13 +124,21 @@ RANDOM_FUNCTIONS: Mapping[str, int] = MappingProxyType({
     "gamma": 2,
     "beta": 2,
     "uniform": 2,
+    "event": 1,  # absorbing 0/1 event with monthly hazard h, in a state's update
 })
 """Random draws: name -> number of arguments."""
 
 SIGNATURES: Mapping[str, str] = MappingProxyType({
     "where": "where(condition, a, b)",
-    "min": "min(a, b, ...)",
-    "max": "max(a, b, ...)",
+    "min": "min(a, b, ...) or min(x) over a dimension",
+    "max": "max(a, b, ...) or max(x) over a dimension",
+    "sum": "sum(x)",
+    "mean": "mean(x)",
+    "any": "any(x)",
+    "all": "all(x)",
+    "monthly": "monthly(p) or monthly(p, years)",
+    "date": 'date("YYYY-MM")',
+    "event": "event(h)",
     "clip": "clip(x, lo, hi)",
     "abs": "abs(x)",
     "exp": "exp(x)",
@@ -143,7 +158,7 @@ SIGNATURES: Mapping[str, str] = MappingProxyType({
 })
 """How each function is called, for hints and documentation."""
 
-_SPECIAL_NAMES = frozenset({"prev", "t", "pi"})
+_SPECIAL_NAMES = frozenset({"prev", "t", "pi", "year", "month"})
 
 RESERVED_NAMES: frozenset = frozenset(
     set(FUNCTIONS) | set(RANDOM_FUNCTIONS) | _SPECIAL_NAMES | set(keyword.kwlist)
@@ -240,6 +255,10 @@ class Expr:
     prev_refs: frozenset = frozenset()  # states x used as prev(x)
     uses_prev: bool = False  # bare `prev` used
     uses_t: bool = False  # `t` used
+    calendar: frozenset = frozenset()  # of "year", "month": the calendar names used
+    dates: tuple = ()  # ((text, col), ...): date("YYYY-MM") arguments, checked months
+    subscripts: tuple = ()  # ((name, label, col, via_prev), ...): x[label] and prev(x)[label]
+    reductions: tuple = ()  # ((function, col), ...): sum/mean/any/all and one-argument min/max
     random_calls: tuple = ()  # random functions called, in order of appearance in the text
     constant: Optional[float] = None  # the value, when the whole expression is constant
     references: tuple = field(default=(), compare=False, repr=False)
@@ -251,54 +270,6 @@ class Expr:
             if ref == name:
                 return col
         return None
-
-
-class EvalContext:
-    """What an expression sees when it is evaluated.
-
-    Fields may be reassigned between evaluations (the engine may keep one
-    context per block and update ``t``, ``self_name`` and the mappings).
-
-    Parameters
-    ----------
-    values : mapping of str to ndarray (n,) or float
-        Current values of parameters, states (this month) and outputs.
-        Arrays should be float64.
-    n : int
-        Number of paths; every result has shape ``(n,)``.
-    prev : mapping of str to ndarray (n,), optional
-        Each state's value in the previous month (for ``prev`` and ``prev(x)``).
-    self_name : str or None, optional
-        The state whose bare ``prev`` is meant; None where bare ``prev`` is
-        meaningless (evaluating it then raises :class:`ExpressionError`).
-    t : int, optional
-        Month index, 0 at the origin.
-    rng : numpy.random.Generator or None, optional
-        Source of random draws; a draw with ``rng`` None raises :class:`ExpressionError`.
-    """
-
-    __slots__ = ("values", "prev", "self_name", "t", "rng", "n")
-
-    def __init__(
-        self,
-        values: Optional[Mapping[str, Any]] = None,
-        *,
-        n: int,
-        prev: Optional[Mapping[str, np.ndarray]] = None,
-        self_name: Optional[str] = None,
-        t: int = 0,
-        rng: Optional[np.random.Generator] = None,
-    ):
-        self.values = {} if values is None else values
-        self.prev = {} if prev is None else prev
-        self.self_name = self_name
-        self.t = t
-        self.rng = rng
-        self.n = int(n)
-
-    def __repr__(self) -> str:
-        return (f"EvalContext(n={self.n}, t={self.t}, self_name={self.self_name!r}, "
-                f"values={sorted(self.values)}, prev={sorted(self.prev)}, rng={'set' if self.rng is not None else None})")
 
 
 # ---------------------------------------------------------------------------
@@ -379,7 +350,16 @@ def _logical_any(*xs):
     return functools.reduce(np.logical_or, xs)
 
 
+_REDUCTIONS = frozenset({"sum", "mean", "any", "all"})  # always reductions; min/max are with one argument
+
+
+def _monthly(p, years=1.0):
+    """Monthly hazard from a probability ``p`` over ``years`` years: ``1 - (1 - p) ** (1 / (12 * years))``."""
+    return 1.0 - np.power(1.0 - np.asarray(p, dtype=np.float64), 1.0 / (12.0 * np.asarray(years, dtype=np.float64)))
+
+
 _DETERMINISTIC = {
+    "monthly": _monthly,
     "where": np.where,
     "min": _reduce_min,
     "max": _reduce_max,
@@ -393,109 +373,13 @@ _DETERMINISTIC = {
 }
 
 # ---------------------------------------------------------------------------
-# Random draws: validate vectorised, then draw (n,) float64
-# ---------------------------------------------------------------------------
-
-
-def _require(ok, function: str, argument: str, value, requirement: str, n: int) -> None:
-    """Raise :class:`NumericalError` at the first path where ``ok`` is false."""
-    if np.all(ok):
-        return
-    bad = np.broadcast_to(np.logical_not(ok), (n,))
-    i = int(np.argmax(bad))
-    v = float(np.broadcast_to(value, (n,))[i])
-    raise NumericalError(
-        f"{SIGNATURES[function]}: {argument} must be {requirement}; got {v!r} at path {i}",
-        function, i, argument, v,
-    )
-
-
-def _finite(function, argument, x, n):
-    _require(np.isfinite(x), function, argument, x, "finite", n)
-
-
-def _draw_poisson(rng, n, lam):
-    lam = np.asarray(lam, dtype=np.float64)
-    _require((lam >= 0) & (lam <= _COUNT_MAX), "poisson", "lam", lam, f"finite, >= 0 and <= {_COUNT_MAX:g}", n)
-    return rng.poisson(lam + 0.0, size=n).astype(np.float64)
-
-
-def _draw_bernoulli(rng, n, p):
-    p = np.asarray(p, dtype=np.float64)
-    _require((p >= 0) & (p <= 1), "bernoulli", "p", p, "between 0 and 1", n)
-    return (rng.random(n) < p).astype(np.float64)
-
-
-def _draw_binomial(rng, n, count, p):
-    count = np.asarray(count, dtype=np.float64)
-    p = np.asarray(p, dtype=np.float64)
-    whole = np.floor(count + 0.5)  # nearest whole number, halves up
-    _require((whole >= 0) & (whole <= _COUNT_MAX), "binomial", "n", count,
-             f"finite, >= 0 and <= {_COUNT_MAX:g} once rounded", n)
-    _require((p >= 0) & (p <= 1), "binomial", "p", p, "between 0 and 1", n)
-    return rng.binomial(whole.astype(np.int64), p + 0.0, size=n).astype(np.float64)
-
-
-def _draw_normal(rng, n, mu, sigma):
-    mu = np.asarray(mu, dtype=np.float64)
-    sigma = np.asarray(sigma, dtype=np.float64)
-    _finite("normal", "mu", mu, n)
-    _require(np.isfinite(sigma) & (sigma >= 0), "normal", "sigma", sigma, "finite and >= 0", n)
-    return rng.normal(mu, sigma + 0.0, size=n)  # + 0.0: NumPy refuses -0.0
-
-
-def _draw_lognormal(rng, n, mu, sigma):
-    mu = np.asarray(mu, dtype=np.float64)
-    sigma = np.asarray(sigma, dtype=np.float64)
-    _finite("lognormal", "mu", mu, n)
-    _require(np.isfinite(sigma) & (sigma >= 0), "lognormal", "sigma", sigma, "finite and >= 0", n)
-    return rng.lognormal(mu, sigma + 0.0, size=n)
-
-
-def _draw_gamma(rng, n, shape, scale):
-    shape = np.asarray(shape, dtype=np.float64)
-    scale = np.asarray(scale, dtype=np.float64)
-    _require(np.isfinite(shape) & (shape >= 0), "gamma", "shape", shape, "finite and >= 0", n)
-    _require(np.isfinite(scale) & (scale >= 0), "gamma", "scale", scale, "finite and >= 0", n)
-    return rng.gamma(shape + 0.0, scale + 0.0, size=n)
-
-
-def _draw_beta(rng, n, a, b):
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
-    _require(np.isfinite(a) & (a > 0), "beta", "a", a, "finite and > 0", n)
-    _require(np.isfinite(b) & (b > 0), "beta", "b", b, "finite and > 0", n)
-    return rng.beta(a, b, size=n)
-
-
-def _draw_uniform(rng, n, low, high):
-    low = np.asarray(low, dtype=np.float64)
-    high = np.asarray(high, dtype=np.float64)
-    _finite("uniform", "low", low, n)
-    _finite("uniform", "high", high, n)
-    _require(high >= low, "uniform", "high", high, "at least low", n)
-    _require(np.isfinite(high - low), "uniform", "high", high, "within a finite range of low", n)
-    return rng.uniform(low + 0.0, high + 0.0, size=n)
-
-
-_DRAWS = {
-    "poisson": _draw_poisson,
-    "bernoulli": _draw_bernoulli,
-    "binomial": _draw_binomial,
-    "normal": _draw_normal,
-    "lognormal": _draw_lognormal,
-    "gamma": _draw_gamma,
-    "beta": _draw_beta,
-    "uniform": _draw_uniform,
-}
-
-# ---------------------------------------------------------------------------
 # Constructs that are refused, with what to say
 # ---------------------------------------------------------------------------
 
 _REFUSED = {  # node type: (message, hint)
     ast.Attribute: ("attribute access (x.y) is not allowed", "use plain names, and call functions by their bare name, e.g. exp(x)"),
-    ast.Subscript: ("subscripts (x[0]) are not allowed", "expressions work on whole arrays of paths; there is no indexing"),
+    ast.Subscript: ("subscripts (x[0]) are not allowed", "the only subscript is x[element] (a literal element name of "
+                    "a dimensioned value, e.g. spilled[niger]); expressions work on whole arrays of paths"),
     ast.Lambda: ("lambda is not allowed", ""),
     ast.ListComp: ("comprehensions ([... for ...]) are not allowed", ""),
     ast.SetComp: ("comprehensions ({... for ...}) are not allowed", ""),
@@ -559,34 +443,35 @@ def _diagnose_syntax(src: str, lead: int):
 
 
 # ---------------------------------------------------------------------------
-# Checking and building: one pass does both
+# Checking: one walk refuses what is not allowed, folds constants, records names
 # ---------------------------------------------------------------------------
 
 
-_NDARRAY = np.ndarray
-_F64 = np.dtype(np.float64)
 _UNARY_UFUNCS = frozenset({"abs", "exp", "log", "sqrt", "sin", "cos"})  # float64 ufuncs taking out=
 
 
-def _is_temporary(node) -> bool:
-    """Whether the node's value is a new array no one else holds (not a name, constant or prev)."""
-    if isinstance(node, (ast.Name, ast.Constant)):
-        return False
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "prev":
-        return False
-    return True
+class _Varies:
+    """What the checker's walk gives for a sub-tree that is not constant."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "VARIES"
 
 
-def _constant_getter(value: float):
-    return lambda ctx: value
+VARIES = _Varies()
 
 
-class _Builder:
-    """Walks a tree: refuses what is not allowed, folds constants, builds closures.
+class _Checker:
+    """Walks a tree: refuses what is not allowed, folds constants, records references.
 
-    ``build(node)`` returns a float (a constant sub-tree, folded) or a
-    callable ``f(ctx) -> ndarray | scalar``. Along the way it records the
-    names, prev references and random calls for :class:`Expr`.
+    ``build(node)`` returns a float (a constant sub-tree, folded) or, for
+    anything that varies, what the hooks give (:data:`VARIES` here). Along the
+    way it records the names, prev references and random calls for
+    :class:`Expr`. The compiler (:mod:`riskmodel.exprcompile`) subclasses it
+    and overrides the hooks (``combine``, ``name_value``, ``t_value``,
+    ``bare_prev``, ``prev_value``, ``random_draw``) to build closures, so the
+    language is checked by the same code whichever way a tree is walked.
     """
 
     def __init__(self, text: str, src_bytes: bytes, lead: int):
@@ -599,6 +484,10 @@ class _Builder:
         self.uses_t = False
         self.random_calls: list = []
         self.references: list = []
+        self.calendar: set = set()
+        self.dates: list = []
+        self.subscripts: list = []
+        self.reductions: list = []
 
     # -- helpers -----------------------------------------------------------
 
@@ -626,94 +515,44 @@ class _Builder:
                          f"constants must stay within ±{MAX_CONSTANT:g}")
 
     def apply(self, fn, parts, node, children=None):
-        """``fn`` over built parts: folded when all are constant, else a closure.
-
-        ``children`` (the parts' nodes) is given when ``fn`` is a float64 ufunc
-        taking ``out=``: a part that is a temporary of this evaluation is then
-        reused as the output buffer, as NumPy's own operators do.
-        """
+        """``fn`` over built parts: folded when all are constant, else :meth:`combine`."""
         if all(isinstance(p, float) for p in parts):
             return self.fold(fn, parts, node)
-        if children is not None:
-            reuse = self.reusing(fn, parts, children)
-            if reuse is not None:
-                return reuse
-        if len(parts) == 2:  # the common case: bind constants directly
-            a, b = parts
-            if isinstance(a, float):
-                return lambda ctx: fn(a, b(ctx))
-            if isinstance(b, float):
-                return lambda ctx: fn(a(ctx), b)
-            return lambda ctx: fn(a(ctx), b(ctx))
-        getters = [p if not isinstance(p, float) else _constant_getter(p) for p in parts]
-        if len(getters) == 1:
-            (g0,) = getters
-            return lambda ctx: fn(g0(ctx))
-        if len(getters) == 3:
-            g0, g1, g2 = getters
-            return lambda ctx: fn(g0(ctx), g1(ctx), g2(ctx))
-        getters = tuple(getters)
-        return lambda ctx: fn(*[g(ctx) for g in getters])
+        return self.combine(fn, parts, node, children)
 
-    @staticmethod
-    def reusing(fn, parts, children):
-        """A closure writing into a temporary operand, or None when no operand is one.
+    # -- hooks (the compiler overrides these) ------------------------------
 
-        An operand is a temporary when its node computes a new array (anything
-        but a name, a constant or prev); at run time it must also be a float64
-        array of the result's shape.
-        """
-        fresh = [not isinstance(p, float) and _is_temporary(c) for p, c in zip(parts, children)]
-        if len(parts) == 1:
-            if not fresh[0]:
-                return None
-            (a,) = parts
+    def combine(self, fn, parts, node, children=None):
+        return VARIES
 
-            def unary_in_place(ctx):
-                x = a(ctx)
-                if x.__class__ is _NDARRAY and x.dtype == _F64:
-                    return fn(x, out=x)
-                return fn(x)
+    def name_value(self, name: str, col: Optional[int]):
+        return VARIES
 
-            return unary_in_place
-        a, b = parts
-        if fresh[0]:
-            if isinstance(b, float):
-                def left_in_place_constant(ctx):
-                    x = a(ctx)
-                    if x.__class__ is _NDARRAY and x.dtype == _F64:
-                        return fn(x, b, out=x)
-                    return fn(x, b)
+    def t_value(self):
+        return VARIES
 
-                return left_in_place_constant
+    def bare_prev(self, node):
+        return VARIES
 
-            def left_in_place(ctx):
-                x = a(ctx)
-                y = b(ctx)
-                if x.__class__ is _NDARRAY and x.dtype == _F64 and (y.__class__ is not _NDARRAY or y.shape == x.shape or y.ndim == 0):
-                    return fn(x, y, out=x)
-                return fn(x, y)
+    def prev_value(self, state: str, col: Optional[int]):
+        return VARIES
 
-            return left_in_place
-        if fresh[1]:
-            if isinstance(a, float):
-                def right_in_place_constant(ctx):
-                    y = b(ctx)
-                    if y.__class__ is _NDARRAY and y.dtype == _F64:
-                        return fn(a, y, out=y)
-                    return fn(a, y)
+    def random_draw(self, name, parts, node):
+        return VARIES
 
-                return right_in_place_constant
+    def calendar_value(self, which: str):
+        return VARIES
 
-            def right_in_place(ctx):
-                x = a(ctx)
-                y = b(ctx)
-                if y.__class__ is _NDARRAY and y.dtype == _F64 and (x.__class__ is not _NDARRAY or x.shape == y.shape or x.ndim == 0):
-                    return fn(x, y, out=y)
-                return fn(x, y)
+    def date_value(self, year: int, month: int, node):
+        return VARIES
 
-            return right_in_place
-        return None
+    def subscript_value(self, name: str, label: str, via_prev: bool, col: Optional[int]):
+        return VARIES
+
+    def reduction(self, name: str, arg_node, node):
+        """A reduction over the dimension of ``arg_node`` (built by the compiler once per element)."""
+        self.build(arg_node)
+        return VARIES
 
     # -- dispatch ----------------------------------------------------------
 
@@ -760,39 +599,19 @@ class _Builder:
             return math.pi
         if name == "t":
             self.uses_t = True
-            return lambda ctx: float(ctx.t)
+            return self.t_value()
         if name == "prev":
             self.uses_prev = True
             return self.bare_prev(node)
+        if name in ("year", "month"):
+            self.calendar.add(name)
+            return self.calendar_value(name)
         if name in FUNCTIONS or name in RANDOM_FUNCTIONS:
             raise self.error(node, f"'{name}' is a function and must be called", f"write {SIGNATURES[name]}")
         col = self.col(node)
         self.names.add(name)
         self.references.append((name, col, False))
-        text = self.text
-
-        def value(ctx):
-            try:
-                return ctx.values[name]
-            except KeyError:
-                raise ExpressionError(f"no value for '{name}'", "", col, text) from None
-
-        return value
-
-    def bare_prev(self, node):
-        col, text = self.col(node), self.text
-
-        def previous(ctx):
-            state = ctx.self_name
-            if state is None:
-                raise ExpressionError("bare 'prev' needs a state, and none is given here",
-                                      "use bare prev in a state's update, or name the state: prev(x)", col, text)
-            try:
-                return ctx.prev[state]
-            except KeyError:
-                raise ExpressionError(f"no previous value for state '{state}'", "", col, text) from None
-
-        return previous
+        return self.name_value(name, col)
 
     def build_BinOp(self, node):
         op = type(node.op)
@@ -872,11 +691,55 @@ class _Builder:
             raise self.error(node, f"{name}() takes {wanted} ({given} given)", f"write {SIGNATURES[name]}")
         if name in RANDOM_FUNCTIONS:
             self.random_calls.append(name)
+            if name == "event":
+                self.uses_prev = True
             parts = [self.build(a) for a in node.args]
             return self.random_draw(name, parts, node)
+        if name == "date":
+            return self.build_date(node)
+        if name in _REDUCTIONS or (name in ("min", "max") and given == 1):
+            self.reductions.append((name, self.col(node)))
+            return self.reduction(name, node.args[0], node)
         parts = [self.build(a) for a in node.args]
         fn = _DETERMINISTIC[name]
         return self.apply(fn, parts, node, node.args if name in _UNARY_UFUNCS else None)
+
+    def build_date(self, node):
+        arg = node.args[0]
+        if not (isinstance(arg, ast.Constant) and isinstance(arg.value, str)):
+            raise self.error(arg, "date() takes a month in quotes", 'e.g. date("2024-10")')
+        text = arg.value
+        parts = text.split("-")
+        if (len(parts) != 2 or len(parts[0]) != 4 or len(parts[1]) != 2 or not all(p.isdigit() for p in parts)
+                or not 1 <= int(parts[1]) <= 12):
+            raise self.error(arg, f"date({text!r}): not a month", 'write date("YYYY-MM") with a month 01-12, e.g. date("2024-10")')
+        self.dates.append((text, self.col(arg)))
+        return self.date_value(int(parts[0]), int(parts[1]), node)
+
+    def build_Subscript(self, node):
+        value, label = node.value, node.slice
+        message, hint = _REFUSED[ast.Subscript]
+        if not isinstance(label, ast.Name):
+            raise self.error(node, message, hint)
+        if isinstance(value, ast.Name) and value.id not in _SPECIAL_NAMES and value.id not in FUNCTIONS \
+                and value.id not in RANDOM_FUNCTIONS:
+            name, via_prev = value.id, False
+        elif (isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "prev"
+              and len(value.args) == 1 and isinstance(value.args[0], ast.Name) and not value.keywords):
+            name, via_prev = value.args[0].id, True
+            value = value.args[0]
+        else:
+            raise self.error(node, message, hint)
+        self.check_name(value, name)
+        self.check_name(label, label.id)
+        col = self.col(value)
+        if via_prev:
+            self.prev_refs.add(name)
+        else:
+            self.names.add(name)
+        self.references.append((name, col, via_prev))
+        self.subscripts.append((name, label.id, col, via_prev))
+        return self.subscript_value(name, label.id, via_prev, col)
 
     def build_prev_call(self, node):
         if len(node.args) != 1 or not isinstance(node.args[0], ast.Name):
@@ -887,46 +750,10 @@ class _Builder:
         self.check_name(arg, state)
         if state in FUNCTIONS or state in RANDOM_FUNCTIONS or state in _SPECIAL_NAMES:
             raise self.error(arg, f"prev({state}): '{state}' is not a state", "e.g. prev(idps)")
-        col, text = self.col(arg), self.text
+        col = self.col(arg)
         self.prev_refs.add(state)
         self.references.append((state, col, True))
-
-        def previous(ctx):
-            try:
-                return ctx.prev[state]
-            except KeyError:
-                raise ExpressionError(f"no previous value for state '{state}'", "", col, text) from None
-
-        return previous
-
-    def random_draw(self, name, parts, node):
-        draw = _DRAWS[name]
-        col, text = self.col(node), self.text
-        getters = [p if not isinstance(p, float) else _constant_getter(p) for p in parts]
-
-        def no_rng():
-            return ExpressionError(f"{name}() draws at random, and no random generator is given here",
-                                   "random draws belong in a state's update", col, text)
-
-        if len(getters) == 1:
-            (g0,) = getters
-
-            def random1(ctx):
-                rng = ctx.rng
-                if rng is None:
-                    raise no_rng()
-                return draw(rng, ctx.n, g0(ctx))
-
-            return random1
-        g0, g1 = getters
-
-        def random2(ctx):
-            rng = ctx.rng
-            if rng is None:
-                raise no_rng()
-            return draw(rng, ctx.n, g0(ctx), g1(ctx))
-
-        return random2
+        return self.prev_value(state, col)
 
 
 # ---------------------------------------------------------------------------
@@ -991,12 +818,12 @@ def _parse(text) -> tuple:
                               "simplify it, or define derived parameters for parts of it", None, text) from None
     except Exception as e:  # noqa: BLE001 - anything else the parser throws is still the user's text
         raise ExpressionError(f"the expression cannot be parsed ({type(e).__name__}: {e})", "", None, text) from None
-    builder = _Builder(text, src.encode("utf-8"), lead)
+    builder = _Checker(text, src.encode("utf-8"), lead)
     _bound(tree, builder)
     return text, tree, builder
 
 
-def _bound(tree: ast.Expression, builder: _Builder) -> None:
+def _bound(tree: ast.Expression, builder: _Checker) -> None:
     """Refuse a tree with too many nodes or too deep, without recursing (it may be deeper than the stack)."""
     count = 0
     stack = [(tree.body, 1)]
@@ -1052,92 +879,14 @@ def parse_expression(text: str) -> Expr:
         prev_refs=frozenset(builder.prev_refs),
         uses_prev=builder.uses_prev,
         uses_t=builder.uses_t,
+        calendar=frozenset(builder.calendar),
+        dates=tuple(builder.dates),
+        subscripts=tuple(builder.subscripts),
+        reductions=tuple(builder.reductions),
         random_calls=tuple(builder.random_calls),
         constant=root if isinstance(root, float) else None,
         references=tuple(builder.references),
     )
-
-
-def compile_expression(expr: Expr) -> Callable[[EvalContext], np.ndarray]:
-    """Compile a checked expression into a vectorised callable.
-
-    The tree is turned into nested Python closures over NumPy ufuncs bound
-    at compile time; constant sub-trees are folded to floats. User text is
-    never passed to ``eval``/``exec``/``compile``.
-
-    Parameters
-    ----------
-    expr : Expr
-        From :func:`parse_expression`.
-
-    Returns
-    -------
-    callable
-        ``f(ctx: EvalContext) -> ndarray`` of shape ``(ctx.n,)``, float64,
-        a fresh array (never one of the context's own). Scalars are
-        broadcast; truth values become 1.0/0.0. Division by zero and other
-        floating-point trouble give inf/NaN quietly: the caller checks
-        finiteness.
-
-    Raises
-    ------
-    NumericalError
-        When called: a random draw got arguments outside its domain (names
-        the function and the first offending path).
-    ExpressionError
-        When called: a name or ``prev(x)`` missing from the context, bare
-        ``prev`` with ``ctx.self_name`` None, or a random draw with
-        ``ctx.rng`` None.
-
-    Notes
-    -----
-    Intermediate arrays are reused as output buffers (as NumPy's operators
-    do with temporaries); the context's own arrays are never written to.
-    Operands are evaluated left to right, all of them (``and``, ``or`` and
-    ``where`` do not short-circuit), so the random draws an expression
-    consumes do not depend on the data. The callable holds closures and
-    does not pickle: send the :class:`Expr` (which does) and compile where
-    it runs.
-    """
-    if not isinstance(expr, Expr):
-        raise TypeError(f"compile_expression takes an Expr from parse_expression, not {type(expr).__name__}")
-    # Build from the checked tree; the builder is the checker, so a tree altered since parsing is checked again.
-    text, src, lead = _prepare(expr.text)
-    tree = expr.tree
-    if not isinstance(tree, ast.Expression):
-        raise TypeError("expr.tree is not an ast.Expression: build Expr with parse_expression")
-    builder = _Builder(text, src.encode("utf-8"), lead)
-    _bound(tree, builder)
-    root = builder.build(tree.body)
-
-    if isinstance(root, float):
-        constant = root
-
-        def evaluate_constant(ctx: EvalContext) -> np.ndarray:
-            return np.full(ctx.n, constant)
-
-        return evaluate_constant
-
-    body = tree.body
-    # these give back an array from the context itself: copy it so callers may keep or mutate the result
-    aliasing = isinstance(body, ast.Name) or (isinstance(body, ast.Call) and isinstance(body.func, ast.Name)
-                                              and body.func.id == "prev")
-    def evaluate(ctx: EvalContext) -> np.ndarray:
-        with np.errstate(all="ignore"):
-            raw = root(ctx)
-        out = np.asarray(raw, dtype=np.float64)
-        n = ctx.n
-        if out.shape != (n,):
-            try:
-                out = np.broadcast_to(out, (n,)).copy()
-            except ValueError:
-                raise ValueError(f"the expression {expr.text!r} gave shape {out.shape}, expected ({n},): "
-                                 "the context's arrays do not match n") from None
-        elif aliasing and out is raw:
-            out = out.copy()
-        return out
-
-    return evaluate
 
 
 def check_names(expr: Expr, known: Iterable[str], *, states: Optional[Iterable[str]] = None) -> None:
@@ -1188,3 +937,12 @@ def is_valid_name(name: str) -> bool:
         and name not in RESERVED_NAMES
         and unicodedata.normalize("NFKC", name) == name
     )
+
+
+def __getattr__(name: str):
+    """``EvalContext`` and ``compile_expression`` live in :mod:`riskmodel.exprcompile`; reachable from here too."""
+    if name in ("EvalContext", "compile_expression"):
+        from . import exprcompile
+
+        return getattr(exprcompile, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -14,7 +14,7 @@ from .errors import Position
 
 __all__ = [
     "Month", "Citation", "Factor", "Distribution", "Parameter", "Correlation", "State",
-    "Intervention", "Output", "Risk", "SourceRef", "Scenario", "DefiningNumber", "Lint",
+    "Intervention", "Output", "Risk", "Schedule", "SourceRef", "Scenario", "DefiningNumber", "Lint",
 ]
 
 
@@ -102,6 +102,7 @@ class Parameter:
     title: str = ""
     judgment: tuple = ()  # cited: names of the defining numbers that are the analyst's
     numbers: tuple = ()  # tuple[DefiningNumber, ...]: each defining number and what states it
+    element: Optional[str] = None  # of a dimensioned parameter: name is base[element]
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,7 @@ class State:
     nonnegative: bool = False  # a count or population: a negative value is numerical trouble
     description: str = ""
     position: Optional[Position] = None
+    element: Optional[str] = None  # of a dimensioned state: name is base[element]
 
 
 @dataclass(frozen=True)
@@ -162,6 +164,39 @@ class Output:
     title: str = ""
     description: str = ""
     position: Optional[Position] = None
+    above: Optional[float] = None  # agg: first: the level to exceed (None: non-zero)
+    reduce: Optional[str] = None  # over the state's dimension: sum | mean | max | min | any | all
+    element: Optional[str] = None  # of a dimensioned output: name is base[element], state is state[element]
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A known input by month, the same on every path; ``points`` are ``(Month, value)`` in month order."""
+
+    name: str
+    factor: str
+    points: tuple  # ((Month, float), ...)
+    interpolate: str = "step"  # step | linear
+    evidence: str = "judgment"
+    rationale: str = ""
+    cite: tuple = ()
+    unit: str = ""
+    title: str = ""
+    description: str = ""
+    position: Optional[Position] = None
+
+    def series(self, origin: "Month", n_months: int, points: Optional[tuple] = None):
+        """Values for months ``t = 0 .. n_months - 1``: before the first point its value; after the last, the last's."""
+        import numpy as np
+
+        pts = sorted(points if points is not None else self.points)
+        ts = np.array([m.index_from(origin) for m, _ in pts], dtype=np.float64)
+        vs = np.array([v for _, v in pts], dtype=np.float64)
+        t = np.arange(n_months, dtype=np.float64)
+        if self.interpolate == "linear":
+            return np.interp(t, ts, vs)
+        k = np.searchsorted(ts, t, side="right") - 1
+        return vs[np.clip(k, 0, len(vs) - 1)]
 
 
 @dataclass(frozen=True)
@@ -174,6 +209,7 @@ class Risk:
     direction: str = "above"  # above: P(output > threshold); below: P(output < threshold)
     description: str = ""
     position: Optional[Position] = None
+    element: Optional[str] = None  # of a risk over a dimension: id is base[element]
 
     def exceeded(self, values):
         """The indicator this risk counts, per path: ``values > threshold`` (above) or ``<`` (below)."""
@@ -225,6 +261,9 @@ class Scenario:
     interventions: tuple = ()  # tuple[Intervention, ...]
     outputs: tuple = ()  # tuple[Output, ...]
     risks: tuple = ()  # tuple[Risk, ...]
+    dimensions: tuple = ()  # ((dimension, (element, ...)), ...)
+    dimensioned: tuple = ()  # ((base name, dimension), ...): parameters, states and outputs with `over`
+    schedules: tuple = ()  # tuple[Schedule, ...]
     sources: tuple = ()  # tuple[SourceRef, ...], those the scenario cites
     path: str = ""  # the scenario file as given
     files: tuple = ()  # the extends chain, child first

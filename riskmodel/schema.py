@@ -16,7 +16,7 @@ from typing import Annotated, Literal, Optional, Union
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = ["SCHEMA_ID", "ScenarioModel", "FactorModel", "ParameterModel", "StateModel", "InterventionModel",
-           "OutputModel", "RiskModel", "CiteModel", "json_schema", "MODEL_FOR_SECTION"]
+           "OutputModel", "RiskModel", "ScheduleModel", "CiteModel", "json_schema", "MODEL_FOR_SECTION"]
 
 SCHEMA_ID = "riskmodel/1"
 DIST_KINDS = ("normal", "lognormal", "pert", "triangular", "uniform", "beta", "gamma", "bernoulli", "discrete", "constant")
@@ -24,6 +24,8 @@ MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]*$"
 
 Number = float  # strict float accepts ints and rejects text and booleans
+#: A distribution argument of a dimensioned parameter: one number for every element, or one per element.
+PerElement = Union[Number, dict[str, Number]]
 Expression = Annotated[Union[str, float], Field(description="An expression (see README: expression language), or a number.")]
 DateStr = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="A calendar date, YYYY-MM-DD.")]
 MonthStr = Annotated[str, Field(pattern=MONTH_PATTERN, description="A calendar month, YYYY-MM.", examples=["2025-01"])]
@@ -56,23 +58,26 @@ class ParameterModel(_Strict):
 
     factor: str
     evidence: Literal["cited", "derived", "judgment"]
+    over: Optional[str] = Field(None, description="A dimension: one draw per element (a number argument applies to "
+                                "every element, a mapping element -> number gives one per element).")
     dist: Optional[Literal[DIST_KINDS]] = None  # type: ignore[valid-type]
-    low: Optional[Number] = None
-    mode: Optional[Number] = None
-    high: Optional[Number] = None
-    lamb: Optional[Number] = Field(None, description="PERT shape (default 4).")
-    ci90: Optional[Annotated[list[Number], Field(min_length=2, max_length=2)]] = Field(
-        None, description="5th and 95th percentiles (normal, lognormal).")
-    mu: Optional[Number] = None
-    sigma: Optional[Number] = None
-    a: Optional[Number] = None
-    b: Optional[Number] = None
-    shape: Optional[Number] = None
-    scale: Optional[Number] = None
-    p: Optional[Number] = None
+    low: Optional[PerElement] = None
+    mode: Optional[PerElement] = None
+    high: Optional[PerElement] = None
+    lamb: Optional[PerElement] = Field(None, description="PERT shape (default 4).")
+    ci90: Optional[Union[Annotated[list[Number], Field(min_length=2, max_length=2)],
+                         dict[str, Annotated[list[Number], Field(min_length=2, max_length=2)]]]] = Field(
+        None, description="5th and 95th percentiles (normal, lognormal); per element a mapping element -> [lo, hi].")
+    mu: Optional[PerElement] = None
+    sigma: Optional[PerElement] = None
+    a: Optional[PerElement] = None
+    b: Optional[PerElement] = None
+    shape: Optional[PerElement] = None
+    scale: Optional[PerElement] = None
+    p: Optional[PerElement] = None
     values: Optional[list[Number]] = None
     weights: Optional[list[Number]] = None
-    value: Optional[Number] = None
+    value: Optional[PerElement] = None
     bounds: Optional[Annotated[list[Optional[Number]], Field(min_length=2, max_length=2)]] = Field(
         None, description="[lo, hi] truncation through the CDF; null for an open side.")
     formula: Optional[str] = Field(None, description="derived: an expression over other parameters.")
@@ -96,6 +101,9 @@ class StateModel(_Strict):
     title: str = ""
     description: str = ""
     nonnegative: bool = Field(False, description="A count or population: a negative value stops the run.")
+    over: Optional[str] = Field(None, description="A dimension: the state has one value per element on every path.")
+    update_for: dict[str, Expression] = Field(default_factory=dict,
+                                              description="Another update for some elements: element -> expression.")
 
 
 class InterventionModel(_Strict):
@@ -104,7 +112,8 @@ class InterventionModel(_Strict):
     name: str = Field(pattern=NAME_PATTERN)
     from_: MonthStr = Field(alias="from")
     until: Optional[MonthStr] = None
-    set: dict[str, Expression]
+    set: dict[str, Union[Expression, dict[MonthStr, Number]]] = Field(
+        description="parameter (or parameter[element]) -> expression; schedule -> {YYYY-MM: value} points.")
     description: str = ""
 
 
@@ -112,7 +121,11 @@ class OutputModel(_Strict):
     """One number per path: an aggregate of a state, or an expression."""
 
     state: Optional[str] = None
-    agg: Optional[Literal["end", "sum", "mean", "max", "min"]] = None
+    agg: Optional[Literal["end", "sum", "mean", "max", "min", "first"]] = Field(
+        None, description="first: month index t of the first month the state is non-zero (or above `above`); inf if never.")
+    above: Optional[Number] = Field(None, description="agg: first: the level the state must exceed.")
+    reduce: Optional[Literal["sum", "mean", "max", "min", "any", "all"]] = Field(
+        None, description="For a dimensioned state: reduce the per-element aggregates over the dimension.")
     from_: Optional[MonthStr] = Field(None, alias="from")
     until: Optional[MonthStr] = None
     expr: Optional[Expression] = None
@@ -130,6 +143,22 @@ class RiskModel(_Strict):
     output: str
     threshold: Number
     direction: Literal["above", "below"] = "above"
+    description: str = ""
+    over: Optional[str] = Field(None, description="A dimension: one register row per element; {dimension} in the "
+                                "title is replaced by the element's name.")
+
+
+class ScheduleModel(_Strict):
+    """A known input that changes by month, the same on every path."""
+
+    factor: str
+    points: dict[MonthStr, Number] = Field(min_length=1, description="YYYY-MM -> value.")
+    interpolate: Literal["step", "linear"] = Field("step", description="step: the last point's value holds; linear.")
+    evidence: Literal["cited", "judgment"]
+    cite: list[CiteModel] = Field(default_factory=list)
+    rationale: str = ""
+    unit: str = ""
+    title: str = ""
     description: str = ""
 
 
@@ -155,6 +184,10 @@ class ScenarioModel(_Strict):
     sampler: Literal["mc", "lhs", "sobol"] = "lhs"
     sources: Optional[str] = Field(None, description="Source registry, relative to this file.")
     factors: dict[str, FactorModel]
+    dimensions: dict[str, Annotated[list[Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")]],
+                                    Field(min_length=1)]] = Field(
+        default_factory=dict, description="Named index sets: dimension -> [element, ...].")
+    schedules: dict[str, ScheduleModel] = Field(default_factory=dict)
     parameters: dict[str, ParameterModel] = Field(default_factory=dict)
     correlations: list[Correlation] = Field(default_factory=list)
     states: dict[str, StateModel] = Field(default_factory=dict)
@@ -166,7 +199,7 @@ class ScenarioModel(_Strict):
 #: Which model describes an item of each section (for per-item checks and hints).
 MODEL_FOR_SECTION: dict[str, type[BaseModel]] = {
     "factors": FactorModel, "parameters": ParameterModel, "states": StateModel,
-    "interventions": InterventionModel, "outputs": OutputModel, "risks": RiskModel,
+    "interventions": InterventionModel, "outputs": OutputModel, "risks": RiskModel, "schedules": ScheduleModel,
 }
 
 

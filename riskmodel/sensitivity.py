@@ -133,6 +133,15 @@ _BATCHES = 200
 # =============================================================================== helpers
 
 
+def censored(values: np.ndarray, scenario: Scenario) -> np.ndarray:
+    """Outputs with ``inf`` (``agg: first``: never within the horizon) read as ``horizon_months``.
+
+    Ranks are unchanged (never still ranks after every month); means become
+    the mean time to the first month, restricted to the horizon.
+    """
+    return np.where(np.isposinf(values), float(scenario.horizon_months), values)
+
+
 def _sampled_parameters(scenario: Scenario, model=None) -> list:
     """Parameters with a distribution that is not a constant, in file order (a design's columns)."""
     if model is None:
@@ -430,7 +439,7 @@ def given_data(results: Results, scenario: Scenario, *, by: str | Sequence[str] 
             return (resample @ a.reshape(g, -1)).reshape((n_boot,) + a.shape[1:])
 
         for out in outs:
-            y = results.outputs[out].to_numpy(dtype=float)
+            y = censored(results.outputs[out].to_numpy(dtype=float), scenario)
             st = _given_stats(flat, rx, batch, g, d, m, y, _ranks(y[:, None])[:, 0], count)
             s1 = _anova_s1(st.bin_count.sum(0), st.bin_total.sum(0), st.bin_square.sum(0))  # (d,)
             s1_boot = _anova_s1(boot(st.bin_count), boot(st.bin_total), boot(st.bin_square))  # (n_boot, d)
@@ -508,7 +517,7 @@ def tornado(results: Results, scenario: Scenario, output: str | Sequence[str], *
 
 
 def _tornado_one(results: Results, scenario: Scenario, out: str, params: list, q, lo, hi) -> pd.DataFrame:
-    y = results.outputs[out].to_numpy(dtype=float)
+    y = censored(results.outputs[out].to_numpy(dtype=float), scenario)
     unit = scenario.output(out).unit
     rows = []
     if len(params) and len(y):
@@ -618,6 +627,14 @@ def _plan_design(scenario: Scenario, model, groupings: Sequence[str]) -> tuple:
             groups.append(_Group(by, "+".join(comp), tuple(u.label for u in members),
                                  tuple(sorted(c for u in members for c in u.columns)),
                                  tuple(n for u in members for n in u.parameters)))
+    if "factor" in groupings:  # a dimensioned parameter is one group of its elements, each element a unit
+        dimensioned = {base for base, _ in getattr(scenario, "dimensioned", ())}
+        for base in sorted(dimensioned):
+            members = [u for u in units if any(n.split("[")[0] == base for n in u.parameters)]
+            if members:
+                groups.append(_Group("parameter", base, tuple(u.label for u in members),
+                                     tuple(sorted(c for u in members for c in u.columns)),
+                                     tuple(n for u in members for n in u.parameters)))
     if any(s.random for s in model.states):
         units.append(_Unit(NOISE, (), ()))
         groups.append(_Group(NOISE, NOISE, (NOISE,), (), ()))
@@ -685,7 +702,7 @@ def _evaluate_design(model, units: Sequence[_Unit], groups: Sequence[_Group], ba
             out[key] = out["B"]  # every column from B and no monthly draws: that is B
         else:
             res = simulate(model, parameter_values=values, seed=s)
-            out[key] = res.outputs[list(outputs)].to_numpy(dtype=float)
+            out[key] = censored(res.outputs[list(outputs)].to_numpy(dtype=float), model.scenario)
         if progress is not None:
             progress(k + 1, len(jobs))
     return out

@@ -193,9 +193,14 @@ def _group_blocks(model: CompiledModel, memory_bytes: int) -> int:
     return max(1, min(MAX_GROUP_BLOCKS, fit))
 
 
+class _Series(np.ndarray):
+    """A schedule's values by month (not per path): shown by no path's values."""
+
+
 def _path_values(values: dict, i: int) -> str:
     """``name=value, ...`` of path ``i`` (scalars as they are)."""
-    return ", ".join(f"{k}={float(np.asarray(v)[i] if np.ndim(v) else v):.6g}" for k, v in values.items())
+    return ", ".join(f"{k}={float(np.asarray(v)[i] if np.ndim(v) else v):.6g}" for k, v in values.items()
+                     if not isinstance(v, _Series))
 
 
 def _trouble(model: CompiledModel, state, month_index: int, what: str, bad: np.ndarray,
@@ -304,6 +309,7 @@ def _run_group(model: CompiledModel, task: _Group, seed: int, sampler: str, band
         active = tuple(i for i, iv in enumerate(model.interventions) if iv.first <= t <= iv.last)
         if active not in envs:
             env = dict(params)
+            env.update((name, series.view(_Series)) for name, series in model.schedules)
             if active:
                 c = _expr.EvalContext(env, n=n)
                 for i in active:
@@ -312,7 +318,7 @@ def _run_group(model: CompiledModel, task: _Group, seed: int, sampler: str, band
                         _check_finite(model, ("interventions", i, "set", key),
                                       f"parameter '{key}' as intervention '{model.interventions[i].name}' sets it",
                                       f"set {text!r}", value, env, offset, t)
-                        env[key] = value
+                        env[key] = value.view(_Series) if value.shape == (T,) and key in schedule_names else value
                 set_keys = {k for i in active for k, _ in model.interventions[i].sets}
                 for name, fn in model.derived:
                     if name not in set_keys:
@@ -323,6 +329,7 @@ def _run_group(model: CompiledModel, task: _Group, seed: int, sampler: str, band
             envs[active] = env
         return envs[active]
 
+    schedule_names = {name for name, _ in model.schedules}
     rngs = {}
     for s in model.states:
         if s.random:
@@ -339,7 +346,7 @@ def _run_group(model: CompiledModel, task: _Group, seed: int, sampler: str, band
             acc.append(None)
         elif o.agg == "max":
             acc.append(np.full(n, -np.inf))
-        elif o.agg == "min":
+        elif o.agg in ("min", "first"):
             acc.append(np.full(n, np.inf))
         else:
             acc.append(np.zeros(n))
@@ -392,6 +399,8 @@ def _run_group(model: CompiledModel, task: _Group, seed: int, sampler: str, band
                 np.minimum(a, x, out=a)
             elif o.agg == "end" and t == o.last:
                 a[:] = x
+            elif o.agg == "first":
+                np.copyto(a, float(t), where=(a == np.inf) & ((x > o.above) if o.above is not None else (x != 0)))
         prev = current
 
     out_values = dict(params)
@@ -399,6 +408,9 @@ def _run_group(model: CompiledModel, task: _Group, seed: int, sampler: str, band
     for j, (o, a) in enumerate(zip(model.outputs, acc)):
         if a is not None:
             v = a / (o.last - o.first + 1) if o.agg == "mean" else a
+        elif o.reduce is not None:  # over a dimension: of the per-element aggregates computed above
+            reducer, keys = o.reduce
+            v = reducer([out_values[k] for k in keys], len(keys))
         else:
             v = np.broadcast_to(o.expr(_expr.EvalContext(out_values, n=n)), (n,))
             _check_finite(model, ("outputs", o.name, "expr"), f"output '{o.name}'",

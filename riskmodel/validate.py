@@ -25,14 +25,16 @@ from pydantic import ValidationError
 
 from . import _validate_evidence as _evidence
 from . import distributions as _dist
+from . import exprdims as _dims
 from . import expressions as _expr
+from . import validate_lang as _lang
 from . import sampling as _sampling
 from . import sources as _sources
 from .errors import Position, ProblemCollector, ScenarioError, did_you_mean
 from .load import LoadedDocument, load
 from .model import (Citation, Correlation, Distribution, Factor, Intervention, Month, Output, Parameter, Risk,
                     Scenario, SourceRef, State)
-from .schema import MODEL_FOR_SECTION, CiteModel, ScenarioModel, field_names
+from .schema import MODEL_FOR_SECTION, ScheduleModel, CiteModel, ScenarioModel, field_names
 from .yamlio import position_of
 
 __all__ = ["validate", "RESERVED_NAMES"]
@@ -135,6 +137,10 @@ class _Checker:
             wanted = sorted({_TYPE_WORDS.get(e["type"]) or e["msg"] for e in errs if e["type"] in _TYPE_WORDS}
                             ) or [errs[0]["msg"]]
             shown = type(value).__name__ if not isinstance(value, (str, int, float, bool)) or value is None else _brief(value)
+            per_element = (loc[:1] == ("parameters",) and "a mapping of keys" in wanted and len(wanted) == 2
+                           and ("a number" in wanted or "a list" in wanted))
+            if per_element:  # a distribution argument: as written for one element, or a mapping element -> it
+                wanted = [w for w in wanted if w != "a mapping of keys"]
             if isinstance(value, (_dt.date, _dt.datetime)):
                 self.add(loc, f"{value.isoformat()} reads as a date, not {' or '.join(wanted)}",
                          "write a month as YYYY-MM (e.g. 2024-01), and put text in quotes")
@@ -145,7 +151,8 @@ class _Checker:
                 shown = "a mapping"
             elif isinstance(value, list):
                 shown = "a list"
-            self.add(loc, f"must be {' or '.join(wanted)}, got {shown}")
+            self.add(loc, f"must be {' or '.join(wanted)}, got {shown}",
+                     f"or, for a parameter with over:, a mapping element -> {wanted[0][2:]}" if per_element else "")
 
     # -- helpers --------------------------------------------------------------
     def section(self, name: str) -> Mapping:
@@ -271,19 +278,35 @@ def validate(doc: LoadedDocument | str | Path, *, overrides=()) -> Scenario:
     param_raw = c.section("parameters")
     state_raw = c.section("states")
     output_raw = c.section("outputs")
+    schedule_raw = c.section("schedules")
+    dimensions = _lang.read_dimensions(c, tree)
+    dim_of: dict[str, str] = {}  # dimensioned parameters, states and outputs -> their dimension
+    for section, items in (("parameters", param_raw), ("states", state_raw)):
+        for name, raw in items.items():
+            dim = _lang.dimension_of(c, (section, name), raw, dimensions)
+            if dim is not None:
+                dim_of[name] = dim
+    for name, raw in output_raw.items():  # an output is over its state's dimension unless it reduces it
+        if isinstance(raw, dict) and raw.get("state") in dim_of and raw.get("reduce") is None:
+            dim_of[name] = dim_of[raw["state"]]
+    schedules = _lang.read_schedules(c, tree, origin, lambda k, f: check_factor(k, f),
+                                     lambda k, r: check_cites(k, r), ScheduleModel)
+    schedule_names = set(schedule_raw)
     owner: dict[str, str] = {}
-    for section, items in (("parameters", param_raw), ("states", state_raw), ("outputs", output_raw)):
+    for section, items in (("parameters", param_raw), ("states", state_raw), ("outputs", output_raw),
+                           ("schedules", schedule_raw)):
         for name in items:
             _check_name(c, (section, name), name)
             if name in owner:
                 c.add((section, name), f"'{name}' is already a name under {owner[name]}",
-                      "parameters, states and outputs share one namespace in expressions; rename one")
+                      "parameters, states, outputs and schedules share one namespace in expressions; rename one")
             else:
                 owner[name] = section
     param_names, state_names, output_names = set(param_raw), set(state_raw), set(output_raw)
 
     def check_expression(key_path: tuple, value: Any, *, allowed: set, kinds: str, prev_ok: bool = False,
-                         states_ok: bool = False, t_ok: bool = False, random_ok: bool = False):
+                         states_ok: bool = False, t_ok: bool = False, random_ok: bool = False,
+                         context: str | None = None, event_ok: bool = False):
         text = _expression_text(value)
         try:
             parsed = _expr.parse_expression(text)
@@ -309,10 +332,22 @@ def validate(doc: LoadedDocument | str | Path, *, overrides=()) -> Scenario:
         if parsed.uses_t and not t_ok:
             ok = False
             c.add(key_path, f"t is not allowed in {_brief(text)}", "t (the month index) belongs in a state's update")
-        if parsed.random_calls and not random_ok:
+        if parsed.calendar and not t_ok:
+            ok = False
+            c.add(key_path, f"{sorted(parsed.calendar)[0]} is not allowed in {_brief(text)}",
+                  "year and month (the simulated month's calendar) belong in a state's update; date(\"YYYY-MM\") is allowed")
+        if "event" in parsed.random_calls and not event_ok:
+            ok = False
+            c.add(key_path, f"event() is only allowed in a state's update, not in {_brief(text)}",
+                  "event(h) is an absorbing 0/1 event with monthly hazard h: write it in `update:`")
+        elif parsed.random_calls and not random_ok:
             ok = False
             c.add(key_path, f"random draw {parsed.random_calls[0]}() is not allowed in {_brief(text)}",
                   "draw uncertain inputs through a parameter's distribution; monthly draws belong in a state's update")
+        if ok:
+            for message, hint in _dims.check_dimensions(parsed, dim_of, dimensions, context):
+                ok = False
+                c.add(key_path, f"{message} in {_brief(text)}", hint)
         return parsed if ok else None
 
     # ---- parameters -------------------------------------------------------------
@@ -327,6 +362,8 @@ def validate(doc: LoadedDocument | str | Path, *, overrides=()) -> Scenario:
         if pm is None:
             continue
         dist = None
+        dim = dim_of.get(name)
+        elements = dimensions.get(dim, ())
         args = {k: raw[k] for k in _DIST_ARG_KEYS if raw.get(k) is not None}
         if pm.evidence == "derived":
             if pm.formula is None:
@@ -336,7 +373,7 @@ def validate(doc: LoadedDocument | str | Path, *, overrides=()) -> Scenario:
                       "a derived parameter is computed by its formula; remove the key, or class it cited or judgment")
             if pm.formula is not None:
                 parsed = check_expression(here + ("formula",), pm.formula, allowed=param_names,  # itself: a cycle
-                                          kinds="other parameters")
+                                          kinds="other parameters", context=dim)
                 _evidence.check_derived_formula(c, here, parsed)
                 if parsed is not None:
                     derived_deps[name] = set(parsed.names)
@@ -348,12 +385,19 @@ def validate(doc: LoadedDocument | str | Path, *, overrides=()) -> Scenario:
                 c.add(here, "required key missing: dist", "add `dist:` (e.g. pert, lognormal, uniform, constant)")
             else:
                 bounds = tuple(pm.bounds) if pm.bounds is not None else None
-                problems = _dist.check_distribution(pm.dist, args, bounds)
-                for key, message, hint in problems:
-                    c.add(here + ((key,) if key else ()), message, hint)
-                if not problems:
-                    dist = Distribution(pm.dist, tuple((k, _freeze(args[k])) for k in _DIST_ARG_KEYS if k in args),
-                                        bounds)
+                split = {k: _lang.per_element(c, here, k, v, dim, elements) for k, v in args.items()}
+                dist = {} if all(v is not None for v in split.values()) else None
+                for e in (elements if dim is not None else (None,)) if dist is not None else ():
+                    args_e = {k: v[e] for k, v in split.items()}
+                    problems = _dist.check_distribution(pm.dist, args_e, bounds)
+                    for key, message, hint in problems:
+                        c.add(here + ((key,) if key else ()),
+                              message if e is None else f"{message} (element {e})", hint)
+                    if problems:
+                        dist = None
+                        break
+                    dist[e] = Distribution(pm.dist, tuple((k, _freeze(args_e[k])) for k in _DIST_ARG_KEYS
+                                                          if k in args_e), bounds)
         if pm.evidence == "cited" and not pm.cite:
             c.add(here, "evidence is cited but no quote is given",
                   "add `cite: [{source: <id>, quote: \"...\"}]`, or class it judgment with a rationale")
@@ -361,11 +405,14 @@ def validate(doc: LoadedDocument | str | Path, *, overrides=()) -> Scenario:
             c.add(here, "evidence is judgment but no rationale is given",
                   "add `rationale:` saying why this distribution (which passage motivates its direction)")
         cites = check_cites(here + ("cite",), raw.get("cite"), unit=pm.unit)
-        judgment, numbers = _evidence.check_cited_numbers(c, here, pm, dist, cites, lint_list)
-        parameters.append(Parameter(name=name, factor=pm.factor, evidence=pm.evidence, distribution=dist,
-                                    formula=pm.formula, unit=pm.unit, description=pm.description, title=pm.title,
-                                    rationale=pm.rationale, cite=cites, position=c.pos(here), judgment=judgment,
-                                    numbers=numbers))
+        for e in elements if dim is not None else (None,):
+            dist_e = dist.get(e) if isinstance(dist, dict) else None
+            judgment, numbers = _evidence.check_cited_numbers(c, here, pm, dist_e, cites, lint_list)
+            parameters.append(Parameter(
+                name=name if e is None else _lang.element_name(name, e), factor=pm.factor, evidence=pm.evidence,
+                distribution=dist_e, formula=pm.formula, unit=pm.unit,
+                description=pm.description, title=pm.title, rationale=pm.rationale, cite=cites, position=c.pos(here),
+                judgment=judgment, numbers=numbers, element=e))
     _report_cycles(c, derived_deps, "parameters", "formula", "derived parameters")
 
     # ---- correlations -----------------------------------------------------------
@@ -379,7 +426,24 @@ def validate(doc: LoadedDocument | str | Path, *, overrides=()) -> Scenario:
             continue  # the structure check has said what is wrong
         a, b, rho = item
         bad = False
+        expanded = {p.name for p in parameters}
+        pairs = _lang.expand_correlation(a, b, dim_of, dimensions)
+        if not pairs:
+            c.add(here, f"'{a}' is over {dim_of[a]} and '{b}' over {dim_of[b]}",
+                  "correlate parameters over the same dimension, or name elements: x[label]")
+            continue
+        if len(pairs) > 1 or pairs[0] != (a, b):
+            for a2, b2 in pairs:
+                if a2 in sampled and b2 in sampled and tuple(sorted((a2, b2))) not in seen_pairs:
+                    seen_pairs.add(tuple(sorted((a2, b2))))
+                    correlations.append(Correlation(a2, b2, float(rho), c.pos(here)))
+                elif a2 not in sampled or b2 not in sampled:
+                    c.add(here, f"'{a2 if a2 not in sampled else b2}' is not sampled from a distribution",
+                          "correlate parameters that have a non-constant distribution")
+            continue
         for name in (a, b):
+            if name not in param_names and name in expanded:
+                continue
             if name not in param_names:
                 bad = True
                 c.add(here, f"unknown parameter '{name}'", did_you_mean(name, param_names) or "name two parameters")
@@ -405,6 +469,9 @@ def validate(doc: LoadedDocument | str | Path, *, overrides=()) -> Scenario:
     # ---- states -------------------------------------------------------------------
     states: list[State] = []
     state_deps: dict[str, set] = {}
+    state_elements = {n: dimensions[d] for n, d in dim_of.items() if n in state_names}
+    expanded_states = {_lang.element_name(n, e) if n in state_elements else n
+                       for n in state_names for e in state_elements.get(n, (None,))}
     for name, raw in state_raw.items():
         here = ("states", name)
         sm = c.parse_item(MODEL_FOR_SECTION["states"], raw)
@@ -413,15 +480,37 @@ def validate(doc: LoadedDocument | str | Path, *, overrides=()) -> Scenario:
         check_factor(here + ("factor",), raw.get("factor"))
         if sm is None:
             continue
-        parsed = check_expression(here + ("update",), sm.update, allowed=param_names | state_names,
-                                  kinds="parameters and states", prev_ok=True, states_ok=True, t_ok=True,
-                                  random_ok=True)
-        if parsed is not None:
-            state_deps[name] = set(parsed.names) & state_names
-        check_expression(here + ("init",), sm.init, allowed=param_names, kinds="parameters")
-        states.append(State(name=name, factor=sm.factor, update=_expression_text(sm.update),
-                            init=_expression_text(sm.init), unit=sm.unit, title=sm.title,
-                            nonnegative=sm.nonnegative, description=sm.description, position=c.pos(here)))
+        dim = dim_of.get(name)
+        elements = dimensions.get(dim, ())
+        parsed = check_expression(here + ("update",), sm.update, allowed=param_names | state_names | schedule_names,
+                                  kinds="parameters, states and schedules", prev_ok=True, states_ok=True, t_ok=True,
+                                  random_ok=True, context=dim, event_ok=True)
+        if parsed is not None and dim is None:
+            state_deps[name] = _dims.element_dependencies(parsed, state_elements, None) & expanded_states
+        elif parsed is not None:  # element by element: x[b] may read x[a] this month
+            for e in elements:
+                if e not in sm.update_for:
+                    state_deps[_lang.element_name(name, e)] = _dims.element_dependencies(
+                        parsed, state_elements, e) & expanded_states
+        for e, text in sm.update_for.items():
+            if dim is None or e not in elements:
+                c.add(here + ("update_for", e), f"'{e}' is not an element of {dim}" if dim else
+                      "update_for needs a dimensioned state", (did_you_mean(e, elements) or f"{dim}: {', '.join(elements)}")
+                      if dim else "add over: <dimension>")
+                continue
+            parsed_e = check_expression(here + ("update_for", e), text, allowed=param_names | state_names | schedule_names,
+                                        kinds="parameters, states and schedules", prev_ok=True, states_ok=True,
+                                        t_ok=True, random_ok=True, context=dim, event_ok=True)
+            if parsed_e is not None:
+                state_deps[_lang.element_name(name, e)] = _dims.element_dependencies(
+                    parsed_e, state_elements, e) & expanded_states
+        check_expression(here + ("init",), sm.init, allowed=param_names, kinds="parameters", context=dim)
+        for e in elements if dim is not None else (None,):
+            states.append(State(name=name if e is None else _lang.element_name(name, e), factor=sm.factor,
+                                update=_expression_text(sm.update_for.get(e, sm.update)),
+                                init=_expression_text(sm.init), unit=sm.unit, title=sm.title,
+                                nonnegative=sm.nonnegative, description=sm.description, position=c.pos(here),
+                                element=e))
     _report_cycles(c, state_deps, "states", "update", "states (bare names mean this month's value; use prev(x))")
 
     # ---- interventions ----------------------------------------------------------
@@ -438,12 +527,29 @@ def validate(doc: LoadedDocument | str | Path, *, overrides=()) -> Scenario:
         start, until = Month.parse(im.from_), (Month.parse(im.until) if im.until else None)
         _check_window(c, here, start, until, origin, last_month)
         sets = []
+        expanded_params = {p.name for p in parameters}
         for key, value in im.set.items():
+            if key in schedule_names:
+                if not isinstance(value, dict):
+                    c.add(here + ("set", key), f"'{key}' is a schedule: set its points",
+                          "e.g. set: {" + key + ": {2024-06: 0}}")
+                else:
+                    sets.append((key, tuple(sorted((Month.parse(m), float(v)) for m, v in value.items()))))
+                continue
+            if isinstance(value, dict):
+                c.add(here + ("set", key), "a mapping of points sets a schedule, and this is not one",
+                      "give an expression for a parameter")
+                continue
+            if key in expanded_params and key not in param_names:  # one element: spill_hazard[niger]
+                if check_expression(here + ("set", key), value, allowed=param_names, kinds="parameters") is not None:
+                    sets.append((key, _expression_text(value)))
+                continue
             if key not in param_names:
                 c.add(here + ("set", key), f"unknown parameter '{key}'",
                       did_you_mean(key, param_names) or "an intervention sets parameters")
                 continue
-            if check_expression(here + ("set", key), value, allowed=param_names, kinds="parameters") is not None:
+            if check_expression(here + ("set", key), value, allowed=param_names, kinds="parameters",
+                                context=dim_of.get(key)) is not None:
                 sets.append((key, _expression_text(value)))
         if not im.set:
             c.add(here + ("set",), "an intervention that sets nothing", "e.g. set: {base_attacks: \"base_attacks * 0.8\"}")
@@ -476,12 +582,22 @@ def validate(doc: LoadedDocument | str | Path, *, overrides=()) -> Scenario:
                 c.add(here + ("state",), f"unknown state '{om.state}'",
                       did_you_mean(om.state, state_names) or "name a state under `states:`")
             if om.agg is None:
-                c.add(here, "required key missing: agg", "add `agg:` (end, sum, mean, max or min)")
+                c.add(here, "required key missing: agg", "add `agg:` (end, sum, mean, max, min or first)")
+            if om.above is not None and om.agg != "first":
+                c.add(here + ("above",), "`above` goes with agg: first", "set agg: first, or remove above")
+            if om.reduce is not None and om.state in state_names and om.state not in dim_of:
+                c.add(here + ("reduce",), f"state '{om.state}' has no dimension to reduce over",
+                      "reduce an output of a state with over: <dimension>, or remove reduce")
             if start or until:
                 _check_window(c, here, start or origin, until, origin, last_month)
-        outputs.append(Output(name=name, state=om.state, agg=om.agg, start=start, until=until,
-                              expr=_expression_text(om.expr) if om.expr is not None else None,
-                              unit=om.unit, title=om.title, description=om.description, position=c.pos(here)))
+        dim = dim_of.get(name)
+        for e in dimensions.get(dim, ()) if dim is not None else (None,):
+            outputs.append(Output(name=name if e is None else _lang.element_name(name, e),
+                                  state=om.state if e is None else _lang.element_name(om.state, e), agg=om.agg,
+                                  start=start, until=until,
+                                  expr=_expression_text(om.expr) if om.expr is not None else None,
+                                  unit=om.unit, title=om.title, description=om.description, position=c.pos(here),
+                                  above=om.above, reduce=om.reduce, element=e))
     _report_cycles(c, output_deps, "outputs", "expr", "outputs")
 
     # ---- risks --------------------------------------------------------------------
@@ -498,17 +614,34 @@ def validate(doc: LoadedDocument | str | Path, *, overrides=()) -> Scenario:
         if rm.id in seen_ids:
             c.add(here + ("id",), f"risk id '{rm.id}' is used twice", "give each risk a distinct id")
         seen_ids.add(rm.id)
-        if rm.output not in output_names:
+        expanded_outputs = {o.name for o in outputs}
+        if rm.output not in output_names and rm.output not in expanded_outputs:
             c.add(here + ("output",), f"unknown output '{rm.output}'",
                   did_you_mean(rm.output, output_names) or "name an output under `outputs:`")
         if not math.isfinite(float(rm.threshold)):
             c.add(here + ("threshold",), f"threshold is {rm.threshold}, not a finite number",
                   "write the number the output is compared with, e.g. threshold: 30")
-        risks.append(Risk(rm.id, rm.title, rm.factor, rm.output, float(rm.threshold), rm.direction,
-                          rm.description, c.pos(here)))
+        dim = _lang.dimension_of(c, here, raw, dimensions)
+        if rm.over is not None and dim is not None and rm.output in output_names and dim_of.get(rm.output) != dim:
+            c.add(here + ("over",), f"output '{rm.output}' is not over {dim}",
+                  "a risk over a dimension needs an output over it (a state with over, aggregated without reduce)")
+            continue
+        if rm.over is None and rm.output in dim_of:
+            c.add(here + ("output",), f"output '{rm.output}' has one value per element of {dim_of[rm.output]}",
+                  f"add over: {dim_of[rm.output]} (one row per element), or name one: {rm.output}[<element>]")
+            continue
+        for e in dimensions.get(dim, ()) if dim is not None else (None,):
+            if e is None:
+                risks.append(Risk(rm.id, rm.title, rm.factor, rm.output, float(rm.threshold), rm.direction,
+                                  rm.description, c.pos(here)))
+            else:
+                risks.append(Risk(_lang.element_name(rm.id, e), rm.title.replace("{" + dim + "}", e), rm.factor,
+                                  _lang.element_name(rm.output, e), float(rm.threshold), rm.direction,
+                                  rm.description, c.pos(here), element=e))
 
     # ---- sources the scenario cites -------------------------------------------
-    used = {cit.source for f in factors for cit in f.cite} | {cit.source for p in parameters for cit in p.cite}
+    used = ({cit.source for f in factors for cit in f.cite} | {cit.source for p in parameters for cit in p.cite}
+            | {cit.source for sch in schedules for cit in sch.cite})
     refs = tuple(SourceRef(s.id, s.title, s.publisher or "", s.date or "", s.url or "",
                            "" if s.reference else str(s.file), s.sha256, date_not_after=s.date_not_after,
                            reference=s.reference)
@@ -527,6 +660,7 @@ def validate(doc: LoadedDocument | str | Path, *, overrides=()) -> Scenario:
         seed=int(tree.get("seed", 20240101)), sampler=tree.get("sampler", "lhs"),
         factors=tuple(factors), parameters=tuple(parameters), correlations=tuple(correlations),
         states=tuple(states), interventions=tuple(interventions), outputs=tuple(outputs), risks=tuple(risks),
+        dimensions=tuple(dimensions.items()), dimensioned=tuple(dim_of.items()), schedules=tuple(schedules),
         sources=refs, path=doc.path, files=doc.files, sha256=doc.sha256, document=doc.canonical,
         as_of=as_of.isoformat() if as_of else "", lints=tuple(lint_list),
     )
@@ -590,7 +724,7 @@ def _report_cycles(c: _Checker, deps: Mapping[str, set], section: str, key: str,
                 members = frozenset(cycle)
                 if members not in reported:
                     reported.add(members)
-                    c.add((section, cycle[0], key), f"cycle among {what}: {' -> '.join(cycle)}",
+                    c.add((section, cycle[0].split("[")[0], key), f"cycle among {what}: {' -> '.join(cycle)}",
                           "break the cycle" + ("; refer to last month's value with prev(x)" if section == "states" else ""))
             elif state[nxt] == 0:
                 visit(nxt, stack)

@@ -35,8 +35,9 @@ Z = 3.0  # one-sided 3-sigma: chance of a false failure about 0.0013 per check
 # Extra outputs added to every run (outputs never change a draw): attacks before
 # and during the regional force's window, abuses before and after Wagner's exit,
 # and each 0/1 state's maximum over the horizon (to check that it is absorbing).
-ZERO_ONE = ("spill_niger", "spill_burkina_faso", "spill_cote_divoire", "spill_benin_north",
-            "agreement_collapsed", "coup", "elections_held")
+COUNTRIES = ("niger", "burkina_faso", "benin_north", "cote_divoire")  # the dimension of `spilled`
+ZERO_ONE = ("spilled", "agreement_collapsed", "coup", "elections_held")
+ZERO_ONE_SERIES = tuple(f"spilled[{c}]" for c in COUNTRIES) + ZERO_ONE[1:]  # states as the bands name them
 OVERRIDES = (
     "outputs.t_attacks_civ_pre={state: attacks_civilians, agg: sum, until: 2024-06}",
     "outputs.t_attacks_sec_pre={state: attacks_security, agg: sum, until: 2024-06}",
@@ -160,7 +161,11 @@ def test_baseline_register_has_at_least_eight_titled_risks(runs) -> None:
 def test_bounds_hold_on_every_path(runs, name: str) -> None:
     out, bands = runs[name].outputs, runs[name].bands
     assert len(out) == N
-    assert np.isfinite(out.to_numpy()).all()
+    first = [c for c in out.columns if c.startswith(("agreement_first_collapse", "spill_first"))]  # agg: first
+    assert np.isfinite(out.drop(columns=first).to_numpy()).all()
+    for col in first:  # a month index of the horizon, or inf: never within it
+        v = out[col].to_numpy()
+        assert (np.isposinf(v) | np.isin(v, np.arange(36))).all(), col
     for col in POPULATIONS_AND_COUNTS:
         assert (out[col] >= 0).all(), col
     assert out["documented_share"].between(0, 1).all()
@@ -168,17 +173,22 @@ def test_bounds_hold_on_every_path(runs, name: str) -> None:
     assert (out["moura_scale_total"] <= out["mass_atrocities_total"]).all()
     # 0/1 states are 0 or 1 in every month of every path, and once 1 they stay 1
     for s in ZERO_ONE:
-        lo, hi = out[f"t_{s}_min"], out[f"t_{s}_max"]
-        assert lo.isin([0.0, 1.0]).all() and hi.isin([0.0, 1.0]).all(), s
-        assert (out[f"{s}_end"] == hi).all(), s  # absorbing: the last month holds the maximum
+        for col in ([f"[{c}]" for c in COUNTRIES] if s == "spilled" else [""]):
+            lo, hi = out[f"t_{s}_min{col}"], out[f"t_{s}_max{col}"]
+            assert lo.isin([0.0, 1.0]).all() and hi.isin([0.0, 1.0]).all(), s
+            end = out[f"spill_end{col}"] if s == "spilled" else out[f"{s}_end"]
+            assert (end == hi).all(), s  # absorbing: the last month holds the maximum
     assert (out["agreement_collapsed_2024"] <= out["agreement_collapsed_end"]).all()
     assert (out["spill_countries"].between(0, 4)).all()
+    assert (out["spill_countries"] == sum(out[f"spill_end[{c}]"] for c in COUNTRIES)).all()
+    # by when: collapsed in 2024 exactly when the first month of collapse is before t = 12
+    assert ((out["agreement_first_collapse"] < 12) == (out["agreement_collapsed_2024"] == 1)).all()
     # elections cannot come before January 2026
     early = bands[(bands.state == "elections_held") & (bands.month < "2026-01")]
     assert (early["mean"] == 0).all()
     # per-month bands: nothing negative, shares and 0/1 means inside [0, 1]
     assert (bands["q05"] >= 0).all() and (bands["mean"] >= 0).all()
-    zo = bands[bands.state.isin(ZERO_ONE)]
+    zo = bands[bands.state.isin(ZERO_ONE_SERIES)]
     assert (zo["mean"] <= 1).all()
     vi = bands[bands.state == "vacuum_intensity"]
     assert (vi["q05"] >= 1).all()  # the vacuum never lowers attack rates

@@ -49,7 +49,10 @@ def output_definition(o) -> str:
     if o.expr is not None:
         return o.expr
     what = {"end": "value in the last month", "sum": "sum", "mean": "monthly mean", "max": "maximum",
-            "min": "minimum"}.get(o.agg, o.agg)
+            "min": "minimum", "first": "first month (t) non-zero" if getattr(o, "above", None) is None
+            else f"first month (t) above {o.above:g}"}.get(o.agg, o.agg)
+    if getattr(o, "reduce", None) is not None:  # over a dimension: the per-element aggregates reduced
+        what = f"{o.reduce} over elements of the {what}"
     window = ""
     if o.start is not None or o.until is not None:
         window = f", {o.start or 'origin'} to {o.until or 'the end'}"
@@ -216,6 +219,10 @@ def render_report(results, scenario, folder) -> Path:
         v = sorted_vals.get(o.name)
         if v is None:
             continue
+        if o.agg == "first":
+            figures.append(_by_when_figure(o, v, scenario, n))
+            exceed_figs.append(figures[-1])
+            continue
         if is_binary(v):
             k = int(np.sum(v > 0.5))
             lo, hi = wilson(k, n)
@@ -315,6 +322,20 @@ def render_report(results, scenario, folder) -> Path:
         "mc": _mc_notes(meta, n),
     }
     return write_outputs(folder, figures, context, "report.html.j2", "report.md.j2")
+
+
+def _by_when_figure(o, values, scenario, n: int) -> Figure:
+    """An ``agg: first`` output: the share of paths where it has happened by each month, dates on the axis."""
+    from . import bywhen
+
+    months = [str(m) for m in scenario.months]
+    ci = bywhen.cumulative_incidence(values, len(months))
+    title = f"By when: {o.title or o.name}"
+    caption = (f"{_named(o.title, o.name + ': ' + output_definition(o), o.unit)}: the share of the {n:,} paths "
+               f"where it has happened by each month (P(first <= month)), with its 95% band (largest standard "
+               f"error {ci.se.max():.4f}); by the horizon {ci.p[-1]:.3f}, never within it {ci.never:.3f}.")
+    return Figure(f"bywhen-{slug(o.name)}.png", later(bywhen.by_when_plot, months, ci, title=title),
+                  title, caption, f"Step chart of the share of paths where {o.title or o.name} has happened, by month.")
 
 
 def _float_or_none(value):
