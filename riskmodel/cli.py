@@ -445,6 +445,47 @@ def sources_find(
         typer.echo(f"{hit.source}:{hit.line}: {hit.context}")
 
 
+# ---- riskmodel update and riskmodel signposts (issue 19) ------------------------------------------------
+
+
+@app.command("update")
+@_user_errors
+def update_command(
+    scenario: Path = typer.Argument(..., help="The scenario file to condition."),
+    outcomes: Path = typer.Argument(..., help="The outcomes file: what has been observed (numeric ones with `error`)."),
+    samples: Optional[int] = typer.Option(None, help="Number of paths (default: the scenario file's)."),
+    seed: Optional[int] = typer.Option(None, help="Random seed (default: the scenario file's)."),
+    until_ess: Optional[int] = typer.Option(None, "--until-ess", help="Add whole blocks of paths until the "
+                                            "effective sample size reaches this."),
+    max_samples: Optional[int] = typer.Option(None, "--max-samples", help="Cap for --until-ess (default 20 x samples)."),
+    ess_floor: int = typer.Option(1000, "--ess-floor", help="The report warns below this effective sample size."),
+    workers: int = typer.Option(1, help="Local processes for the blocks (never changes a number)."),
+    out: Optional[Path] = typer.Option(None, help="Update folder (default: reports/<scenario name>-update)."),
+) -> None:
+    """Condition a scenario on what has been observed: weight its paths, write the update report."""
+    from .outcomes import load_outcomes
+    from .pipeline import check_out_folder
+    from .update import ESS_SHOW_MIN, update, write_update_folder
+
+    checked = load_outcomes(outcomes, scenario)  # every problem of both files, before any work
+    folder = out or Path("reports") / f"{checked.scenario.name}-update"
+    check_out_folder(folder)
+    post = update(checked.scenario, checked, samples=samples, seed=seed, until_ess=until_ess,
+                  max_samples=max_samples, ess_floor=ess_floor, workers=workers)
+    folder = write_update_folder(post, folder)
+    ess = post.ess
+    typer.echo(f"{post.n_paths:,} paths; effective sample size {ess:,.0f} (Kish); {post.meta['update']['stopped']}")
+    for r in post.register.itertuples():
+        after = (f"{r.likelihood:.1%} ± {r.se:.1%} (ESS {ess:,.0f})" if ess >= ESS_SHOW_MIN else "not shown (ESS < 100)")
+        typer.echo(f"  {r.risk}: prior {r.prior:.1%} ± {r.prior_se:.1%} -> posterior {after} [{r.status}]")
+    if ess < ESS_SHOW_MIN:
+        typer.echo(f"Effective sample size under {ESS_SHOW_MIN}: no posterior shown; run with more --samples "
+                   "or --until-ess 1000.", err=True)
+    elif ess < ess_floor:
+        typer.echo(f"Effective sample size under the floor of {ess_floor:,}: consider --until-ess {ess_floor}.", err=True)
+    typer.echo(f"Update folder: {folder} (index.html, report.md, register.csv, weights.parquet)")
+
+
 def main() -> None:
     """Entry point of the ``riskmodel`` console script."""
     app(prog_name="riskmodel")

@@ -11,6 +11,7 @@ import textwrap
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy.special import betaln
 from typer.testing import CliRunner
@@ -251,3 +252,46 @@ def test_numeric_without_error_and_undefined_risk_are_errors(tmp_path):
     assert lines[2].startswith(f"{out}:6: observations[2].date: state 'idps' = 5 in 2030-01: the month is outside")
     result = runner.invoke(app, ["update", str(EXAMPLE), str(out), "--out", str(tmp_path / "u")])
     assert result.exit_code == 2 and "Traceback" not in result.output and not (tmp_path / "u").exists()
+
+
+def test_cli_update_writes_a_report_that_states_the_numbers(tmp_path):
+    out = tmp_path / "u"
+    result = runner.invoke(app, ["update", str(EXAMPLE), str(EXAMPLE_UPDATE), "--samples", "8192", "--seed", "7",
+                                 "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    post = update(EXAMPLE, EXAMPLE_UPDATE, samples=8192, seed=7)
+    html = (out / "index.html").read_text(encoding="utf-8")
+    md = (out / "report.md").read_text(encoding="utf-8")
+    ess = f"{post.ess:,.0f}"
+    assert f"effective sample size {ess} (Kish)" in result.output
+    for r in post.register.itertuples():  # prior, posterior and ESS of every risk, in both pages
+        escaped = r.risk.replace("_", "\\_")  # Markdown escapes the underscore
+        row = next(line for line in md.splitlines() if f"({escaped})" in line)
+        assert f"{100 * r.prior:.1f}%" in row and f"| {ess} |" in row
+        assert (f"{100 * r.likelihood:.1f}%" if r.likelihood * 100 >= 1 else f"{100 * r.likelihood:.2g}%") in row
+        assert r.title in html
+    assert f"under the floor of 1,000" in html  # the example's ESS is below the floor at 8,192 paths
+    weights = pd.read_parquet(out / "weights.parquet")["weight"].to_numpy()
+    assert np.array_equal(weights, post.weights)
+    shift = pd.read_csv(out / "parameter_shift.csv")
+    for row in shift[shift["moved"]].itertuples():
+        assert (out / "figures" / f"param-{row.parameter}.png").is_file()
+    assert (out / "figures" / "fan-attacks.png").is_file() and "Content-Security-Policy" in html
+
+
+def test_report_refuses_a_posterior_under_100_effective_paths(tmp_path):
+    text = EXAMPLE_UPDATE.read_text(encoding="utf-8").replace("scenario: ../minimal.yaml", f"scenario: {EXAMPLE}")
+    text = text.replace("error: {sd: 8}", "error: {sd: 0.5}")  # very precise counts: few paths keep weight
+    sharp = tmp_path / "sharp.yaml"
+    sharp.write_text(text, encoding="utf-8")
+    out = tmp_path / "u"
+    result = runner.invoke(app, ["update", str(EXAMPLE), str(sharp), "--samples", "4096", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    post_ess = float(pd.read_json(out / "run.json", typ="series")["update"]["ess"])
+    assert post_ess < 100
+    html = (out / "index.html").read_text(encoding="utf-8")
+    assert "No posterior is shown." in html and "--until-ess" in html
+    assert "not shown (ESS &lt; 100)" not in html and "not shown" in html
+    reg = pd.read_csv(out / "register.csv")
+    assert not reg["shown"].any()
+    assert "no posterior shown" in result.output
