@@ -486,6 +486,40 @@ def update_command(
     typer.echo(f"Update folder: {folder} (index.html, report.md, register.csv, weights.parquet)")
 
 
+@app.command("signposts")
+@_user_errors
+def signposts_command(
+    scenario: Path = typer.Argument(..., help="The scenario file."),
+    variants: Optional[List[Path]] = typer.Argument(None, help="Variants to tell apart from it (same seed)."),
+    samples: Optional[int] = typer.Option(None, help="Paths per scenario (default: the scenario file's)."),
+    seed: Optional[int] = typer.Option(None, help="Random seed (default: the scenario file's)."),
+    month: Optional[List[str]] = typer.Option(None, "--month", help="A month to observe states in (YYYY-MM); "
+                                              "repeat it. Default: each quarter's last month."),
+    workers: int = typer.Option(1, help="Local processes for the blocks (never changes a number)."),
+    out: Optional[Path] = typer.Option(None, help="Folder (default: reports/<scenario name>-signposts)."),
+) -> None:
+    """Rank the indicators worth watching: what observing each state would tell about each risk, and when."""
+    from .pipeline import check_out_folder
+    from .signposts import signposts, write_signposts_folder
+    from .validate import validate as _validate
+
+    scenarios = [_validate(p) for p in [scenario, *(variants or [])]]
+    folder = out or Path("reports") / f"{scenarios[0].name}-signposts"
+    check_out_folder(folder)
+    sp = signposts(scenarios, samples=samples, seed=seed, months=month or None, workers=workers)
+    folder = write_signposts_folder(sp, folder)
+    for risk in [r.id for r in scenarios[0].risks]:
+        top = sp.top[sp.top["risk"] == risk].head(3)
+        listed = "; ".join(f"{r.observable} {r.best_share:.0%} (informative from {r.informative_from or 'never'})"
+                           for r in top.itertuples())
+        typer.echo(f"  {risk}: {listed or 'no indicator seen before it is decided'}")
+    if len(scenarios) > 1:
+        listed = "; ".join(f"{r.observable} {r.best_share:.0%} by {r.best_month}"
+                           for r in sp.discrimination_top.head(3).itertuples())
+        typer.echo(f"  telling {', '.join(s.name for s in scenarios)} apart: {listed}")
+    typer.echo(f"Signposts folder: {folder} (index.html, report.md, signposts.csv, top.csv)")
+
+
 def main() -> None:
     """Entry point of the ``riskmodel`` console script."""
     app(prog_name="riskmodel")
