@@ -476,14 +476,20 @@ def update_command(
     ess = post.ess
     typer.echo(f"{post.n_paths:,} paths; effective sample size {ess:,.0f} (Kish); {post.meta['update']['stopped']}")
     for r in post.register.itertuples():
-        after = (f"{r.likelihood:.1%} ± {r.se:.1%} (ESS {ess:,.0f})" if ess >= ESS_SHOW_MIN else "not shown (ESS < 100)")
-        typer.echo(f"  {r.risk}: prior {r.prior:.1%} ± {r.prior_se:.1%} -> posterior {after} [{r.status}]")
+        after = (f"{_pct(r.likelihood)} ± {_pct(r.se)} (ESS {ess:,.0f})" if ess >= ESS_SHOW_MIN
+                 else "not shown (ESS < 100)")
+        typer.echo(f"  {r.risk}: prior {_pct(r.prior)} ± {_pct(r.prior_se)} -> posterior {after} [{r.status}]")
     if ess < ESS_SHOW_MIN:
         typer.echo(f"Effective sample size under {ESS_SHOW_MIN}: no posterior shown; run with more --samples "
                    "or --until-ess 1000.", err=True)
     elif ess < ess_floor:
         typer.echo(f"Effective sample size under the floor of {ess_floor:,}: consider --until-ess {ess_floor}.", err=True)
     typer.echo(f"Update folder: {folder} (index.html, report.md, register.csv, weights.parquet)")
+
+
+def _pct(p: float) -> str:
+    """A probability in percent: one decimal, two significant digits under 1% (0.0085%)."""
+    return f"{100 * p:.1f}%" if p == 0 or 100 * p >= 1 else f"{100 * p:.2g}%"
 
 
 @app.command("signposts")
