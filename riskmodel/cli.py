@@ -120,8 +120,8 @@ def _validate_one(file: Path, overrides: List[str]) -> str:
         from .outcomes import load_outcomes
 
         out = load_outcomes(file)
-        return (f"outcomes for {out.scenario_path}: {len(out.binary)} binary and {len(out.numeric)} numeric "
-                "observations, every name resolves")
+        return (f"outcomes for {out.scenario_path}: {len(out.binary)} binary and "
+                f"{len(out.numeric) + len(out.states)} numeric observations, every name resolves")
     from .validate import validate as _validate
 
     scenario = _validate(file, overrides=overrides)

@@ -295,3 +295,29 @@ def test_report_refuses_a_posterior_under_100_effective_paths(tmp_path):
     reg = pd.read_csv(out / "register.csv")
     assert not reg["shown"].any()
     assert "no posterior shown" in result.output
+
+
+def test_outcomes_state_and_error_fields_are_checked(tmp_path):
+    from riskmodel.outcomes import load_outcomes
+
+    out = tmp_path / "o.yaml"
+    out.write_text(textwrap.dedent(f"""\
+        schema: riskmodel-outcomes/1
+        scenario: {EXAMPLE}
+        observations:
+          - {{state: idsp, value: 5, date: 2024-03, error: {{sd: 1}}, url: "https://example.org/x", note: t}}
+          - {{state: idps, value: 5, error: {{sd: 1}}, url: "https://example.org/x", note: t}}
+          - {{state: idps, output: idps_end, value: 5, date: 2024-03, url: "https://example.org/x", note: t}}
+          - {{state: idps, value: 5, date: 2024-04, error: {{sd: 1, relative: 0.1}}, url: "https://example.org/x", note: t}}
+          - {{state: idps, value: 5, date: 2024-05, error: {{sd: -1}}, url: "https://example.org/x", note: t}}
+        """))
+    with pytest.raises(ScenarioError) as info:
+        load_outcomes(out)
+    lines = [str(p) for p in info.value.problems]
+    assert f"{out}:4: observations[0].state: unknown state 'idsp'; did you mean 'idps'?" in lines
+    assert any(line.startswith(f"{out}:5: observations[1]: a state observation needs `date:`") for line in lines)
+    assert any(line.startswith(f"{out}:6: observations[2]: an observation names an output or a state, not both")
+               for line in lines)
+    assert any(line.startswith(f"{out}:7: observations[3].error: a measurement error is `{{sd: x}}` or "
+                               "`{relative: r}`, one of the two") for line in lines)
+    assert any(line.startswith(f"{out}:8: observations[4].error.sd:") for line in lines)
