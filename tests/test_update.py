@@ -321,3 +321,24 @@ def test_outcomes_state_and_error_fields_are_checked(tmp_path):
     assert any(line.startswith(f"{out}:7: observations[3].error: a measurement error is `{{sd: x}}` or "
                                "`{relative: r}`, one of the two") for line in lines)
     assert any(line.startswith(f"{out}:8: observations[4].error.sd:") for line in lines)
+
+
+def test_binary_observation_keeps_exactly_the_agreeing_paths():
+    post = update(EXAMPLE, EXAMPLE_UPDATE, samples=4096, seed=3)
+    # displacement counts idps_end (agg: end): not happened by 2024-12 means idps(2024-12) <= 150,000
+    t = 11
+    agree = post.series["idps"][:, t] <= 150000
+    assert np.array_equal(post.weights > 0, agree)
+    ledger = post.observations.set_index("kind").loc["binary"]
+    assert ledger["paths_consistent"] == int(agree.sum())
+
+
+def test_as_of_a_month_by_agg_kind():
+    from riskmodel.update import AS_OF
+
+    series = np.array([[0.0, 3.0, 1.0, 0.0], [0.0, 0.0, 0.0, 5.0]])
+    assert list(AS_OF["end"](series, 0, 3, 2, None)) == [1.0, 0.0]
+    assert list(AS_OF["max"](series, 1, 3, 2, None)) == [3.0, 0.0]
+    first = AS_OF["first"](series, 0, 3, 2, None)  # first month index with a non-zero value, inf if none yet
+    assert first[0] == 1.0 and np.isinf(first[1])
+    assert list(AS_OF["first"](series, 0, 3, 3, None)) == [1.0, 3.0]
