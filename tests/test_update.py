@@ -270,7 +270,7 @@ def test_cli_update_writes_a_report_that_states_the_numbers(tmp_path):
         assert f"{100 * r.prior:.1f}%" in row and f"| {ess} |" in row
         assert (f"{100 * r.likelihood:.1f}%" if r.likelihood * 100 >= 1 else f"{100 * r.likelihood:.2g}%") in row
         assert r.title in html
-    assert f"under the floor of 1,000" in html  # the example's ESS is below the floor at 8,192 paths
+    assert "under the floor of 1,000" in html  # the example's ESS is below the floor at 8,192 paths
     weights = pd.read_parquet(out / "weights.parquet")["weight"].to_numpy()
     assert np.array_equal(weights, post.weights)
     shift = pd.read_csv(out / "parameter_shift.csv")

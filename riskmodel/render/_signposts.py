@@ -18,7 +18,6 @@ import matplotlib
 matplotlib.use("Agg", force=False)
 
 import matplotlib.dates as mdates  # noqa: E402
-import numpy as np  # noqa: E402
 from matplotlib import ticker  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure as _MplFigure  # noqa: E402

@@ -164,7 +164,7 @@ def render_update(post: Any, folder: str | Path) -> Path:
         "event": f"{r.output} {'>' if r.direction == 'above' else '<'} {fmt_num(r.threshold)}",
         "prior": fmt_pct(r.prior), "prior_se": fmt_se(r.prior_se),
         "post": fmt_pct(r.likelihood) if shown else "not shown", "post_se": fmt_se(r.se) if shown else "–",
-        "diff": fmt_pp(r.difference) if shown else "–", "diff_se": fmt_se(r.difference_se) if shown else "–",
+        "diff": fmt_pp(r.difference) if shown else "–", "diff_se": fmt_pp(r.difference_se, digits=2, sign=False) if shown else "–",
         "sig": shown and abs(r.difference) > 1.96 * r.difference_se > 0,
         "ess": f"{ess:,.0f}",
     } for r in reg.itertuples()]
@@ -186,7 +186,8 @@ def render_update(post: Any, folder: str | Path) -> Path:
                 "prior": f"{fmt_num(row.prior_median)} ({fmt_num(row.prior_q05)} – {fmt_num(row.prior_q95)})",
                 "post": (f"{fmt_num(row.posterior_median)} ({fmt_num(row.posterior_q05)} – "
                          f"{fmt_num(row.posterior_q95)})") if shown else "not shown",
-                "shift": f"{fmt_num(row.shift)} ± {fmt_num(row.shift_se)}" if shown else "–",
+                "shift": (f"{fmt_num(row.shift)} ± {fmt_num(row.shift_se)}" if row.prior_sd > 0 else "constant")
+                if shown else "–",
                 "sd_ratio": f"{row.posterior_sd / row.prior_sd:.2f}" if shown and row.prior_sd > 0 else "–"}
         params.append(item)
         if item["moved"]:
@@ -234,7 +235,7 @@ def render_update(post: Any, folder: str | Path) -> Path:
     ]
     context = {
         "version": __version__, "title": sc.title, "header": header, "ess": f"{ess:,.0f}", "ess_value": ess,
-        "floor": f"{floor:,}", "show_min": show_min, "shown": shown, "below_floor": ess < floor,
+        "floor": f"{floor:,}", "floor_int": int(floor), "show_min": show_min, "shown": shown, "below_floor": ess < floor,
         "register": register, "params": params, "n_moved": sum(p["moved"] for p in params), "ledger": ledger_rows,
         "n_paths": f"{post.n_paths:,}", "last_observed": up["last_observed"], "first_observed": months[first_obs],
         "fig_risks": next((f for f in figures if f.file == "risks.png"), None),
