@@ -98,11 +98,14 @@ def weighted_quantile(x: np.ndarray, w: np.ndarray, qs: Sequence[float]) -> np.n
     weight reaches q (an inverted CDF, so each quantile is a value some path took). Returns (len(qs),) or
     (len(qs), k)."""
     x = np.asarray(x, dtype=float)
+    w = np.asarray(w, dtype=float)
     one = x.ndim == 1
     x2 = x[:, None] if one else x
+    if not w.all():  # a path of weight 0 is never the answer (the first to reach q carries weight): skip them
+        x2, w = x2[w > 0], w[w > 0]
     order = np.argsort(x2, axis=0, kind="stable")
     xs = np.take_along_axis(x2, order, axis=0)
-    cw = np.cumsum(np.asarray(w, dtype=float)[order], axis=0)
+    cw = np.cumsum(w[order], axis=0)
     cw /= cw[-1]
     out = np.empty((len(qs), x2.shape[1]))
     for i, q in enumerate(qs):

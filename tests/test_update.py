@@ -342,3 +342,18 @@ def test_as_of_a_month_by_agg_kind():
     first = AS_OF["first"](series, 0, 3, 2, None)  # first month index with a non-zero value, inf if none yet
     assert first[0] == 1.0 and np.isinf(first[1])
     assert list(AS_OF["first"](series, 0, 3, 3, None)) == [1.0, 3.0]
+
+
+def test_weighted_quantile_ignores_zero_weights_exactly():
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(1000, 3))
+    w = rng.random(1000) * (rng.random(1000) < 0.4)
+    qs = [0.05, 0.25, 0.5, 0.75, 0.95]
+    kept = w > 0
+    assert np.array_equal(weighted_quantile(x, w, qs), weighted_quantile(x[kept], w[kept], qs))
+    # against a direct definition: smallest x whose cumulative weight (sorted by x) reaches q
+    col = x[:, 0]
+    order = np.argsort(col)
+    cw = np.cumsum(w[order]) / w.sum()
+    direct = [col[order][np.argmax(cw >= q - 1e-12)] for q in qs]
+    assert list(weighted_quantile(col, w, qs)) == direct
