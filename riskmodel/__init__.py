@@ -19,6 +19,8 @@ from .pipeline import compare, report, run
 from .outcomes import Outcomes, load_outcomes
 from .backtest import Backtest, backtest, write_backtest_folder
 from .sensitivity import Explanation, explain, given_data, judgment_share, tornado
+from .update import Posterior, update
+from .signposts import Signposts, signposts
 
 __all__ = [
     # stages
@@ -37,6 +39,8 @@ __all__ = [
     "given_data",
     "tornado",
     "judgment_share",
+    "update",
+    "signposts",
     # data
     "LoadedDocument",
     "Scenario",
@@ -45,6 +49,8 @@ __all__ = [
     "Outcomes",
     "Backtest",
     "Explanation",
+    "Posterior",
+    "Signposts",
     # errors
     "ScenarioError",
     "EnvironmentFailure",

@@ -77,10 +77,23 @@ class BinaryObservationModel(_Strict):
     note: str = Field("", description="Where in the url the fact stands, or any remark (required with url).")
 
 
-class NumericObservationModel(_Strict):
-    """The observed value of an output of the scenario."""
+class MeasurementErrorModel(_Strict):
+    """How far an observed figure may lie from the true value (for ``riskmodel update``)."""
 
-    output: str = Field(description="An output name of the scenario.")
+    sd: Optional[Annotated[float, Field(gt=0)]] = Field(
+        None, description="Normal error: the observed value is the true one plus a normal error of this sd.")
+    relative: Optional[Annotated[float, Field(gt=0)]] = Field(
+        None, description="Lognormal error: log(observed) is log(true) plus a normal error of this sd "
+                          "(0.1 is about 10%).")
+
+
+class NumericObservationModel(_Strict):
+    """The observed value of an output of the scenario, or of a state in a month."""
+
+    output: Optional[str] = Field(None, description="An output name of the scenario.")
+    state: Optional[str] = Field(None, description="A state name of the scenario (its value in the month `date`).")
+    error: Optional[MeasurementErrorModel] = Field(
+        None, description="Measurement error, `{sd: x}` or `{relative: r}`: needed by `riskmodel update`.")
     value: float = Field(description="The value observed, in the output's unit.")
     date: Optional[MonthStr] = Field(None, description="When it was observed, YYYY-MM.")
     cite: list[CiteModel] = Field(default_factory=list, description="Passages of registered sources that state it.")
@@ -100,7 +113,7 @@ class OutcomesModel(_Strict):
         default_factory=dict,
         description="Base-rate probability per risk id, strictly between 0 and 1: the reference forecast.")
     observations: list[Union[BinaryObservationModel, NumericObservationModel]] = Field(
-        description="Binary observations name a `risk`; numeric ones an `output`.")
+        description="Binary observations name a `risk`; numeric ones an `output` or a `state`.")
 
 
 class _Header(OutcomesModel):
@@ -143,13 +156,20 @@ class BinaryObservation:
 class NumericObservation:
     """An output's observed value."""
 
-    output: str  # an output name of the scenario
+    output: str  # an output name of the scenario ("" for a state observation)
     value: float
     date: Optional[Month] = None
     cite: tuple = ()  # tuple[Citation, ...], each found in its source
     url: str = ""
     note: str = ""
     position: Optional[Position] = None
+    state: str = ""  # a state name of the scenario, observed in month ``date`` (then ``output`` is "")
+    error: Optional[tuple] = None  # ("sd", x) normal or ("relative", r) lognormal; None: not given
+
+    @property
+    def name(self) -> str:
+        """The output's or the state's name."""
+        return self.output or self.state
 
 
 @dataclass(frozen=True)
@@ -167,6 +187,9 @@ class Outcomes:
         Base rates for the reference forecast; empty when the file gives none.
     binary : tuple of BinaryObservation
     numeric : tuple of NumericObservation
+        Observed outputs (scored by ``backtest``).
+    states : tuple of NumericObservation
+        Observed states in a month (``state`` set, ``output`` empty; used by ``update``).
     sources : tuple of SourceRef-like dicts
         The registered sources the observations cite (id, title, publisher, date, url).
     sha256 : str
@@ -182,6 +205,7 @@ class Outcomes:
     climatology: tuple = ()
     binary: tuple = ()
     numeric: tuple = ()
+    states: tuple = ()
     sources: tuple = ()
     sha256: str = ""
     scenario: Any = field(default=None, repr=False, compare=False)
@@ -353,6 +377,7 @@ def load_outcomes(path: str | Path, scenario: Scenario | str | Path | None = Non
             scenario = None
     risk_ids = [r.id for r in scenario.risks] if scenario is not None else None
     output_names = [o.name for o in scenario.outputs] if scenario is not None else None
+    state_names = [st.name for st in scenario.states] if scenario is not None else None
 
     # ---- sources -------------------------------------------------------------------
     registry = None
@@ -387,6 +412,7 @@ def load_outcomes(path: str | Path, scenario: Scenario | str | Path | None = Non
         c.add(("observations",), "no observations", "add `- risk: <id>` or `- output: <name>` entries")
     binary: list[BinaryObservation] = []
     numeric: list[NumericObservation] = []
+    state_obs: list[NumericObservation] = []
     first_seen: dict[tuple, int] = {}
     cited_ids: list[str] = []
     missing_registry_reported = False
@@ -397,12 +423,16 @@ def load_outcomes(path: str | Path, scenario: Scenario | str | Path | None = Non
             c.add(here, f"an observation must be a mapping of keys, not {_shown(raw)}",
                   "write `- risk: <id>` with happened and date, or `- output: <name>` with value")
             continue
-        if "risk" in raw and "output" in raw:
+        if "output" in raw and "state" in raw:
+            c.add(here, "an observation names an output or a state, not both",
+                  "split it in two: `- output: ...` and `- state: ...` with its `date`")
+            continue
+        if "risk" in raw and ("output" in raw or "state" in raw):
             c.add(here, "an observation names a risk or an output, not both",
                   "split it in two: `- risk: ...` (binary) and `- output: ...` (numeric)")
             continue
         is_binary = "risk" in raw or ("output" not in raw and "happened" in raw)
-        is_numeric = "output" in raw or ("risk" not in raw and "value" in raw)
+        is_numeric = "output" in raw or "state" in raw or ("risk" not in raw and "value" in raw)
         if not (is_binary or is_numeric):
             keys = ", ".join(map(str, raw)) or "nothing"
             c.add(here, f"an observation must name a `risk` (binary) or an `output` (numeric); it has {keys}",
@@ -418,24 +448,33 @@ def load_outcomes(path: str | Path, scenario: Scenario | str | Path | None = Non
             om = None
 
         # the name the observation scores
-        name_key = "risk" if is_binary else "output"
+        name_key = "risk" if is_binary else ("state" if "state" in raw else "output")
         name = raw.get(name_key)
-        choices = risk_ids if is_binary else output_names
+        choices = {"risk": risk_ids, "output": output_names, "state": state_names}[name_key]
+        if not is_binary and not isinstance(name, str):
+            c.add(here, "a numeric observation names an `output` or a `state`",
+                  "add e.g. `output: idps_end`, or `state: idps` with its `date`")
+            om = None
+        if name_key == "state" and "date" not in raw:
+            c.add(here, "a state observation needs `date:` (the month whose value was observed)",
+                  "add e.g. `date: 2024-06`")
+            om = None
         if isinstance(name, str) and choices is not None:
             if name not in choices:
-                what = "risk" if is_binary else "output"
+                what = name_key
                 c.add(here + (name_key,), f"unknown {what} '{name}'",
                       did_you_mean(name, choices) or f"{what}s of the scenario: " + (", ".join(choices) or "none"))
                 om = None
             else:
                 line = c.pos(here).line
-                if (name_key, name) in first_seen:
+                seen_key = (name_key, name) if name_key != "state" else (name_key, name, str(raw.get("date")))
+                if seen_key in first_seen:
                     c.add(here + (name_key,), f"{name_key} '{name}' is observed twice (first at line "
-                          f"{first_seen[(name_key, name)]})",
+                          f"{first_seen[seen_key]})",
                           "the scenario gives one forecast for it: keep one observation")
                     om = None
                 else:
-                    first_seen[(name_key, name)] = line
+                    first_seen[seen_key] = line
 
         # evidence: a quote from a registered source, or a url and a note
         raw_cites = raw.get("cite")
@@ -488,9 +527,19 @@ def load_outcomes(path: str | Path, scenario: Scenario | str | Path | None = Non
                                             cite=tuple(cites), url=om.url or "", note=om.note.strip(),
                                             position=position))
         else:
-            numeric.append(NumericObservation(output=om.output, value=float(om.value),
-                                              date=Month.parse(om.date) if om.date else None, cite=tuple(cites),
-                                              url=om.url or "", note=om.note.strip(), position=position))
+            error = None
+            if om.error is not None:
+                given = [(k, float(v)) for k, v in (("sd", om.error.sd), ("relative", om.error.relative)) if v is not None]
+                if len(given) != 1:
+                    c.add(here + ("error",), "a measurement error is `{sd: x}` or `{relative: r}`, one of the two",
+                          "e.g. `error: {sd: 20000}` (normal) or `error: {relative: 0.1}` (lognormal, about 10%)")
+                    continue
+                error = given[0]
+            obs = NumericObservation(output=om.output or "", value=float(om.value),
+                                     date=Month.parse(om.date) if om.date else None, cite=tuple(cites),
+                                     url=om.url or "", note=om.note.strip(), position=position,
+                                     state=om.state or "", error=error)
+            (state_obs if obs.state else numeric).append(obs)
 
     # ---- climatology covers every observed risk, or none ---------------------------
     if isinstance(raw_clim, dict) and raw_clim:
@@ -506,7 +555,8 @@ def load_outcomes(path: str | Path, scenario: Scenario | str | Path | None = Non
     return Outcomes(
         path=shown, scenario_path=scenario_path, title=str(tree.get("title") or ""),
         description=str(tree.get("description") or "").strip(),
-        climatology=tuple(climatology.items()), binary=tuple(binary), numeric=tuple(numeric), sources=refs,
+        climatology=tuple(climatology.items()), binary=tuple(binary), numeric=tuple(numeric),
+        states=tuple(state_obs), sources=refs,
         sha256=hashlib.sha256(raw_bytes).hexdigest(), scenario=scenario,
     )
 

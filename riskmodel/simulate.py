@@ -265,12 +265,13 @@ def _plan(first_block: int, n_total: int, group: int) -> list:
 
 
 def _run_group(model: CompiledModel, task: _Group, seed: int, sampler: str, band_paths: int,
-               parameter_values: Optional[np.ndarray] = None) -> dict:
+               parameter_values: Optional[np.ndarray] = None, keep: tuple = ()) -> dict:
     """Simulate one group of blocks; a pure function of its arguments.
 
     Returns a dict with ``params`` (n, P), ``outputs`` (n, O) in compiled order,
     ``block_sums`` (len(blocks), 2, S, T): each block's mean and sum of squared deviations, and ``band`` (S, T, rows) for the paths
-    of this group that fall among the first ``band_paths``.
+    of this group that fall among the first ``band_paths``; with ``keep`` (state names), ``kept``:
+    name -> (n, T) per-path series (see :func:`_keep_month`).
     """
     blocks, sizes, offset, n = task.blocks, list(task.sizes), task.offset, task.n
     T, S = model.n_months, len(model.states)
@@ -355,6 +356,7 @@ def _run_group(model: CompiledModel, task: _Group, seed: int, sampler: str, band
     band = np.empty((S, T, band_rows))
     state_names = [s.name for s in model.states]
     ctx = _expr.EvalContext(n=n)
+    kept = {name: np.empty((n, T)) for name in keep}
     for t in range(T):
         values = dict(env_for(t))
         ctx.values, ctx.prev, ctx.t = values, prev, t
@@ -385,6 +387,8 @@ def _run_group(model: CompiledModel, task: _Group, seed: int, sampler: str, band
                                bad, params, offset)
             values[s.name] = x
             current[s.name] = x
+            if kept:
+                _keep_month(kept, s.name, t, x)
             if band_rows:
                 band[si, t] = x[:band_rows]
         for o, a in zip(model.outputs, acc):
@@ -421,7 +425,14 @@ def _run_group(model: CompiledModel, task: _Group, seed: int, sampler: str, band
     for j, name in enumerate(model.parameter_names):
         param_table[:, j] = params[name]
     return {"params": param_table, "outputs": outputs, "block_sums": block_sums, "band": band,
-            "sample_s": sample_s, "step_s": time.perf_counter() - t0}
+            "sample_s": sample_s, "step_s": time.perf_counter() - t0, "kept": kept}
+
+
+def _keep_month(kept: dict, name: str, t: int, x: np.ndarray) -> None:
+    """Store state ``name``'s month-``t`` values in its per-path series, when the caller asked to keep it."""
+    series = kept.get(name)
+    if series is not None:
+        series[:, t] = x
 
 
 # ---- where groups run: this process, local processes, or a Dask cluster -----------------------------
@@ -438,9 +449,9 @@ def _compiled(scenario: Scenario) -> CompiledModel:
 
 
 def _remote_group(scenario: Scenario, task: _Group, seed: int, sampler: str, band_paths: int,
-                  parameter_values: Optional[np.ndarray]) -> tuple:
+                  parameter_values: Optional[np.ndarray], keep: tuple = ()) -> tuple:
     """Entry point in a worker process or on a Dask worker."""
-    return task, _run_group(_compiled(scenario), task, seed, sampler, band_paths, parameter_values)
+    return task, _run_group(_compiled(scenario), task, seed, sampler, band_paths, parameter_values, keep)
 
 
 def _slice(values: Optional[np.ndarray], task: _Group) -> Optional[np.ndarray]:
@@ -448,19 +459,19 @@ def _slice(values: Optional[np.ndarray], task: _Group) -> Optional[np.ndarray]:
 
 
 def _run_tasks(model: CompiledModel, tasks: list, seed: int, sampler: str, band_paths: int,
-               parameter_values: Optional[np.ndarray], workers: int, client: Any) -> Iterator[tuple]:
+               parameter_values: Optional[np.ndarray], workers: int, client: Any, keep: tuple = ()) -> Iterator[tuple]:
     """Yield (task, result) as tasks finish, in whatever order; callers place results by offset."""
     if client is not None:
         from distributed import as_completed as dask_completed
 
         futures = [client.submit(_remote_group, model.scenario, t, seed, sampler, band_paths,
-                                 _slice(parameter_values, t), pure=False) for t in tasks]
+                                 _slice(parameter_values, t), keep, pure=False) for t in tasks]
         for future in dask_completed(futures):
             yield future.result()
     elif workers > 1 and len(tasks) > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             futures = [pool.submit(_remote_group, model.scenario, t, seed, sampler, band_paths,
-                                   _slice(parameter_values, t)) for t in tasks]
+                                   _slice(parameter_values, t), keep) for t in tasks]
             try:
                 for future in as_completed(futures):
                     yield future.result()
@@ -470,7 +481,7 @@ def _run_tasks(model: CompiledModel, tasks: list, seed: int, sampler: str, band_
                 raise
     else:
         for t in tasks:
-            yield t, _run_group(model, t, seed, sampler, band_paths, _slice(parameter_values, t))
+            yield t, _run_group(model, t, seed, sampler, band_paths, _slice(parameter_values, t), keep)
 
 
 def _client_for(scheduler: Any):
@@ -506,6 +517,7 @@ def simulate(
     until_se: Optional[float] = None,
     max_samples: Optional[int] = None,
     parameter_values: Optional[np.ndarray] = None,
+    keep: Optional[dict] = None,
 ) -> Results:
     """Simulate every path of a compiled scenario.
 
@@ -535,6 +547,10 @@ def simulate(
         Use these values for the sampled parameters instead of drawing them
         (derived parameters and monthly draws as usual); ``samples`` is then
         ``len(parameter_values)``.
+    keep : dict, optional
+        Keys name states whose per-path series to keep (for conditioning on
+        observations, :mod:`riskmodel.update`); on return each key holds an
+        array (n_paths, n_months). Not with ``until_se``.
 
     Returns
     -------
@@ -567,6 +583,7 @@ def simulate(
         check_run_size(model, cap, given=max_samples, option="--max-samples" if max_samples is not None else "--samples")
     else:
         cap = n_target
+    keep_names = _keep_names(model, keep, until_se, n_target)
     T, S = model.n_months, len(model.states)
     group = _group_blocks(model, memory_bytes)
     client, own_client = _client_for(scheduler)
@@ -587,8 +604,11 @@ def simulate(
         n_total = n_target
         while True:
             tasks = _plan(done // BLOCK_SIZE, n_total, group)
-            for task, res in _run_tasks(model, tasks, seed, sampler, band_cap, parameter_values, workers, client):
+            for task, res in _run_tasks(model, tasks, seed, sampler, band_cap, parameter_values, workers, client,
+                                        keep_names):
                 a, b = task.offset, task.offset + task.n
+                for name in keep_names:
+                    keep[name][a:b] = res["kept"][name]
                 out_params[a:b] = res["params"]
                 out_outputs[a:b] = res["outputs"]
                 block_sums[task.blocks[0]:task.blocks[-1] + 1] = res["block_sums"]
@@ -670,6 +690,21 @@ def simulate(
         meta=meta,
         scenario=sc,
     )
+
+
+def _keep_names(model: CompiledModel, keep: Optional[dict], until_se, n_paths: int) -> tuple:
+    """The state names to keep per path; allocates ``keep[name]`` as (n_paths, n_months) once sized."""
+    if not keep:
+        return ()
+    if until_se is not None:
+        raise ValueError("keep holds a fixed number of paths; it cannot be combined with until_se")
+    known = {s.name for s in model.states}
+    unknown = [k for k in keep if k not in known]
+    if unknown:
+        raise ValueError(f"keep names unknown states {unknown}; states: {sorted(known)}")
+    for name in keep:
+        keep[name] = np.empty((n_paths, model.n_months))
+    return tuple(keep)
 
 
 def _combine_blocks(stats: np.ndarray, n_total: int) -> tuple:

@@ -1,0 +1,97 @@
+"""riskmodel signposts: value of information from the paths, against closed forms."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import integrate, stats
+from typer.testing import CliRunner
+
+from riskmodel.cli import app
+from riskmodel.signposts import signposts, variance_reduction
+
+runner = CliRunner()
+
+
+def test_variance_reduction_by_hand():
+    x = np.repeat([0.0, 1.0], 50)
+    assert variance_reduction(x, x.copy()) == (0.25, 0.25)  # x tells y exactly
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, 200_000).astype(float)
+    red, total = variance_reduction(rng.normal(size=200_000), y)  # independent: the bias correction removes ~all
+    assert red / total < 0.001
+
+
+def test_variance_reduction_gaussian_closed_form():
+    # Y = 1[Z1 + Z2 > 0], X = Z1: E[Y | X] = Phi(X) is uniform, so Var(E[Y|X]) = 1/12, Var(Y) = 1/4: share 1/3
+    rng = np.random.default_rng(2)
+    z1, z2 = rng.normal(size=(2, 400_000))
+    red, total = variance_reduction(z1, (z1 + z2 > 0).astype(float))
+    # 20 equal-count bins of a uniform E[Y|X] lose (1/20)^2/12 of variance: share 1/3 - 1/(3*400)
+    assert red / total == pytest.approx(1 / 3 - 1 / 1200, abs=0.006)
+
+
+def _write(tmp_path: Path, name: str, mu: float) -> Path:
+    text = textwrap.dedent(f"""\
+        schema: riskmodel/1
+        name: {name}
+        title: Closed form {name}
+        origin: 2024-01
+        horizon_months: 12
+        samples: 40000
+        seed: 3
+        sampler: mc
+        factors:
+          f: {{title: A factor}}
+        parameters:
+          z1: {{factor: f, dist: normal, mu: {mu}, sigma: 1, evidence: judgment, rationale: test}}
+          z2: {{factor: f, dist: normal, mu: 0, sigma: 1, evidence: judgment, rationale: test}}
+        states:
+          early: {{factor: f, update: "z1"}}
+          late: {{factor: f, update: "where(t >= 11, z1 + z2, 0)"}}
+        outputs:
+          outcome: {{state: late, agg: end}}
+        risks:
+          - {{id: up, title: Outcome above zero, factor: f, output: outcome, threshold: 0}}
+        """)
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_signposts_scenario_closed_form_and_discrimination(tmp_path):
+    a, b = _write(tmp_path, "a", 0.0), _write(tmp_path, "b", 1.0)
+    sp = signposts([a, b], samples=40000)
+    early = sp.table[(sp.table["scenario"] == "a") & (sp.table["observable"] == "early")]
+    assert set(early["month"]) == {"2024-03", "2024-06", "2024-09"}  # quarter ends before the risk is decided
+    assert np.allclose(early["share"], 1 / 3 - 1 / 1200, atol=0.02)
+    assert not ((sp.table["observable"] == "late") & (sp.table["t"] >= 11)).any()  # never the answer itself
+    top = sp.top[sp.top["risk"] == "up"].iloc[0]
+    assert top["observable"] == "early" and top["informative_from"] == "2024-03"
+    # scenario label from X ~ N(0,1) vs N(1,1), equal priors: expected Gini after = E[2 pi (1 - pi)]
+    def after(x):
+        fa, fb = stats.norm.pdf(x), stats.norm.pdf(x, 1.0)
+        pi = fa / (fa + fb)
+        return 0.5 * (fa + fb) * 2 * pi * (1 - pi)
+    exact = 1 - integrate.quad(after, -12, 13)[0] / 0.5
+    share = sp.discrimination[sp.discrimination["observable"] == "early"]["share"].to_numpy()
+    assert np.allclose(share, exact, atol=0.02)
+
+
+def test_cli_signposts(tmp_path):
+    a, b = _write(tmp_path, "a", 0.0), _write(tmp_path, "b", 1.0)
+    out = tmp_path / "sp"
+    result = runner.invoke(app, ["signposts", str(a), str(b), "--samples", "8000", "--month", "2024-06",
+                                 "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    top = pd.read_csv(out / "top.csv")
+    html = (out / "index.html").read_text(encoding="utf-8")
+    row = top.iloc[0]
+    assert f"{100 * row.best_share:.1f}%" in html and "Telling the scenarios apart" in html
+    assert "informative from 2024-06" in result.output
+    bad = runner.invoke(app, ["signposts", str(a), "--month", "2031-01", "--out", str(tmp_path / "x")])
+    assert bad.exit_code == 2 and "--month 2031-01: 2031-01 is outside the horizon" in bad.output
