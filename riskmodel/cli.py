@@ -487,7 +487,7 @@ def update_command(
     from .pipeline import check_out_folder
     from .update import ESS_SHOW_MIN, update, write_update_folder
 
-    checked = load_outcomes(outcomes, scenario)  # every problem of both files, before any work
+    checked = load_outcomes(outcomes, scenario, interim=True)  # every problem of both files, before any work
     folder = out or Path("reports") / f"{checked.scenario.name}-update"
     check_out_folder(folder)
     post = update(checked.scenario, checked, samples=samples, seed=seed, until_ess=until_ess,

@@ -315,7 +315,8 @@ def _resolve(c: "_Checker", base: str, key: str, what: str) -> Path | None:
         return None
 
 
-def load_outcomes(path: str | Path, scenario: Scenario | str | Path | None = None) -> Outcomes:
+def load_outcomes(path: str | Path, scenario: Scenario | str | Path | None = None, *,
+                  interim: bool = False) -> Outcomes:
     """Read and check an outcomes file against the scenario it scores.
 
     Parameters
@@ -327,6 +328,11 @@ def load_outcomes(path: str | Path, scenario: Scenario | str | Path | None = Non
         name. ``None``: the file named by the outcomes file's ``scenario:``.
         A scenario other than the one named may be given (to score a variant
         against the same outcomes).
+    interim : bool
+        Accept "did not happen" dated before the risk's window closes: "not
+        yet, as of this month", which ``riskmodel update`` conditions on. A
+        backtest scores only closed windows, so there (the default) it is an
+        error: the outcome was not yet known.
 
     Returns
     -------
@@ -519,7 +525,7 @@ def load_outcomes(path: str | Path, scenario: Scenario | str | Path | None = Non
 
         if om is None:
             continue
-        if scenario is not None and not _check_dates(c, here, scenario, om, is_binary):
+        if scenario is not None and not _check_dates(c, here, scenario, om, is_binary, interim):
             continue
         position = c.pos(here)
         if is_binary:
@@ -569,7 +575,8 @@ def _risk_window(scenario: Scenario, risk_id: str) -> tuple[Month, Month]:
     return (out.start or scenario.origin), (out.until or last)
 
 
-def _check_dates(c: "_Checker", here: tuple, scenario: Scenario, om: Any, is_binary: bool) -> bool:
+def _check_dates(c: "_Checker", here: tuple, scenario: Scenario, om: Any, is_binary: bool,
+                 interim: bool = False) -> bool:
     """No hindsight in outcomes: an observation after the scenario's as_of; "did not happen" only once the
     risk's window has closed; "happened" inside the window. False after reporting a problem."""
     if not om.date:
@@ -585,7 +592,7 @@ def _check_dates(c: "_Checker", here: tuple, scenario: Scenario, om: Any, is_bin
             ok = False
     if is_binary:
         start, end = _risk_window(scenario, om.risk)
-        if not om.happened and month < end:
+        if not om.happened and month < end and not interim:
             c.add(here + ("date",), f"\"did not happen\" dated {month}, before the risk's window closes ({end})",
                   f"it was not yet known; record it dated {end} or later")
             ok = False

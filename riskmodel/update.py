@@ -454,9 +454,9 @@ def update(
         satisfies (naming the observation that removed the last path).
     """
     if not isinstance(outcomes, Outcomes):
-        outcomes = load_outcomes(outcomes, scenario)
+        outcomes = load_outcomes(outcomes, scenario, interim=True)
     elif scenario is not None and not isinstance(scenario, Scenario):
-        outcomes = load_outcomes(outcomes.path, scenario)
+        outcomes = load_outcomes(outcomes.path, scenario, interim=True)
     sc = scenario if isinstance(scenario, Scenario) else outcomes.scenario
     if sc is None:
         sc = validate(outcomes.scenario_path)

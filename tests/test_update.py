@@ -23,6 +23,19 @@ from riskmodel.update import kish_ess, update, weighted_quantile
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "scenarios" / "examples" / "minimal.yaml"
 EXAMPLE_UPDATE = ROOT / "scenarios" / "examples" / "outcomes" / "minimal-update.yaml"
+
+
+@pytest.fixture
+def example(tmp_path):
+    """A copy of the minimal example and its sources in a project folder of the test's own: outcomes files the
+    tests write name a scenario inside their project (riskmodel reads nothing outside it)."""
+    import shutil
+
+    (tmp_path / "riskmodel.toml").write_text("", encoding="utf-8")
+    shutil.copytree(ROOT / "scenarios" / "sources", tmp_path / "scenarios" / "sources")
+    (tmp_path / "scenarios" / "examples").mkdir(parents=True)
+    shutil.copy(EXAMPLE, tmp_path / "scenarios" / "examples" / "minimal.yaml")
+    return tmp_path / "scenarios" / "examples" / "minimal.yaml"
 runner = CliRunner()
 
 
@@ -232,25 +245,25 @@ def test_no_path_satisfies_is_a_clear_error(tmp_path):
     assert "consistent with 0 of 2,000 paths" in msg
 
 
-def test_numeric_without_error_and_undefined_risk_are_errors(tmp_path):
+def test_numeric_without_error_and_undefined_risk_are_errors(tmp_path, example):
     out = tmp_path / "o.yaml"
     out.write_text(textwrap.dedent(f"""\
         schema: riskmodel-outcomes/1
-        scenario: {EXAMPLE}
+        scenario: {example}
         observations:
           - {{output: idps_end, value: 100000, url: "https://example.org/x", note: t}}
           - {{risk: violence_high, happened: true, date: 2025-12, url: "https://example.org/x", note: t}}
           - {{state: idps, value: 5, date: 2030-01, error: {{sd: 1}}, url: "https://example.org/x", note: t}}
         """))
     with pytest.raises(ScenarioError) as info:
-        update(EXAMPLE, out, samples=100)
+        update(example, out, samples=100)
     lines = [str(p) for p in info.value.problems]
     assert lines[0].startswith(f"{out}:4: observations[0]: output 'idps_end' = 100,000 in 2025-12: a numeric "
                                "observation needs a measurement error; add `error: {sd:")
     assert lines[1].startswith(f"{out}:5: observations[1].risk: risk 'violence_high' happened by 2025-12: risk "
                                "'violence_high' counts output 'attacks_per_month_2025' (`expr: attacks_2025 / 12`)")
     assert lines[2].startswith(f"{out}:6: observations[2].date: state 'idps' = 5 in 2030-01: the month is outside")
-    result = runner.invoke(app, ["update", str(EXAMPLE), str(out), "--out", str(tmp_path / "u")])
+    result = runner.invoke(app, ["update", str(example), str(out), "--out", str(tmp_path / "u")])
     assert result.exit_code == 2 and "Traceback" not in result.output and not (tmp_path / "u").exists()
 
 
@@ -279,13 +292,13 @@ def test_cli_update_writes_a_report_that_states_the_numbers(tmp_path):
     assert (out / "figures" / "fan-attacks.png").is_file() and "Content-Security-Policy" in html
 
 
-def test_report_refuses_a_posterior_under_100_effective_paths(tmp_path):
-    text = EXAMPLE_UPDATE.read_text(encoding="utf-8").replace("scenario: ../minimal.yaml", f"scenario: {EXAMPLE}")
+def test_report_refuses_a_posterior_under_100_effective_paths(tmp_path, example):
+    text = EXAMPLE_UPDATE.read_text(encoding="utf-8").replace("scenario: ../minimal.yaml", f"scenario: {example}")
     text = text.replace("error: {sd: 8}", "error: {sd: 0.5}")  # very precise counts: few paths keep weight
     sharp = tmp_path / "sharp.yaml"
     sharp.write_text(text, encoding="utf-8")
     out = tmp_path / "u"
-    result = runner.invoke(app, ["update", str(EXAMPLE), str(sharp), "--samples", "4096", "--out", str(out)])
+    result = runner.invoke(app, ["update", str(example), str(sharp), "--samples", "4096", "--out", str(out)])
     assert result.exit_code == 0, result.output
     post_ess = float(pd.read_json(out / "run.json", typ="series")["update"]["ess"])
     assert post_ess < 100
@@ -297,13 +310,13 @@ def test_report_refuses_a_posterior_under_100_effective_paths(tmp_path):
     assert "no posterior shown" in result.output
 
 
-def test_outcomes_state_and_error_fields_are_checked(tmp_path):
+def test_outcomes_state_and_error_fields_are_checked(tmp_path, example):
     from riskmodel.outcomes import load_outcomes
 
     out = tmp_path / "o.yaml"
     out.write_text(textwrap.dedent(f"""\
         schema: riskmodel-outcomes/1
-        scenario: {EXAMPLE}
+        scenario: {example}
         observations:
           - {{state: idsp, value: 5, date: 2024-03, error: {{sd: 1}}, url: "https://example.org/x", note: t}}
           - {{state: idps, value: 5, error: {{sd: 1}}, url: "https://example.org/x", note: t}}
