@@ -38,7 +38,8 @@ class CompiledIntervention:
     name: str
     first: int  # month index, inclusive
     last: int  # month index, inclusive
-    sets: tuple  # ((parameter, callable), ...)
+    sets: tuple  # ((parameter, callable), ...): a dimensioned parameter once per element, name[element]
+    texts: tuple = ()  # ((key as written, text), ...), aligned with sets (for messages)
 
 
 @dataclass(frozen=True)
@@ -199,11 +200,15 @@ def compile_scenario(scenario: Scenario) -> CompiledModel:
             return [(f"{key}[{e}]", compiled(parsed, e)) for e in dims[key]]
         return [(key, compiled(parsed, elements.get(key)))]
 
-    interventions = tuple(
-        CompiledIntervention(i.name, *window(i.start, i.until),
-                             tuple(pair for k, v in i.set for pair in setter(k, v)))
-        for i in scenario.interventions
-    )
+    def compiled_intervention(i) -> CompiledIntervention:
+        sets, texts = [], []
+        for k, v in i.set:
+            for pair in setter(k, v):
+                sets.append(pair)
+                texts.append((k, v if isinstance(v, str) else ", ".join(f"{m}: {x:g}" for m, x in v)))
+        return CompiledIntervention(i.name, *window(i.start, i.until), tuple(sets), tuple(texts))
+
+    interventions = tuple(compiled_intervention(i) for i in scenario.interventions)
 
     aggregated, reduced = [], []
     for o in scenario.outputs:

@@ -314,7 +314,7 @@ def _run_group(model: CompiledModel, task: _Group, seed: int, sampler: str, band
             if active:
                 c = _expr.EvalContext(env, n=n)
                 for i in active:
-                    for (key, fn), (_, text) in zip(model.interventions[i].sets, model.scenario.interventions[i].set):
+                    for (key, fn), (_, text) in zip(model.interventions[i].sets, model.interventions[i].texts):
                         value = fn(c)
                         _check_finite(model, ("interventions", i, "set", key),
                                       f"parameter '{key}' as intervention '{model.interventions[i].name}' sets it",

@@ -287,7 +287,8 @@ def validate(doc: LoadedDocument | str | Path, *, overrides=()) -> Scenario:
             if dim is not None:
                 dim_of[name] = dim
     for name, raw in output_raw.items():  # an output is over its state's dimension unless it reduces it
-        if isinstance(raw, dict) and raw.get("state") in dim_of and raw.get("reduce") is None:
+        if isinstance(raw, dict) and isinstance(raw.get("state"), str) and raw["state"] in dim_of \
+                and raw.get("reduce") is None:
             dim_of[name] = dim_of[raw["state"]]
     schedules = _lang.read_schedules(c, tree, origin, lambda k, f: check_factor(k, f),
                                      lambda k, r: check_cites(k, r), ScheduleModel)
@@ -679,7 +680,7 @@ def _freeze(value: Any) -> Any:
 
 
 def _has_cites(tree: Any) -> bool:
-    for section in ("factors", "parameters"):
+    for section in ("factors", "parameters", "schedules"):
         items = tree.get(section)
         if isinstance(items, dict) and any(isinstance(v, dict) and v.get("cite") for v in items.values()):
             return True

@@ -30,6 +30,8 @@ def read_dimensions(c, tree: Mapping) -> dict:
     if not isinstance(raw, dict):
         return out
     for dim, elements in raw.items():
+        if not isinstance(dim, str):
+            continue
         if not isinstance(elements, list) or not all(isinstance(e, str) for e in elements):
             continue  # the structure check has said what is wrong
         seen: set = set()
@@ -46,6 +48,8 @@ def dimension_of(c, here: tuple, raw: Any, dimensions: Mapping) -> Optional[str]
     if not isinstance(raw, dict) or raw.get("over") is None:
         return None
     over = raw["over"]
+    if not isinstance(over, str):
+        return None  # the structure check has said what is wrong
     if over not in dimensions:
         c.add(here + ("over",), f"unknown dimension '{over}'",
               did_you_mean(str(over), dimensions) or ("declared: " + ", ".join(dimensions) if dimensions

@@ -401,3 +401,35 @@ def test_sensitivity_groups_a_dimensioned_parameters_elements_and_explains_each_
     assert g.loc["h", "by"] == "parameter"
     assert set(str(g.loc["h", "parameters"]).replace(" ", "").split(",")) == {"h[a]", "h[b]", "h[c]"}
     assert {"h[a]", "h[b]", "h[c]"} <= set(params.index if params.index.name else params.iloc[:, 0])
+
+
+def test_interventions_set_a_whole_dimensioned_parameter_or_one_element(tmp_path):
+    res = riskmodel.run(scenario(tmp_path, """\
+        dimensions:
+          d: [a, b, c]
+        parameters:
+          k: {factor: f, over: d, dist: constant, value: {a: 1, b: 2, c: 3}, evidence: judgment, rationale: test}
+        states:
+          x: {factor: f, over: d, update: "k"}
+        interventions:
+          - {name: all, from: 2024-03, until: 2024-04, set: {k: "k * 10"}}
+          - {name: one, from: 2024-06, set: {"k[b]": "k[b] + 100"}}
+        """, n=20, T=7))
+    assert list(band_mean(res, "x[a]")) == [1, 1, 10, 10, 1, 1, 1]
+    assert list(band_mean(res, "x[c]")) == [3, 3, 30, 30, 3, 3, 3]
+    assert list(band_mean(res, "x[b]")) == [2, 2, 20, 20, 2, 102, 102]
+
+
+def test_a_correlation_may_name_one_element(tmp_path):
+    res = riskmodel.run(scenario(tmp_path, """\
+        dimensions:
+          d: [a, b]
+        parameters:
+          u: {factor: f, over: d, dist: uniform, low: 0, high: 1, evidence: judgment, rationale: test}
+          g: {factor: f, dist: uniform, low: 0, high: 1, evidence: judgment, rationale: test}
+        correlations:
+          - ["u[b]", g, -0.7]
+        """, n=8000, sampler="lhs"))
+    p = res.parameters.rank()
+    assert abs(p["u[b]"].corr(p["g"]) + 0.7) < 0.03  # rank-correlation se about 0.006
+    assert abs(p["u[a]"].corr(p["g"])) < 0.05  # independent: se 1/sqrt(n) = 0.011
