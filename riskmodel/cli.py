@@ -22,12 +22,27 @@ import typer
 from . import __version__
 from .errors import EnvironmentFailure, ScenarioError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None,
                   help="Transparent, source-cited Monte Carlo scenario risk assessment.")
-sources_app = typer.Typer(no_args_is_help=True, help="The source registry: list, check, find a phrase.")
+sources_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="The source registry: list, check, find a phrase.")
 app.add_typer(sources_app, name="sources")
 
 DEFAULT_REGISTRY = Path("scenarios/sources/registry.yaml")
+
+
+def _no_list_type(display_type_rich):
+    """Help shows a repeated argument as ``FILE`` (its usage line adds ``...``), not ``FILE <list[Path]>``."""
+
+    @functools.wraps(display_type_rich)
+    def display(self, ctx):
+        return None if self.nargs != 1 else display_type_rich(self, ctx)
+
+    return display
+
+
+from typer.core import TyperArgument as _TyperArgument  # noqa: E402
+
+_TyperArgument.display_type_rich = _no_list_type(_TyperArgument.display_type_rich)
 
 
 def _user_errors(func):
@@ -78,8 +93,8 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
 @app.command()
 @_user_errors
 def validate(
-    files: List[Path] = typer.Argument(..., help="Scenario, outcomes or source-registry files to check."),
-    set_: List[str] = typer.Option([], "--set", help="Override a key of a scenario: key.path=value (repeatable)."),
+    files: List[Path] = typer.Argument(..., metavar="FILE", help="Scenario, outcomes or source-registry files to check."),
+    set_: List[str] = typer.Option([], "--set", metavar="KEY=VALUE", help="Override a key of a scenario: key.path=value (repeatable)."),
 ) -> None:
     """Check files against their contract and verify every quote.
 
@@ -177,7 +192,7 @@ def run(
     samples: Optional[int] = typer.Option(None, help="Number of paths (default: the file's)."),
     seed: Optional[int] = typer.Option(None, help="Random seed (default: the file's)."),
     sampler: Optional[str] = typer.Option(None, help="mc | lhs | sobol (default: the file's)."),
-    set_: List[str] = typer.Option([], "--set", help="Override a key: key.path=value (repeatable)."),
+    set_: List[str] = typer.Option([], "--set", metavar="KEY=VALUE", help="Override a key: key.path=value (repeatable)."),
     out: Optional[Path] = typer.Option(None, help="Run folder (default: reports/<scenario name>)."),
     memory: str = typer.Option("1G", help="Working-memory budget, e.g. 512M, 2G (never changes a number)."),
     workers: int = typer.Option(1, min=1, help="Local processes for the blocks (never changes a number)."),
@@ -289,7 +304,7 @@ def backtest(
 @app.command()
 @_user_errors
 def compare(
-    files: List[Path] = typer.Argument(..., help="Scenario files, the reference first (two or more)."),
+    files: List[Path] = typer.Argument(..., metavar="FILE", help="Scenario files, the reference first (two or more)."),
     samples: Optional[int] = typer.Option(None, help="Number of paths for every run (default: the first file's)."),
     seed: Optional[int] = typer.Option(None, help="Random seed for every run (default: the first file's)."),
     sampler: Optional[str] = typer.Option(None, help="mc | lhs | sobol (default: the first file's)."),
@@ -378,7 +393,7 @@ def explain(
     base_samples: int = typer.Option(1024, "--base-samples", help="N, rows of the A and B matrices (a power of two)."),
     method: str = typer.Option("sobol", help="sobol (Saltelli design; first order Saltelli 2010, total Jansen)."),
     seed: Optional[int] = typer.Option(None, help="Random seed (default: the file's)."),
-    set_: List[str] = typer.Option([], "--set", help="Override a key: key.path=value (repeatable)."),
+    set_: List[str] = typer.Option([], "--set", metavar="KEY=VALUE", help="Override a key: key.path=value (repeatable)."),
     json_: bool = typer.Option(False, "--json", help="Print both tables as JSON."),
 ) -> None:
     """What drives an output: Sobol first- and total-order indices per parameter and per group."""

@@ -25,7 +25,6 @@ from pydantic import ValidationError
 
 from . import distributions as _dist
 from . import expressions as _expr
-from . import sampling as _sampling
 from . import sources as _sources
 from .errors import Position, ProblemCollector, ScenarioError, did_you_mean
 from .load import LoadedDocument, load
@@ -597,6 +596,8 @@ def _check_correlation_matrix(c: _Checker, correlations: list[Correlation]) -> N
         return
     names = sorted({x for cor in correlations for x in (cor.a, cor.b)})
     index = {n: i for i, n in enumerate(names)}
+    from . import sampling as _sampling  # SciPy's qmc: only when there are correlations to check
+
     m = np.eye(len(names))
     for cor in correlations:
         m[index[cor.a], index[cor.b]] = m[index[cor.b], index[cor.a]] = cor.rho

@@ -111,3 +111,27 @@ def test_validate_reads_each_file_as_its_schema_says():
     assert f"{REGISTRY}: ok: source registry: 5 sources, every SHA-256 matches" in result.output
     assert f"{outcomes}: ok: outcomes for " in result.output and "2 binary and 3 numeric" in result.output
     assert f"{EXAMPLES[0]}: ok: 2 factors" in result.output
+
+
+def test_import_of_the_cli_leaves_the_heavy_libraries_unimported():
+    # in a fresh interpreter: this test process has long imported them all
+    code = ("import sys, riskmodel.cli; "
+            "print(sorted(m for m in ('matplotlib', 'scipy', 'pandas', 'numpy') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_a_stage_function_is_not_shadowed_by_its_module():
+    code = ("import riskmodel, riskmodel.pipeline, riskmodel.validate, riskmodel.backtest, riskmodel.load; "
+            "print(riskmodel.validate.__module__, riskmodel.backtest.__module__, riskmodel.load.__module__, "
+            "riskmodel.run.__module__)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["riskmodel.validate", "riskmodel.backtest", "riskmodel.load", "riskmodel.pipeline"]
+
+
+def test_help_shows_flags_as_flags_and_lists_by_their_item():
+    for command in (["run"], ["compare"], ["explain"], ["validate"]):
+        out = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "100"}).output
+        assert "<bool>" not in out and "list[" not in out, (command, out)
+    out = runner.invoke(app, ["explain", "--help"], env={"COLUMNS": "100"}).output
+    assert "--json " in out and "--set KEY=VALUE" in out
