@@ -163,26 +163,85 @@ def _parse_memory(text: str) -> int:
     return size
 
 
-def _console(width: int = 140):
+def _console(width: int = 140, *, err: bool = False):
     """A rich console: the terminal's own, or a fixed width when output goes to a file or pipe."""
     from rich.console import Console
 
-    console = Console()
-    return console if console.is_terminal else Console(width=width)
+    console = Console(stderr=err)
+    return console if console.is_terminal else Console(width=width, stderr=err)
 
 
-def _print_register(register, title: str) -> None:
+def _print_register(register, title: str, *, wide: bool = False) -> None:
+    """The register: one line per risk (number, title cut to fit, likelihood ± se, judgment share);
+    ``wide``: every column, titles wrapped."""
+    from rich import box
     from rich.table import Table
 
-    table = Table(title=title, title_justify="left")
-    for col, justify in (("risk", "left"), ("likelihood", "right"), ("± se", "right"), ("95% interval", "right"),
-                         ("threshold", "right"), ("factor", "left")):
-        table.add_column(col, justify=justify)
-    for row in register.itertuples():
-        sign = ">" if row.direction == "above" else "<"
-        table.add_row(f"{row.title}", f"{row.likelihood:.3f}", f"{row.se:.4f}",
-                      f"[{row.ci_low:.3f}, {row.ci_high:.3f}]", f"{row.output} {sign} {row.threshold:,.6g}", row.factor)
-    _console().print(table)
+    if wide:
+        table = Table(title=title, title_justify="left")
+        for col, justify in (("risk", "left"), ("likelihood", "right"), ("± se", "right"),
+                             ("95% interval", "right"), ("threshold", "right"), ("factor", "left"),
+                             ("judgment share", "right")):
+            table.add_column(col, justify=justify)
+        for row in register.itertuples():
+            sign = ">" if row.direction == "above" else "<"
+            table.add_row(f"{row.title}", f"{row.likelihood:.3f}", f"{row.se:.4f}",
+                          f"[{row.ci_low:.3f}, {row.ci_high:.3f}]", f"{row.output} {sign} {row.threshold:,.6g}",
+                          row.factor, _share(getattr(row, "judgment_ST", None)))
+        _console(160).print(table)
+        return
+    console = _console(80)
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    table.add_column("#", justify="right", no_wrap=True)
+    # the other columns take 2 + 15 + 8 characters and 2 of padding each side between columns
+    table.add_column("risk", no_wrap=True, overflow="ellipsis", max_width=max(12, console.width - 39))
+    table.add_column("likelihood ± se", justify="right", no_wrap=True, min_width=15)
+    table.add_column("judgment", justify="right", no_wrap=True, min_width=8)
+    for i, row in enumerate(register.itertuples(), start=1):
+        table.add_row(str(i), f"{row.risk}: {row.title}", f"{row.likelihood:.3f} ± {row.se:.4f}",
+                      _share(getattr(row, "judgment_ST", None)))
+    console.print(table)
+
+
+def _share(value) -> str:
+    """A judgment share (total-order index) as a percentage, or a dash when the run has none."""
+    return "–" if value is None or value != value else f"{100 * float(value):.0f}%"
+
+
+class _PhaseDisplay:
+    """One rich progress display for a run's phases: a line each, with a spinner or bar and its time."""
+
+    def __init__(self, total_paths: int):
+        from rich.progress import (BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn,
+                                   TimeElapsedColumn)
+
+        self.progress = Progress(SpinnerColumn(finished_text="[green]✓"), TextColumn("{task.description:<15}"),
+                                 BarColumn(bar_width=24), TaskProgressColumn(), TimeElapsedColumn(),
+                                 TextColumn("{task.fields[note]}"), console=_console(80, err=True),
+                                 disable=not sys.stderr.isatty())
+        self.tasks: dict = {}
+        self.total_paths = total_paths
+
+    def __enter__(self):
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        return self.progress.__exit__(*exc)
+
+    def on_change(self, name: str, state: str, seconds) -> None:
+        if state == "start" and name not in self.tasks:
+            total = self.total_paths if name == "simulate" else None
+            self.tasks[name] = self.progress.add_task(name, total=total, note="")
+        elif state == "done" and name in self.tasks:
+            task = self.tasks[name]
+            self.progress.update(task, total=1, completed=1, note=f"{seconds:.2f} s")
+            self.progress.stop_task(task)
+
+    def paths(self, done: int, total: int) -> None:
+        task = self.tasks.get("simulate")
+        if task is not None:
+            self.progress.update(task, completed=done, total=total, note=f"{done:,}/{total:,} paths")
 
 
 @app.command()
@@ -201,40 +260,47 @@ def run(
     until_se: Optional[float] = typer.Option(None, "--until-se",
                                              help="Add blocks until every likelihood's standard error is below this."),
     max_samples: Optional[int] = typer.Option(None, "--max-samples", help="Cap for --until-se (default 10 x samples)."),
+    report_: str = typer.Option("full", "--report", metavar="none|summary|full",
+                                help="full: the whole report; summary: register, risk matrix, fan charts of the "
+                                     "states risks rest on, ledger (no drivers); none: data files only."),
+    figures: str = typer.Option("default", "--figures", metavar="default|all",
+                                help="all: also an exceedance curve per output, a tornado per risk, the "
+                                     "convergence grid and the given-data heatmaps."),
+    wide: bool = typer.Option(False, "--wide", help="Print the full register table (titles wrapped, every column)."),
 ) -> None:
     """Run a scenario: simulate, print the risk register, write the run folder."""
-    import time
-
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
+    from .pipeline import Phases
     from .pipeline import run as _run
     from .pipeline import check_out_folder, render_into, write_run_folder
     from .validate import validate as _validate
 
-    scenario = _validate(file, overrides=set_)
+    if report_ not in ("none", "summary", "full"):
+        raise ScenarioError.at(f"--report {report_}", None, (), "unknown report", "use none, summary or full")
+    if figures not in ("default", "all"):
+        raise ScenarioError.at(f"--figures {figures}", None, (), "unknown figure set", "use default or all")
+    figure_set = {"none": "none", "summary": "summary"}.get(report_, figures)
     memory_bytes = _parse_memory(memory)
-    check_out_folder(out or Path("reports") / scenario.name)  # before the work, not after
-    started = time.monotonic()
-    with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
-                  TextColumn("{task.completed:,}/{task.total:,} paths"), TimeRemainingColumn(),
-                  transient=True, disable=not sys.stderr.isatty()) as bar:
-        task = bar.add_task(f"running {scenario.name}", total=samples or scenario.samples, visible=False)
-
-        def progress(done: int, total: int) -> None:
-            # shown only on runs longer than about a second
-            bar.update(task, completed=done, total=total, visible=time.monotonic() - started > 1.0)
-
+    display = _PhaseDisplay(samples or 0)
+    phases = Phases(on_change=display.on_change)
+    with display:
+        with phases.phase("validate"):
+            scenario = _validate(file, overrides=set_)
+        display.total_paths = samples or scenario.samples
+        folder = check_out_folder(out or Path("reports") / scenario.name)  # before the work, not after
         results = _run(scenario, samples=samples, seed=seed, sampler=sampler, memory_bytes=memory_bytes,
-                       progress=progress, workers=workers, scheduler=scheduler, until_se=until_se,
-                       max_samples=max_samples)
-    folder = write_run_folder(results, out or Path("reports") / scenario.name,
-                              extra=render_into(results, scenario))  # the report, atomic with the data
+                       progress=display.paths, workers=workers, scheduler=scheduler, until_se=until_se,
+                       max_samples=max_samples, phases=phases)
+        with phases.phase("write"):  # the report's drivers and figures are timed as phases of their own
+            folder = write_run_folder(results, folder, extra=render_into(results, scenario, figures=figure_set,
+                                                                         phases=phases))
     meta = results.meta
     _print_register(results.register, f"{scenario.title}: {meta['samples']:,} paths, seed {meta['seed']}, "
-                                      f"{meta['sampler']}")
+                                      f"{meta['sampler']}", wide=wide)
     if until_se is not None:
         typer.echo(f"Stopped at {meta['samples']:,} paths: {meta['stopped']}")
-    typer.echo(f"Run folder: {folder} ({meta['timings']['total_s']:.2f} s); report: {folder / 'index.html'}")
+    where = "data files only (--report none)" if figure_set == "none" else f"report: {folder / 'index.html'}"
+    typer.echo(f"Run folder: {folder}; {where}")
+    typer.echo(f"Time: {phases.summary()}")
 
 
 def _print_backtest(bt) -> None:
@@ -311,6 +377,9 @@ def compare(
     out: Optional[Path] = typer.Option(None, help="Comparison folder (default: reports/compare-<names>)."),
     memory: str = typer.Option("1G", help="Working-memory budget, e.g. 512M, 2G (never changes a number)."),
     workers: int = typer.Option(1, min=1, help="Local processes for the blocks (never changes a number)."),
+    set_: List[str] = typer.Option([], "--set", metavar="KEY=VALUE",
+                                   help="Override a key in every scenario: key.path=value (repeatable)."),
+    wide: bool = typer.Option(False, "--wide", help="Print every likelihood and difference with its se in columns."),
 ) -> None:
     """Compare scenarios run with common random numbers: registers, differences, overlaid plots."""
     from .pipeline import compare as _compare
@@ -320,38 +389,68 @@ def compare(
     if len(files) < 2:
         raise ScenarioError.at("compare", None, (), "name at least two scenario files",
                                "e.g. riskmodel compare a.yaml b.yaml")
-    folder = out or default_comparison_folder([_validate(f) for f in files])
-    runs, table = _compare(files, samples=samples, seed=seed, sampler=sampler, out=folder,
+    folder = out or default_comparison_folder([_validate(f, overrides=set_) for f in files])
+    runs, table = _compare(files, samples=samples, seed=seed, sampler=sampler, out=folder, overrides=set_,
                            memory_bytes=_parse_memory(memory), workers=workers)
-    _print_comparison(runs, table)
+    _print_comparison(runs, table, wide=wide)
     typer.echo(f"Comparison folder: {folder}; report: {Path(folder) / 'index.html'}")
 
 
-def _print_comparison(runs, table) -> None:
+def _print_comparison(runs, table, *, wide: bool = False) -> None:
+    """One line per risk: each scenario's likelihood in percent, and after it the paired difference from the
+    reference ± its standard error in percentage points.
+
+    ``wide``: the likelihood ± se of every scenario and the difference ± se in columns of their own.
+    """
+    import os
+
+    from rich import box
     from rich.table import Table
 
     names = list(dict.fromkeys(table["scenario"]))
     meta = runs[0].meta
-    t = Table(title=f"{len(runs)} scenarios, {meta['samples']:,} paths each, seed {meta['seed']}, {meta['sampler']} "
-                    f"(common random numbers; difference from {names[0]} ± paired se)", title_justify="left")
-    t.add_column("risk")
+    if wide:
+        t = Table(title=f"{len(runs)} scenarios, {meta['samples']:,} paths each, seed {meta['seed']}, "
+                        f"{meta['sampler']} (common random numbers; difference from {names[0]} ± paired se)",
+                  title_justify="left")
+        t.add_column("risk")
+    else:
+        t = Table(title=f"{len(runs)} scenarios, {meta['samples']:,} paths each, seed {meta['seed']}, "
+                        f"{meta['sampler']}, common random numbers. Likelihood % ± se; then, "
+                        f"for each other scenario, its difference from {names[0]} ± paired se, in "
+                        "percentage points",
+                  title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+        t.add_column("risk", no_wrap=True, overflow="ellipsis", min_width=10, max_width=14)
+    prefix = os.path.commonprefix(names) if len(names) > 1 else ""
+    prefix = prefix[:prefix.rfind("-") + 1] if "-" in prefix else ""
     for i, name in enumerate(names):
-        t.add_column(name, justify="right")
-        if i:
-            t.add_column("difference", justify="right")
+        if wide:
+            t.add_column(name, justify="right")
+            if i:
+                t.add_column("difference", justify="right")
+        else:
+            t.add_column(name[len(prefix):] or name, justify="right", overflow="fold",
+                         min_width=9 if not i else 15, max_width=9 if not i else 15)
     for rid in dict.fromkeys(table["risk"]):
         rows = table[table["risk"] == rid].set_index("position")
         cells = [rid]
         for i in range(len(names)):
             if i not in rows.index:
-                cells += ["–"] if i == 0 else ["–", "–"]
+                cells += ["–", "–"] if (i and wide) else ["–"]
                 continue
             r = rows.loc[i]
-            cells.append(f"{r.likelihood:.3f} ± {r.se:.4f}")
-            if i:
-                cells.append("–" if r["diff"] != r["diff"] else f"{r['diff']:+.3f} ± {r.se_diff:.4f}")
+            missing = r["diff"] != r["diff"]
+            if wide:
+                cells.append(f"{r.likelihood:.3f} ± {r.se:.4f}")
+                if i:
+                    cells.append("–" if missing else f"{r['diff']:+.3f} ± {r.se_diff:.4f}")
+            elif i:
+                cells.append(f"{100 * r.likelihood:.1f} " + ("–" if missing else
+                                                             f"{100 * r['diff']:+.1f}±{100 * r.se_diff:.2f}"))
+            else:
+                cells.append(f"{100 * r.likelihood:.1f}±{100 * r.se:.2f}")
         t.add_row(*cells)
-    _console(160).print(t)
+    _console(160 if wide else 80).print(t)
 
 
 @app.command()
