@@ -210,3 +210,33 @@ def test_report_modes_and_phase_times(write, tmp_path):
 def test_unknown_report_or_figure_set_is_exit_2(write, tmp_path, option):
     result = runner.invoke(app, ["run", str(write(VALID)), "--out", str(tmp_path / "x"), *option])
     assert result.exit_code == 2 and "unknown" in result.output and "Traceback" not in result.output
+
+
+def test_sources_commands_find_the_registry_a_file_names(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no scenarios/ here: the default path must not be what is found
+    variant = ROOT / "scenarios" / "mali" / "wagner-exit.yaml"  # extends baseline.yaml, which names it
+    listed = runner.invoke(app, ["sources", "list", str(variant)])
+    assert listed.exit_code == 0 and "contrapuntal-2023-07-01" in listed.output, listed.output
+    checked = runner.invoke(app, ["sources", "check", str(REGISTRY)])
+    assert checked.exit_code == 0 and "5 sources" in checked.output
+    found = runner.invoke(app, ["sources", "find", "Wagner fighters", str(REGISTRY.parent)])
+    assert found.exit_code == 0 and "contrapuntal-2023-07-01:" in found.output
+    nothing = runner.invoke(app, ["sources", "list"])
+    assert nothing.exit_code == 2 and "name a scenario file" in nothing.output
+
+
+def test_schema_registry_describes_every_key_the_reader_accepts_and_readme_documents_them():
+    import json
+
+    from riskmodel import sources
+
+    result = runner.invoke(app, ["schema", "--registry"])
+    assert result.exit_code == 0
+    schema = json.loads(result.output)
+    entry = schema["properties"]["sources"]["items"]
+    assert sorted(entry["properties"]) == sorted(sources._ENTRY_KEYS)
+    assert sorted(entry["required"]) == sorted(sources._REQUIRED_KEYS)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Registry fields"):]
+    for key in sources._ENTRY_KEYS:
+        assert f"| `{key}` |" in section, key
