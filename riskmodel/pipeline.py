@@ -394,6 +394,20 @@ def render_into(results: Results, scenario: Scenario, *, figures: str = "default
     return extra
 
 
+def write_report(results: Results, out: str | os.PathLike, *, figures: str = "default",
+                 scenario: Optional[Scenario] = None) -> Path:
+    """Write a run folder with its report from Results in hand (a notebook's ``riskmodel run --out``).
+
+    ``scenario`` defaults to the one the results carry (a run in this process)
+    or the one their ``run.json`` names. Returns the folder.
+
+    >>> res = riskmodel.run("scenarios/examples/minimal.yaml", samples=2000)   # doctest: +SKIP
+    >>> riskmodel.write_report(res, "reports/minimal")                          # doctest: +SKIP
+    """
+    scenario = scenario or results.scenario or scenario_of(results)
+    return write_run_folder(results, out, extra=render_into(results, scenario, figures=figures))
+
+
 def scenario_of(results: Results, *, where: str = "run.json") -> Scenario:
     """Rebuild the validated Scenario of saved results (for re-rendering without simulating).
 
