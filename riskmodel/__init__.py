@@ -26,7 +26,7 @@ _LAZY = {
     "Outcomes": "outcomes", "load_outcomes": "outcomes",
     "Backtest": "backtest", "backtest": "backtest", "write_backtest_folder": "backtest",
     "Explanation": "sensitivity", "explain": "sensitivity", "given_data": "sensitivity",
-    "judgment_share": "sensitivity", "tornado": "sensitivity",
+    "judgment_share": "judgment", "tornado": "sensitivity",
 }
 
 

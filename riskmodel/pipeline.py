@@ -180,7 +180,7 @@ JUDGMENT_COLUMNS = ("judgment_ST", "judgment_ST_low", "judgment_ST_high", "judgm
 
 def with_judgment_share(results: Results, scenario: Scenario, *, base_samples: int = 1024) -> Results:
     """Results whose register carries each risk's judgment share, and whose meta says how it was computed."""
-    from .sensitivity import judgment_share
+    from .judgment import judgment_share
 
     if not scenario.risks:
         return results
