@@ -457,11 +457,15 @@ def _print_comparison(runs, table, *, wide: bool = False) -> None:
 @_user_errors
 def report(
     folder: Path = typer.Argument(..., help="A run folder (or comparison folder) to render again."),
+    figures: str = typer.Option("default", "--figures", metavar="default|all",
+                                help="all: also the figures drawn on request (see riskmodel run --help)."),
 ) -> None:
     """Render a run folder's report again from its saved results, without simulating."""
     from .pipeline import report as _report
 
-    out = _report(folder)
+    if figures not in ("default", "all"):
+        raise ScenarioError.at(f"--figures {figures}", None, (), "unknown figure set", "use default or all")
+    out = _report(folder, figures=figures)
     typer.echo(f"Report: {out / 'index.html'}")
 
 

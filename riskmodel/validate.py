@@ -289,7 +289,8 @@ def validate(doc: LoadedDocument | str | Path, *, overrides=()) -> Scenario:
         try:
             parsed = _expr.parse_expression(text)
         except _expr.ExpressionError as exc:
-            c.add(key_path, f"{exc.message} in {_brief(text)}", exc.hint)
+            where = f" at column {exc.col + 1}" if exc.col is not None and exc.message.startswith("syntax error") else ""
+            c.add(key_path, f"{exc.message}{where} in {_brief(text)}", exc.hint)
             return None
         ok = True
         for name in sorted(parsed.names):

@@ -240,3 +240,14 @@ def test_schema_registry_describes_every_key_the_reader_accepts_and_readme_docum
     section = readme[readme.index("### Registry fields"):]
     for key in sources._ENTRY_KEYS:
         assert f"| `{key}` |" in section, key
+
+
+def test_report_draws_the_on_request_figures_from_saved_results(write, tmp_path):
+    out = tmp_path / "run"
+    assert runner.invoke(app, ["run", str(write(VALID)), "--samples", "300", "--out", str(out)]).exit_code == 0
+    register = (out / "register.csv").read_text()
+    assert not list((out / "figures").glob("exceedance-*.png"))
+    result = runner.invoke(app, ["report", str(out), "--figures", "all"])
+    assert result.exit_code == 0, result.output
+    assert list((out / "figures").glob("exceedance-*.png")) and (out / "figures" / "convergence.png").is_file()
+    assert (out / "register.csv").read_text() == register  # no number changes
