@@ -303,6 +303,68 @@ def run(
     typer.echo(f"Time: {phases.summary()}")
 
 
+@app.command()
+@_user_errors
+def watch(
+    file: Path = typer.Argument(..., help="The scenario file."),
+    samples: Optional[int] = typer.Option(None, help="Number of paths (default: the file's)."),
+    seed: Optional[int] = typer.Option(None, help="Random seed (default: the file's)."),
+    set_: List[str] = typer.Option([], "--set", metavar="KEY=VALUE", help="Override a key: key.path=value (repeatable)."),
+    out: Optional[Path] = typer.Option(None, help="Run folder (default: reports/<scenario name>)."),
+    report_: str = typer.Option("full", "--report", metavar="none|summary|full", help="As for riskmodel run."),
+    figures: str = typer.Option("default", "--figures", metavar="default|all", help="As for riskmodel run."),
+    interval: float = typer.Option(0.5, help="Seconds between checks of the files' modification times."),
+    refresh: int = typer.Option(2, help="The open page reloads itself every this many seconds (0: never)."),
+    max_runs: Optional[int] = typer.Option(None, "--max-runs", hidden=True, help="Stop after this many attempts."),
+) -> None:
+    """Re-run a scenario on every save of it, the files it extends, its registry or a text it cites.
+
+    The run folder is replaced atomically by each good run; when the file is
+    invalid its problems are printed and the last good report stays. The page
+    reloads itself (a meta refresh: the report carries no script). Ctrl-C stops.
+    """
+    from .pipeline import Phases, check_out_folder, render_into, write_run_folder
+    from .pipeline import run as _run
+    from .validate import validate as _validate
+    from .watch import watch as _watch
+
+    if report_ not in ("none", "summary", "full"):
+        raise ScenarioError.at(f"--report {report_}", None, (), "unknown report", "use none, summary or full")
+    if figures not in ("default", "all"):
+        raise ScenarioError.at(f"--figures {figures}", None, (), "unknown figure set", "use default or all")
+    figure_set = {"none": "none", "summary": "summary"}.get(report_, figures)
+
+    def run_once(path, _out):
+        phases = Phases()
+        with phases.phase("validate"):
+            scenario = _validate(path, overrides=set_)
+        folder = check_out_folder(out or Path("reports") / scenario.name)
+        results = _run(scenario, samples=samples, seed=seed, phases=phases)
+        with phases.phase("write"):
+            write_run_folder(results, folder, extra=render_into(results, scenario, figures=figure_set,
+                                                                phases=phases, refresh_s=refresh))
+        meta = results.meta
+        _print_register(results.register, f"{scenario.title}: {meta['samples']:,} paths, seed {meta['seed']}")
+        typer.echo(f"Run folder: {folder}; Time: {phases.summary()}")
+        return scenario
+
+    def on_error(exc: ScenarioError) -> None:
+        for problem in exc.problems:
+            typer.echo(str(problem), err=True)
+        typer.echo(f"{len(exc.problems)} problem{'s' if len(exc.problems) != 1 else ''} found; "
+                   "the last good report is kept.", err=True)
+
+    def on_wait(files) -> None:
+        typer.echo(f"Watching {len(files)} files ({', '.join(Path(f).name for f in files[:4])}"
+                   f"{', ...' if len(files) > 4 else ''}); Ctrl-C stops.", err=True)
+
+    try:
+        _watch(file, out, run_once=run_once, interval_s=interval, max_runs=max_runs, on_error=on_error,
+               on_wait=on_wait)
+    except KeyboardInterrupt:
+        typer.echo("Stopped.", err=True)
+
+
 def _print_backtest(bt) -> None:
     from rich.table import Table
 

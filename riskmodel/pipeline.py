@@ -366,7 +366,7 @@ REPORT_FILES = ("index.html", "report.md", "figures")
 
 
 def render_into(results: Results, scenario: Scenario, *, figures: str = "default",
-                phases: Optional[Phases] = None) -> Callable[[Path], None]:
+                phases: Optional[Phases] = None, refresh_s: int = 0) -> Callable[[Path], None]:
     """The ``extra`` callback of :func:`write_run_folder` that renders the run's report.
 
     ``figures``: ``"default"``, ``"all"`` or ``"summary"`` (see
@@ -383,6 +383,8 @@ def render_into(results: Results, scenario: Scenario, *, figures: str = "default
             from .render import render_report
 
             kwargs = {} if phases is None else {"phase": phases.phase, "total_time": _Elapsed(phases)}
+            if refresh_s:
+                kwargs["refresh_s"] = refresh_s
             render_report(results, scenario, folder, figures=figures, **kwargs)
         if phases is not None:  # the rename that follows is all that is left uncounted
             import json

@@ -122,7 +122,8 @@ def _keep(figure, which: str, states: set) -> bool:
     return not figure.file.startswith(_ON_REQUEST_PREFIXES)
 
 
-def render_report(results, scenario, folder, *, figures: str = "default", phase=None, total_time=None) -> Path:
+def render_report(results, scenario, folder, *, figures: str = "default", phase=None, total_time=None,
+                  refresh_s: int = 0) -> Path:
     """Render a run's report into ``folder``: ``index.html``, ``report.md``, ``figures/*.png``.
 
     Parameters
@@ -374,6 +375,7 @@ def render_report(results, scenario, folder, *, figures: str = "default", phase=
         "structure": _structure(scenario),
         "mc": _mc_notes(meta, n),
         "figure_set": which,
+        "refresh_s": int(refresh_s),  # riskmodel watch: the page reloads itself (meta refresh, no script)
         "on_request": [f.title for f in on_request],
     }
     with phase("figures"):
