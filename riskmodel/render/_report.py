@@ -323,7 +323,8 @@ def render_report(results, scenario, folder, *, figures: str = "default", phase=
                    "intro": "Not computed in a summary report (riskmodel run --report full)."}
     else:
         with phase("drivers"):
-            drivers = _drivers(results, scenario, reg, meta)
+            # the tornados feed only their figures, drawn on request: not computed for the default set
+            drivers = _drivers(results, scenario, reg, meta, with_tornados=which == "all")
     figures.extend(drivers["figures"])
 
     # ---- ledger, evidence, sources
@@ -386,7 +387,7 @@ def _float_or_none(value):
     return None if value is None or pd.isna(value) else float(value)
 
 
-def _drivers(results, scenario, reg: pd.DataFrame, meta: dict) -> dict:
+def _drivers(results, scenario, reg: pd.DataFrame, meta: dict, *, with_tornados: bool = True) -> dict:
     """The "What drives this result" section: figures and tables from the sensitivity stage."""
     from ..sensitivity import given_data, tornado
     from .drivers import drivers_section
@@ -400,7 +401,7 @@ def _drivers(results, scenario, reg: pd.DataFrame, meta: dict) -> dict:
     subset = results.head(DRIVER_PATHS)
     tables = given_data(subset, scenario, by=("parameter", "factor", "evidence"), outputs=outputs,
                         seed=int(meta.get("seed", 0) or 0))
-    tornados = [tornado(subset, scenario, o) for o in outputs]
+    tornados = [tornado(subset, scenario, o) for o in outputs] if with_tornados else []
     share = None
     info = meta.get("judgment_share", {})
     if "judgment_ST" in reg.columns and info:
