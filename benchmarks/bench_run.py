@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PHASES = ("validate", "simulate", "judgment share", "drivers", "figures", "write")
+PHASES = ("start-up", "validate", "simulate", "judgment share", "drivers", "figures", "write")
 
 
 def one_run(scenario: Path, n: int, extra: list[str]) -> dict:

@@ -32,9 +32,14 @@ class Phases:
     ``on_change(name, "start" | "done", seconds)`` lets a display follow along.
     """
 
-    def __init__(self, on_change: Optional[Callable[[str, str, Optional[float]], None]] = None):
+    def __init__(self, on_change: Optional[Callable[[str, str, Optional[float]], None]] = None, *,
+                 since_process_start: bool = False):
         self.started = time.perf_counter()
         self.times: dict[str, float] = {}
+        if since_process_start:  # the CLI: Python's start-up and the imports count too, as a phase of their own
+            lag = min(max(0.0, time.time() - _process_start_time()), 600.0)  # clock ticks: 10 ms resolution
+            self.started -= lag
+            self.times["start-up"] = lag
         self.on_change = on_change
         self._stack: list[list] = []
 

@@ -170,7 +170,7 @@ def test_report_modes_and_phase_times(write, tmp_path):
     assert none.exit_code == 0, none.output
     assert not (tmp_path / "none" / "index.html").exists() and (tmp_path / "none" / "register.csv").is_file()
     timings = json.loads((tmp_path / "none" / "run.json").read_text())["run_timings"]
-    assert list(timings["phases_s"]) == ["validate", "simulate", "judgment share", "write"]
+    assert list(timings["phases_s"]) == ["validate", "simulate", "judgment share", "write"]  # in-process: no start-up
     assert timings["report"] == "none"
     # the phases are disjoint: together no more than the whole
     assert sum(timings["phases_s"].values()) <= timings["total_s"] + 1e-3
@@ -251,3 +251,14 @@ def test_report_draws_the_on_request_figures_from_saved_results(write, tmp_path)
     assert result.exit_code == 0, result.output
     assert list((out / "figures").glob("exceedance-*.png")) and (out / "figures" / "convergence.png").is_file()
     assert (out / "register.csv").read_text() == register  # no number changes
+
+
+def test_the_program_counts_its_start_up_as_a_phase(tmp_path):
+    import json
+
+    out = tmp_path / "run"
+    subprocess.run([sys.executable, "-m", "riskmodel", "run", str(ROOT / "scenarios" / "examples" / "minimal.yaml"),
+                    "--samples", "300", "--report", "none", "--out", str(out)], check=True, capture_output=True)
+    timings = json.loads((out / "run.json").read_text())["run_timings"]
+    assert list(timings["phases_s"])[0] == "start-up" and timings["phases_s"]["start-up"] > 0
+    assert sum(timings["phases_s"].values()) <= timings["total_s"] + 1e-3
