@@ -7,20 +7,62 @@ simulate -> analyse -> render). Every stage is a library call; the CLI in
 
 __version__ = "0.1.0"
 
+import sys
+
 from .errors import EnvironmentFailure, Position, Problem, ScenarioError
-from .load import LoadedDocument, load
-from .model import Scenario
-from .validate import validate
-from .compile import CompiledModel, compile_scenario
-from .simulate import simulate
-from .analyse import risk_register
-from .results import Results
-from .pipeline import compare, report, run
-from .outcomes import Outcomes, load_outcomes
-from .backtest import Backtest, backtest, write_backtest_folder
-from .sensitivity import Explanation, explain, given_data, judgment_share, tornado
-from .update import Posterior, update
-from .signposts import Signposts, signposts
+
+# Every other public name is imported on first use (PEP 562), so that
+# ``import riskmodel`` and the CLI's start-up stay free of NumPy, SciPy, pandas
+# and matplotlib until a stage that needs them is called.
+_LAZY = {
+    "LoadedDocument": "load", "load": "load",
+    "Scenario": "model",
+    "validate": "validate",
+    "CompiledModel": "compile", "compile_scenario": "compile",
+    "simulate": "simulate",
+    "risk_register": "analyse",
+    "Results": "results",
+    "compare": "pipeline", "report": "pipeline", "run": "pipeline", "write_report": "pipeline",
+    "Outcomes": "outcomes", "load_outcomes": "outcomes",
+    "Backtest": "backtest", "backtest": "backtest", "write_backtest_folder": "backtest",
+    "Explanation": "sensitivity", "explain": "sensitivity", "given_data": "sensitivity",
+    "judgment_share": "judgment", "tornado": "sensitivity",
+    "Posterior": "update", "update": "update",
+    "Signposts": "signposts", "signposts": "signposts",
+}
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'riskmodel' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
+
+class _Package(type(sys)):
+    """Keeps a stage's function from being shadowed by its module of the same name.
+
+    Importing ``riskmodel.validate`` (the module) would otherwise bind
+    ``riskmodel.validate`` to the module instead of the function, as the eager
+    imports this file once made did not allow.
+    """
+
+    def __setattr__(self, name, value):
+        if name in _LAZY and isinstance(value, type(sys)):
+            return  # the submodule stays reachable through sys.modules
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
+
 
 __all__ = [
     # stages
@@ -32,6 +74,7 @@ __all__ = [
     "run",
     "compare",
     "report",
+    "write_report",
     "load_outcomes",
     "backtest",
     "write_backtest_folder",

@@ -23,12 +23,27 @@ from . import __version__
 from .errors import EnvironmentFailure, ScenarioError
 from .terminal import plain_console, safe_text
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None,
                   help="Transparent, source-cited Monte Carlo scenario risk assessment.")
-sources_app = typer.Typer(no_args_is_help=True, help="The source registry: list, check, find a phrase.")
+sources_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="The source registry: list, check, find a phrase.")
 app.add_typer(sources_app, name="sources")
 
 DEFAULT_REGISTRY = Path("scenarios/sources/registry.yaml")
+
+
+def _no_list_type(display_type_rich):
+    """Help shows a repeated argument as ``FILE`` (its usage line adds ``...``), not ``FILE <list[Path]>``."""
+
+    @functools.wraps(display_type_rich)
+    def display(self, ctx):
+        return None if self.nargs != 1 else display_type_rich(self, ctx)
+
+    return display
+
+
+from typer.core import TyperArgument as _TyperArgument  # noqa: E402
+
+_TyperArgument.display_type_rich = _no_list_type(_TyperArgument.display_type_rich)
 
 
 def _user_errors(func):
@@ -88,8 +103,8 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
 @app.command()
 @_user_errors
 def validate(
-    files: List[Path] = typer.Argument(..., help="Scenario, outcomes or source-registry files to check."),
-    set_: List[str] = typer.Option([], "--set", help="Override a key of a scenario: key.path=value (repeatable)."),
+    files: List[Path] = typer.Argument(..., metavar="FILE", help="Scenario, outcomes or source-registry files to check."),
+    set_: List[str] = typer.Option([], "--set", metavar="KEY=VALUE", help="Override a key of a scenario: key.path=value (repeatable)."),
     strict: bool = typer.Option(False, "--strict", help="Treat warnings (lints) as errors: exit 2 if any."),
 ) -> None:
     """Check files against their contract and verify every quote.
@@ -170,24 +185,83 @@ def _parse_memory(text: str) -> int:
     return size
 
 
-def _console(width: int = 140):
+def _console(width: int = 140, *, err: bool = False):
     """A rich console: the terminal's own, or a fixed width when output goes to a file or pipe."""
-    console = plain_console()  # titles are text from files: printed as plain text, escaped, never as markup
-    return console if console.is_terminal else plain_console(width=width)
+    console = plain_console(stderr=err)  # titles are text from files: printed as plain text, escaped, never as markup
+    return console if console.is_terminal else plain_console(width=width, stderr=err)
 
 
-def _print_register(register, title: str) -> None:
+def _print_register(register, title: str, *, wide: bool = False) -> None:
+    """The register: one line per risk (number, title cut to fit, likelihood ± se, judgment share);
+    ``wide``: every column, titles wrapped."""
+    from rich import box
     from rich.table import Table
 
-    table = Table(title=title, title_justify="left")
-    for col, justify in (("risk", "left"), ("likelihood", "right"), ("± se", "right"), ("95% interval", "right"),
-                         ("threshold", "right"), ("factor", "left")):
-        table.add_column(col, justify=justify)
-    for row in register.itertuples():
-        sign = ">" if row.direction == "above" else "<"
-        table.add_row(f"{row.title}", f"{row.likelihood:.3f}", f"{row.se:.4f}",
-                      f"[{row.ci_low:.3f}, {row.ci_high:.3f}]", f"{row.output} {sign} {row.threshold:,.6g}", row.factor)
-    _console().print(table)
+    if wide:
+        table = Table(title=title, title_justify="left")
+        for col, justify in (("risk", "left"), ("likelihood", "right"), ("± se", "right"),
+                             ("95% interval", "right"), ("threshold", "right"), ("factor", "left"),
+                             ("judgment share", "right")):
+            table.add_column(col, justify=justify)
+        for row in register.itertuples():
+            sign = ">" if row.direction == "above" else "<"
+            table.add_row(f"{row.title}", f"{row.likelihood:.3f}", f"{row.se:.4f}",
+                          f"[{row.ci_low:.3f}, {row.ci_high:.3f}]", f"{row.output} {sign} {row.threshold:,.6g}",
+                          row.factor, _share(getattr(row, "judgment_ST", None)))
+        _console(160).print(table)
+        return
+    console = _console(80)
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    table.add_column("#", justify="right", no_wrap=True)
+    # the other columns take 2 + 15 + 8 characters and 2 of padding each side between columns
+    table.add_column("risk", no_wrap=True, overflow="ellipsis", max_width=max(12, console.width - 39))
+    table.add_column("likelihood ± se", justify="right", no_wrap=True, min_width=15)
+    table.add_column("judgment", justify="right", no_wrap=True, min_width=8)
+    for i, row in enumerate(register.itertuples(), start=1):
+        table.add_row(str(i), f"{row.risk}: {row.title}", f"{row.likelihood:.3f} ± {row.se:.4f}",
+                      _share(getattr(row, "judgment_ST", None)))
+    console.print(table)
+
+
+def _share(value) -> str:
+    """A judgment share (total-order index) as a percentage, or a dash when the run has none."""
+    return "–" if value is None or value != value else f"{100 * float(value):.0f}%"
+
+
+class _PhaseDisplay:
+    """One rich progress display for a run's phases: a line each, with a spinner or bar and its time."""
+
+    def __init__(self, total_paths: int):
+        from rich.progress import (BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn,
+                                   TimeElapsedColumn)
+
+        self.progress = Progress(SpinnerColumn(finished_text="[green]✓"), TextColumn("{task.description:<15}"),
+                                 BarColumn(bar_width=24), TaskProgressColumn(), TimeElapsedColumn(),
+                                 TextColumn("{task.fields[note]}"), console=_console(80, err=True),
+                                 disable=not sys.stderr.isatty())
+        self.tasks: dict = {}
+        self.total_paths = total_paths
+
+    def __enter__(self):
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        return self.progress.__exit__(*exc)
+
+    def on_change(self, name: str, state: str, seconds) -> None:
+        if state == "start" and name not in self.tasks:
+            total = self.total_paths if name == "simulate" else None
+            self.tasks[name] = self.progress.add_task(name, total=total, note="")
+        elif state == "done" and name in self.tasks:
+            task = self.tasks[name]
+            self.progress.update(task, total=1, completed=1, note=f"{seconds:.2f} s")
+            self.progress.stop_task(task)
+
+    def paths(self, done: int, total: int) -> None:
+        task = self.tasks.get("simulate")
+        if task is not None:
+            self.progress.update(task, completed=done, total=total, note=f"{done:,}/{total:,} paths")
 
 
 @app.command()
@@ -197,7 +271,7 @@ def run(
     samples: Optional[int] = typer.Option(None, help="Number of paths (default: the file's)."),
     seed: Optional[int] = typer.Option(None, help="Random seed (default: the file's)."),
     sampler: Optional[str] = typer.Option(None, help="mc | lhs | sobol (default: the file's)."),
-    set_: List[str] = typer.Option([], "--set", help="Override a key: key.path=value (repeatable)."),
+    set_: List[str] = typer.Option([], "--set", metavar="KEY=VALUE", help="Override a key: key.path=value (repeatable)."),
     out: Optional[Path] = typer.Option(None, help="Run folder (default: reports/<scenario name>)."),
     memory: str = typer.Option("1G", help="Working-memory budget, e.g. 512M, 2G (never changes a number)."),
     workers: int = typer.Option(1, min=1, help="Local processes for the blocks (never changes a number)."),
@@ -206,40 +280,109 @@ def run(
     until_se: Optional[float] = typer.Option(None, "--until-se",
                                              help="Add blocks until every likelihood's standard error is below this."),
     max_samples: Optional[int] = typer.Option(None, "--max-samples", help="Cap for --until-se (default 10 x samples)."),
+    report_: str = typer.Option("full", "--report", metavar="none|summary|full",
+                                help="full: the whole report; summary: register, risk matrix, fan charts of the "
+                                     "states risks rest on, ledger (no drivers); none: data files only."),
+    figures: str = typer.Option("default", "--figures", metavar="default|all",
+                                help="all: also an exceedance curve per output, a tornado per risk, the "
+                                     "convergence grid and the given-data heatmaps."),
+    wide: bool = typer.Option(False, "--wide", help="Print the full register table (titles wrapped, every column)."),
 ) -> None:
     """Run a scenario: simulate, print the risk register, write the run folder."""
-    import time
-
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
+    from .pipeline import Phases
     from .pipeline import run as _run
     from .pipeline import check_out_folder, render_into, write_run_folder
     from .validate import validate as _validate
 
-    scenario = _validate(file, overrides=set_)
+    if report_ not in ("none", "summary", "full"):
+        raise ScenarioError.at(f"--report {report_}", None, (), "unknown report", "use none, summary or full")
+    if figures not in ("default", "all"):
+        raise ScenarioError.at(f"--figures {figures}", None, (), "unknown figure set", "use default or all")
+    figure_set = {"none": "none", "summary": "summary"}.get(report_, figures)
     memory_bytes = _parse_memory(memory)
-    check_out_folder(out or Path("reports") / scenario.name)  # before the work, not after
-    started = time.monotonic()
-    with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
-                  TextColumn("{task.completed:,}/{task.total:,} paths"), TimeRemainingColumn(),
-                  transient=True, disable=not sys.stderr.isatty()) as bar:
-        task = bar.add_task(f"running {scenario.name}", total=samples or scenario.samples, visible=False)
-
-        def progress(done: int, total: int) -> None:
-            # shown only on runs longer than about a second
-            bar.update(task, completed=done, total=total, visible=time.monotonic() - started > 1.0)
-
+    display = _PhaseDisplay(samples or 0)
+    phases = Phases(on_change=display.on_change, since_process_start=_AS_PROGRAM)
+    with display:
+        with phases.phase("validate"):
+            scenario = _validate(file, overrides=set_)
+        display.total_paths = samples or scenario.samples
+        folder = check_out_folder(out or Path("reports") / scenario.name)  # before the work, not after
         results = _run(scenario, samples=samples, seed=seed, sampler=sampler, memory_bytes=memory_bytes,
-                       progress=progress, workers=workers, scheduler=scheduler, until_se=until_se,
-                       max_samples=max_samples)
-    folder = write_run_folder(results, out or Path("reports") / scenario.name,
-                              extra=render_into(results, scenario))  # the report, atomic with the data
+                       progress=display.paths, workers=workers, scheduler=scheduler, until_se=until_se,
+                       max_samples=max_samples, phases=phases)
+        with phases.phase("write"):  # the report's drivers and figures are timed as phases of their own
+            folder = write_run_folder(results, folder, extra=render_into(results, scenario, figures=figure_set,
+                                                                         phases=phases))
     meta = results.meta
     _print_register(results.register, f"{scenario.title}: {meta['samples']:,} paths, seed {meta['seed']}, "
-                                      f"{meta['sampler']}")
+                                      f"{meta['sampler']}", wide=wide)
     if until_se is not None:
         typer.echo(f"Stopped at {meta['samples']:,} paths: {meta['stopped']}")
-    typer.echo(f"Run folder: {folder} ({meta['timings']['total_s']:.2f} s); report: {folder / 'index.html'}")
+    where = "data files only (--report none)" if figure_set == "none" else f"report: {folder / 'index.html'}"
+    typer.echo(f"Run folder: {folder}; {where}")
+    typer.echo(f"Time: {phases.summary()}")
+
+
+@app.command()
+@_user_errors
+def watch(
+    file: Path = typer.Argument(..., help="The scenario file."),
+    samples: Optional[int] = typer.Option(None, help="Number of paths (default: the file's)."),
+    seed: Optional[int] = typer.Option(None, help="Random seed (default: the file's)."),
+    set_: List[str] = typer.Option([], "--set", metavar="KEY=VALUE", help="Override a key: key.path=value (repeatable)."),
+    out: Optional[Path] = typer.Option(None, help="Run folder (default: reports/<scenario name>)."),
+    report_: str = typer.Option("full", "--report", metavar="none|summary|full", help="As for riskmodel run."),
+    figures: str = typer.Option("default", "--figures", metavar="default|all", help="As for riskmodel run."),
+    interval: float = typer.Option(0.5, help="Seconds between checks of the files' modification times."),
+    refresh: int = typer.Option(2, help="The open page reloads itself every this many seconds (0: never)."),
+    max_runs: Optional[int] = typer.Option(None, "--max-runs", hidden=True, help="Stop after this many attempts."),
+) -> None:
+    """Re-run a scenario on every save of it, the files it extends, its registry or a text it cites.
+
+    The run folder is replaced atomically by each good run; when the file is
+    invalid its problems are printed and the last good report stays. The page
+    reloads itself (a meta refresh: the report carries no script). Ctrl-C stops.
+    """
+    from .pipeline import Phases, check_out_folder, render_into, write_run_folder
+    from .pipeline import run as _run
+    from .validate import validate as _validate
+    from .watch import watch as _watch
+
+    if report_ not in ("none", "summary", "full"):
+        raise ScenarioError.at(f"--report {report_}", None, (), "unknown report", "use none, summary or full")
+    if figures not in ("default", "all"):
+        raise ScenarioError.at(f"--figures {figures}", None, (), "unknown figure set", "use default or all")
+    figure_set = {"none": "none", "summary": "summary"}.get(report_, figures)
+
+    def run_once(path, _out):
+        phases = Phases()
+        with phases.phase("validate"):
+            scenario = _validate(path, overrides=set_)
+        folder = check_out_folder(out or Path("reports") / scenario.name)
+        results = _run(scenario, samples=samples, seed=seed, phases=phases)
+        with phases.phase("write"):
+            write_run_folder(results, folder, extra=render_into(results, scenario, figures=figure_set,
+                                                                phases=phases, refresh_s=refresh))
+        meta = results.meta
+        _print_register(results.register, f"{scenario.title}: {meta['samples']:,} paths, seed {meta['seed']}")
+        typer.echo(f"Run folder: {folder}; Time: {phases.summary()}")
+        return scenario
+
+    def on_error(exc: ScenarioError) -> None:
+        for problem in exc.problems:
+            typer.echo(str(problem), err=True)
+        typer.echo(f"{len(exc.problems)} problem{'s' if len(exc.problems) != 1 else ''} found; "
+                   "the last good report is kept.", err=True)
+
+    def on_wait(files) -> None:
+        typer.echo(f"Watching {len(files)} files ({', '.join(Path(f).name for f in files[:4])}"
+                   f"{', ...' if len(files) > 4 else ''}); Ctrl-C stops.", err=True)
+
+    try:
+        _watch(file, out, run_once=run_once, interval_s=interval, max_runs=max_runs, on_error=on_error,
+               on_wait=on_wait)
+    except KeyboardInterrupt:
+        typer.echo("Stopped.", err=True)
 
 
 def _print_backtest(bt) -> None:
@@ -309,13 +452,16 @@ def backtest(
 @app.command()
 @_user_errors
 def compare(
-    files: List[Path] = typer.Argument(..., help="Scenario files, the reference first (two or more)."),
+    files: List[Path] = typer.Argument(..., metavar="FILE", help="Scenario files, the reference first (two or more)."),
     samples: Optional[int] = typer.Option(None, help="Number of paths for every run (default: the first file's)."),
     seed: Optional[int] = typer.Option(None, help="Random seed for every run (default: the first file's)."),
     sampler: Optional[str] = typer.Option(None, help="mc | lhs | sobol (default: the first file's)."),
     out: Optional[Path] = typer.Option(None, help="Comparison folder (default: reports/compare-<names>)."),
     memory: str = typer.Option("1G", help="Working-memory budget, e.g. 512M, 2G (never changes a number)."),
     workers: int = typer.Option(1, min=1, help="Local processes for the blocks (never changes a number)."),
+    set_: List[str] = typer.Option([], "--set", metavar="KEY=VALUE",
+                                   help="Override a key in every scenario: key.path=value (repeatable)."),
+    wide: bool = typer.Option(False, "--wide", help="Print every likelihood and difference with its se in columns."),
 ) -> None:
     """Compare scenarios run with common random numbers: registers, differences, overlaid plots."""
     from .pipeline import compare as _compare
@@ -325,49 +471,83 @@ def compare(
     if len(files) < 2:
         raise ScenarioError.at("compare", None, (), "name at least two scenario files",
                                "e.g. riskmodel compare a.yaml b.yaml")
-    folder = out or default_comparison_folder([_validate(f) for f in files])
-    runs, table = _compare(files, samples=samples, seed=seed, sampler=sampler, out=folder,
+    folder = out or default_comparison_folder([_validate(f, overrides=set_) for f in files])
+    runs, table = _compare(files, samples=samples, seed=seed, sampler=sampler, out=folder, overrides=set_,
                            memory_bytes=_parse_memory(memory), workers=workers)
-    _print_comparison(runs, table)
+    _print_comparison(runs, table, wide=wide)
     typer.echo(f"Comparison folder: {folder}; report: {Path(folder) / 'index.html'}")
 
 
-def _print_comparison(runs, table) -> None:
+def _print_comparison(runs, table, *, wide: bool = False) -> None:
+    """One line per risk: each scenario's likelihood in percent, and after it the paired difference from the
+    reference ± its standard error in percentage points.
+
+    ``wide``: the likelihood ± se of every scenario and the difference ± se in columns of their own.
+    """
+    import os
+
+    from rich import box
     from rich.table import Table
 
     names = list(dict.fromkeys(table["scenario"]))
     meta = runs[0].meta
-    t = Table(title=f"{len(runs)} scenarios, {meta['samples']:,} paths each, seed {meta['seed']}, {meta['sampler']} "
-                    f"(common random numbers; difference from {names[0]} ± paired se)", title_justify="left")
-    t.add_column("risk")
+    if wide:
+        t = Table(title=f"{len(runs)} scenarios, {meta['samples']:,} paths each, seed {meta['seed']}, "
+                        f"{meta['sampler']} (common random numbers; difference from {names[0]} ± paired se)",
+                  title_justify="left")
+        t.add_column("risk")
+    else:
+        t = Table(title=f"{len(runs)} scenarios, {meta['samples']:,} paths each, seed {meta['seed']}, "
+                        f"{meta['sampler']}, common random numbers. Likelihood % ± se; then, "
+                        f"for each other scenario, its difference from {names[0]} ± paired se, in "
+                        "percentage points",
+                  title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+        t.add_column("risk", no_wrap=True, overflow="ellipsis", min_width=10, max_width=14)
+    prefix = os.path.commonprefix(names) if len(names) > 1 else ""
+    prefix = prefix[:prefix.rfind("-") + 1] if "-" in prefix else ""
     for i, name in enumerate(names):
-        t.add_column(name, justify="right")
-        if i:
-            t.add_column("difference", justify="right")
+        if wide:
+            t.add_column(name, justify="right")
+            if i:
+                t.add_column("difference", justify="right")
+        else:
+            t.add_column(name[len(prefix):] or name, justify="right", overflow="fold",
+                         min_width=9 if not i else 15, max_width=9 if not i else 15)
     for rid in dict.fromkeys(table["risk"]):
         rows = table[table["risk"] == rid].set_index("position")
         cells = [rid]
         for i in range(len(names)):
             if i not in rows.index:
-                cells += ["–"] if i == 0 else ["–", "–"]
+                cells += ["–", "–"] if (i and wide) else ["–"]
                 continue
             r = rows.loc[i]
-            cells.append(f"{r.likelihood:.3f} ± {r.se:.4f}")
-            if i:
-                cells.append("–" if r["diff"] != r["diff"] else f"{r['diff']:+.3f} ± {r.se_diff:.4f}")
+            missing = r["diff"] != r["diff"]
+            if wide:
+                cells.append(f"{r.likelihood:.3f} ± {r.se:.4f}")
+                if i:
+                    cells.append("–" if missing else f"{r['diff']:+.3f} ± {r.se_diff:.4f}")
+            elif i:
+                cells.append(f"{100 * r.likelihood:.1f} " + ("–" if missing else
+                                                             f"{100 * r['diff']:+.1f}±{100 * r.se_diff:.2f}"))
+            else:
+                cells.append(f"{100 * r.likelihood:.1f}±{100 * r.se:.2f}")
         t.add_row(*cells)
-    _console(160).print(t)
+    _console(160 if wide else 80).print(t)
 
 
 @app.command()
 @_user_errors
 def report(
     folder: Path = typer.Argument(..., help="A run folder (or comparison folder) to render again."),
+    figures: str = typer.Option("default", "--figures", metavar="default|all",
+                                help="all: also the figures drawn on request (see riskmodel run --help)."),
 ) -> None:
     """Render a run folder's report again from its saved results, without simulating."""
     from .pipeline import report as _report
 
-    out = _report(folder)
+    if figures not in ("default", "all"):
+        raise ScenarioError.at(f"--figures {figures}", None, (), "unknown figure set", "use default or all")
+    out = _report(folder, figures=figures)
     typer.echo(f"Report: {out / 'index.html'}")
 
 
@@ -398,7 +578,7 @@ def explain(
     base_samples: int = typer.Option(1024, "--base-samples", help="N, rows of the A and B matrices (a power of two)."),
     method: str = typer.Option("sobol", help="sobol (Saltelli design; first order Saltelli 2010, total Jansen)."),
     seed: Optional[int] = typer.Option(None, help="Random seed (default: the file's)."),
-    set_: List[str] = typer.Option([], "--set", help="Override a key: key.path=value (repeatable)."),
+    set_: List[str] = typer.Option([], "--set", metavar="KEY=VALUE", help="Override a key: key.path=value (repeatable)."),
     json_: bool = typer.Option(False, "--json", help="Print both tables as JSON."),
 ) -> None:
     """What drives an output: Sobol first- and total-order indices per parameter and per group."""
@@ -416,9 +596,15 @@ def explain(
 @app.command()
 def schema(
     outcomes: bool = typer.Option(False, "--outcomes", help="Print the schema of outcomes files instead."),
+    registry: bool = typer.Option(False, "--registry", help="Print the schema of source registries instead."),
 ) -> None:
     """Print the JSON Schema of scenario files (for editor completion)."""
-    if outcomes:
+    if outcomes and registry:
+        typer.echo("--outcomes and --registry: choose one", err=True)
+        raise typer.Exit(code=2)
+    if registry:
+        from .registry_schema import json_schema
+    elif outcomes:
         from .outcomes import json_schema
     else:
         from .schema import json_schema
@@ -426,13 +612,58 @@ def schema(
     typer.echo(json_schema())
 
 
+def _find_registry(target: Optional[Path], registry: Optional[Path]) -> Path:
+    """The registry a sources command works on: ``--registry``; else the one ``target`` names.
+
+    ``target`` may be a registry, a scenario or outcomes file (its ``sources:``, through its
+    ``extends`` chain), or a folder (its ``registry.yaml``); a file that names no registry falls
+    back to a ``registry.yaml`` beside it. Neither given: ``scenarios/sources/registry.yaml``.
+    """
+    if registry is not None:
+        return registry
+    if target is None:
+        if DEFAULT_REGISTRY.is_file():
+            return DEFAULT_REGISTRY
+        raise ScenarioError.at(str(DEFAULT_REGISTRY), None, (), "no registry here",
+                               "name a scenario file or a registry: riskmodel sources list FILE")
+    if target.is_dir():
+        return target / "registry.yaml"
+    kind = _schema_of(target)
+    if kind == "riskmodel-sources/1":
+        return target
+    if kind == "riskmodel-outcomes/1":
+        from .yamlio import read_yaml
+
+        named = read_yaml(target).get("sources")
+        if isinstance(named, str):
+            return target.parent / named
+    elif target.is_file():
+        from .load import load
+
+        named = load(target).sources_path
+        if named:
+            return Path(named)
+    beside = target.parent / "registry.yaml"
+    if beside.is_file():
+        return beside
+    raise ScenarioError.at(str(target), None, ("sources",), "names no source registry and none is beside it",
+                           "add `sources: ../sources/registry.yaml`, or pass --registry FILE")
+
+
+_TARGET_HELP = "A scenario, outcomes or registry file, or a folder: the registry it names (default: " \
+               f"{DEFAULT_REGISTRY})."
+
+
 @sources_app.command("list")
 @_user_errors
-def sources_list(registry: Path = typer.Option(DEFAULT_REGISTRY, help="The source registry.")) -> None:
+def sources_list(
+    target: Optional[Path] = typer.Argument(None, metavar="[FILE]", help=_TARGET_HELP),
+    registry: Optional[Path] = typer.Option(None, help="The source registry (instead of FILE)."),
+) -> None:
     """List the registered sources."""
     from .sources import load_registry
 
-    reg = load_registry(registry)
+    reg = load_registry(_find_registry(target, registry))
     for s in reg.sources:
         meta = "; ".join(x for x in (s.publisher, s.date) if x)
         typer.echo(safe_text(f"{s.id}: {s.title}" + (f" ({meta})" if meta else "") + f" [{Path(s.file).name}]"))
@@ -440,24 +671,29 @@ def sources_list(registry: Path = typer.Option(DEFAULT_REGISTRY, help="The sourc
 
 @sources_app.command("check")
 @_user_errors
-def sources_check(registry: Path = typer.Option(DEFAULT_REGISTRY, help="The source registry.")) -> None:
+def sources_check(
+    target: Optional[Path] = typer.Argument(None, metavar="[FILE]", help=_TARGET_HELP),
+    registry: Optional[Path] = typer.Option(None, help="The source registry (instead of FILE)."),
+) -> None:
     """Check every registered text against its SHA-256."""
     from .sources import load_registry
 
-    reg = load_registry(registry)
-    typer.echo(f"{registry}: {len(reg.sources)} sources, every SHA-256 matches")
+    path = _find_registry(target, registry)
+    reg = load_registry(path)
+    typer.echo(f"{path}: {len(reg.sources)} sources, every SHA-256 matches")
 
 
 @sources_app.command("find")
 @_user_errors
 def sources_find(
     phrase: str = typer.Argument(..., help="Words to look for (whitespace, quotes, case and mojibake tolerated)."),
-    registry: Path = typer.Option(DEFAULT_REGISTRY, help="The source registry."),
+    target: Optional[Path] = typer.Argument(None, metavar="[FILE]", help=_TARGET_HELP),
+    registry: Optional[Path] = typer.Option(None, help="The source registry (instead of FILE)."),
 ) -> None:
     """Show where a phrase stands in the sources, to help cite it."""
     from .sources import find_phrase, load_registry
 
-    hits = find_phrase(load_registry(registry), phrase)
+    hits = find_phrase(load_registry(_find_registry(target, registry)), phrase)
     if not hits:
         typer.echo(safe_text(f"'{phrase}' not found in any registered source"), err=True)
         raise typer.Exit(code=1)
@@ -546,8 +782,15 @@ def signposts_command(
     typer.echo(f"Signposts folder: {folder} (index.html, report.md, signposts.csv, top.csv)")
 
 
+#: True when this process is the ``riskmodel`` program (not the app called in-process, as tests do):
+#: a run's total then counts from the process's start, imports included.
+_AS_PROGRAM = False
+
+
 def main() -> None:
     """Entry point of the ``riskmodel`` console script."""
+    global _AS_PROGRAM
+    _AS_PROGRAM = True
     for stream in (sys.stdout, sys.stderr):  # PYTHONIOENCODING=ascii or latin-1: escape what cannot be shown
         try:
             stream.reconfigure(errors="backslashreplace")

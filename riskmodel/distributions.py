@@ -31,7 +31,7 @@ from functools import cached_property
 from typing import Any, Callable, ClassVar, Mapping, NamedTuple, Optional, Sequence
 
 import numpy as np
-from scipy import integrate, special
+from scipy import special
 
 from .errors import did_you_mean
 from .model import Distribution
@@ -1047,6 +1047,8 @@ class Triangular(FrozenDistribution):
     def _mean_between(self, lo, hi):
         a, b = max(lo, self.low), min(hi, self.high)
         points = [self.mode] if a < self.mode < b else None
+        from scipy import integrate  # quadrature is rare; its import costs a quarter second at start-up
+
         num = integrate.quad(lambda x: x * self._pdf(x), a, b, points=points)[0]
         den = integrate.quad(self._pdf, a, b, points=points)[0]
         return num / den

@@ -64,6 +64,37 @@ class Results:
     def with_register(self, register: pd.DataFrame) -> "Results":
         return replace(self, register=register)
 
+    def __repr__(self) -> str:
+        """A few lines: what ran, how big, and the register's likeliest risks (the tables are attributes)."""
+        m = self.meta
+        name = m.get("scenario") or getattr(self.scenario, "name", None) or "?"
+        lines = [f"<Results {name}: {self.n_paths:,} paths, seed {m.get('seed', '?')}, sampler "
+                 f"{m.get('sampler', '?')}; {self.outputs.shape[1]} outputs, {self.parameters.shape[1]} parameters, "
+                 f"{self.bands['state'].nunique() if 'state' in self.bands else 0} states banded>"]
+        if len(self.register) and {"risk", "likelihood", "se"} <= set(self.register.columns):
+            top = self.register.sort_values("likelihood", ascending=False).head(3)
+            more = len(self.register) - len(top)
+            lines.append(f"  register: {len(self.register)} risks; likeliest: " + ", ".join(
+                f"{r.risk} {r.likelihood:.3f} ± {r.se:.4f}" for r in top.itertuples())
+                + (f" (+{more} more)" if more > 0 else ""))
+        lines.append("  tables: .register .outputs .parameters .bands; .meta")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        """The register as a table, for a notebook (text escaped)."""
+        import html
+
+        m = self.meta
+        name = m.get("scenario") or getattr(self.scenario, "name", None) or "?"
+        head = (f"<p><b>{html.escape(str(name))}</b>: {self.n_paths:,} paths, seed "
+                f"{html.escape(str(m.get('seed', '?')))}, sampler {html.escape(str(m.get('sampler', '?')))}</p>")
+        if not len(self.register):
+            return head + "<p>No register.</p>"
+        cols = [c for c in ("risk", "title", "likelihood", "se", "ci_low", "ci_high", "judgment_ST")
+                if c in self.register.columns]
+        table = self.register[cols].rename(columns={"judgment_ST": "judgment share"})
+        return head + table.to_html(index=False, escape=True, float_format=lambda x: f"{x:.4f}", na_rep="–")
+
     def save(self, folder: str | Path) -> Path:
         """Write the run folder's data files into ``folder`` (which must exist)."""
         folder = Path(folder)

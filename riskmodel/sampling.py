@@ -35,7 +35,6 @@ from typing import Sequence
 
 import numpy as np
 from scipy import special
-from scipy.stats import qmc
 
 __all__ = [
     # streams
@@ -190,6 +189,8 @@ def uniforms(method: str, names: Sequence[str], n: int, *, seed: int, block: int
             out[:, j] = (strata + rng.random(n)) / n
     else:
         if n and d:
+            from scipy.stats import qmc  # scipy.stats costs ~0.5 s to import: only for Sobol runs
+
             engine = qmc.Sobol(d, scramble=True, bits=_SOBOL_BITS, rng=stream(seed, block, "design", "sobol"))
             m = max(0, int(np.ceil(np.log2(n))))
             points = engine.random_base2(m)[:n]

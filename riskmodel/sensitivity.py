@@ -719,12 +719,15 @@ def _indices(f: dict, keys: Sequence, n_boot: int, rng: np.random.Generator) -> 
         st = jansen_total_order(f_a, f_b, f_ab)
         r = rng.integers(n, size=(n_boot, n))
         a_r, b_r = f_a[r], f_b[r]
+        # the resampled variance is the same for every unit: computed once (the estimators' formulas,
+        # written out, give the same numbers bit for bit)
+        var_r = np.var(np.concatenate([a_r, b_r], axis=-1), axis=-1)
         s1_r = np.empty((len(keys), n_boot))
         st_r = np.empty((len(keys), n_boot))
         for i in range(len(keys)):  # one unit at a time: (n_boot, N) arrays, not (k, n_boot, N)
             ab_r = f_ab[i][r]
-            s1_r[i] = saltelli_first_order(a_r, b_r, ab_r[None])[0]
-            st_r[i] = jansen_total_order(a_r, b_r, ab_r[None])[0]
+            s1_r[i] = np.mean(b_r * (ab_r - a_r), axis=-1) / var_r  # saltelli_first_order
+            st_r[i] = 0.5 * np.mean((a_r - ab_r) ** 2, axis=-1) / var_r  # jansen_total_order
     s1_lo, s1_hi = _percentile_interval(s1_r, axis=1)
     st_lo, st_hi = _percentile_interval(st_r, axis=1)
     return np.column_stack([s1, s1_lo, s1_hi, st, st_lo, st_hi])
@@ -921,93 +924,15 @@ def explain(path_or_scenario, *, output: Optional[str] = None, base_samples: int
 
 
 # =============================================================================== judgment share
+# The judgment share lives in :mod:`riskmodel.judgment` (it changes with the report, not with the
+# estimators); its names stay importable from here.
 
-JUDGMENT_SHARE_SENTENCE = (
-    "Judgment share: the share of this output's variance that comes from parameters classed as judgment "
-    "(total-order Sobol index of that group, N = {n} base samples, ± {half} at 95%)."
-)
-
-
-def judgment_share_sentence(n: int, half_width: float) -> str:
-    """The sentence the report shows next to the judgment-share column.
-
-    Examples
-    --------
-    >>> print(judgment_share_sentence(1024, 0.031)[-65:])
-    Sobol index of that group, N = 1024 base samples, ± 0.03 at 95%).
-    """
-    return JUDGMENT_SHARE_SENTENCE.format(n=n, half=f"{half_width:.2f}")
+_MOVED_TO_JUDGMENT = ("JUDGMENT_SHARE_SENTENCE", "judgment_share_sentence", "judgment_share")
 
 
-def judgment_share(results: Optional[Results], scenario: Scenario, *, base_samples: int = 1024,
-                   seed: Optional[int] = None, n_boot: int = 1000) -> pd.DataFrame:
-    """For each risk: the share of its output's variance that comes from judgment parameters.
+def __getattr__(name: str):
+    if name in _MOVED_TO_JUDGMENT:
+        from . import judgment
 
-    Method: the total-order (and first-order) Sobol index of the group of
-    parameters classed ``judgment``, from a small Saltelli design of its own
-    (A, B, AB_judgment, AB_noise: ``4 N`` paths, all risks' outputs at once),
-    with 95% bootstrap intervals. The run's own paths cannot give a total
-    index: that needs the monthly draws held fixed while the judgment
-    parameters change, which only a design does. At the default N = 1024 the
-    95% half-width is typically 0.03–0.08 (it is reported per risk); it
-    shrinks as 1/sqrt(N).
-    A correlated set that mixes judgment with another class is counted in the
-    judgment group whole (the group's name then says so). Shares and their
-    interval ends are clipped to [0, 1], the range of a share (a raw estimate
-    leaves it only by Monte Carlo error, or, where a note says so, because the
-    total index is an upper bound).
-
-    Parameters
-    ----------
-    results : Results or None
-        The run (its seed is used when ``seed`` is None); may be None.
-    scenario : Scenario
-    base_samples : int
-        N, a power of two (at least 16).
-    seed : int, optional
-        Default: the run's seed, else the scenario's.
-    n_boot : int
-
-    Returns
-    -------
-    DataFrame
-        One row per risk: ``risk``, ``output``, ``judgment_ST``,
-        ``judgment_ST_low``, ``judgment_ST_high``, ``judgment_S1``,
-        ``judgment_S1_low``, ``judgment_S1_high``, ``noise_ST``, ``group``
-        (the judgment group's name), ``parameters`` (how many in the group),
-        ``method``, ``n`` (base samples), ``evaluations``, ``sentence``,
-        ``note``.
-    """
-    columns = ["risk", "output", "judgment_ST", "judgment_ST_low", "judgment_ST_high", "judgment_S1",
-               "judgment_S1_low", "judgment_S1_high", "noise_ST", "group", "parameters", "method", "n",
-               "evaluations", "sentence", "note"]
-    if not scenario.risks:
-        return pd.DataFrame(columns=columns)
-    n = _check_base_samples(base_samples)
-    if seed is None:
-        seed = results.meta.get("seed") if results is not None and results.meta.get("seed") is not None \
-            else scenario.seed
-    seed = int(seed)
-    outs = _risk_outputs(scenario)
-    if not any(p.evidence == "judgment" for p in _sampled_parameters(scenario)):
-        rows = [(r.id, r.output, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, np.nan, "", 0, "no uncertain parameter is judgment",
-                 n, 0, "No uncertain parameter of this scenario is classed as judgment.", "") for r in scenario.risks]
-        return pd.DataFrame(rows, columns=columns)
-    ex = _explanations(scenario, outs, base_samples=n, seed=seed, n_boot=n_boot, groupings=("evidence",),
-                       per_unit=False, keep_group=lambda g: "judgment" in g.name.split("+"))
-    rows = []
-    for r in scenario.risks:
-        e = ex[r.output]
-        g = e.groups
-        jrow = g[(g["by"] == "evidence") & g["group"].str.split("+").apply(lambda parts: "judgment" in parts)]
-        j = jrow.iloc[0]
-        noise_st = float(g.loc[NOISE, "ST"]) if NOISE in g.index else 0.0
-        half = float((j["ST_high"] - j["ST_low"]) / 2)
-        note = " ".join(e.notes)
-        share = np.clip(j[["ST", "ST_low", "ST_high", "S1", "S1_low", "S1_high"]].to_numpy(float), 0.0, 1.0)
-        rows.append((r.id, r.output, *(float(v) for v in share), noise_st, str(j["group"]),
-                     len(str(j["parameters"]).split(", ")),
-                     "total-order Sobol index of the judgment group (Jansen; Saltelli design A, B, AB_judgment, "
-                     "AB_noise; 95% percentile bootstrap)", n, e.evaluations,
-                     judgment_share_sentence(n, half) if np.isfinite(half) else "", note))
-    return pd.DataFrame(rows, columns=columns)
+        return getattr(judgment, name)
+    raise AttributeError(f"module 'riskmodel.sensitivity' has no attribute {name!r}")

@@ -28,7 +28,6 @@ from . import distributions as _dist
 from . import exprdims as _dims
 from . import expressions as _expr
 from . import validate_lang as _lang
-from . import sampling as _sampling
 from . import sources as _sources
 from .errors import Position, ProblemCollector, ScenarioError, did_you_mean
 from .load import LoadedDocument, load
@@ -312,7 +311,8 @@ def validate(doc: LoadedDocument | str | Path, *, overrides=()) -> Scenario:
         try:
             parsed = _expr.parse_expression(text)
         except _expr.ExpressionError as exc:
-            c.add(key_path, f"{exc.message} in {_brief(text)}", exc.hint)
+            where = f" at column {exc.col + 1}" if exc.col is not None and exc.message.startswith("syntax error") else ""
+            c.add(key_path, f"{exc.message}{where} in {_brief(text)}", exc.hint)
             return None
         ok = True
         for name in sorted(parsed.names):
@@ -742,6 +742,8 @@ def _check_correlation_matrix(c: _Checker, correlations: list[Correlation]) -> N
         return
     names = sorted({x for cor in correlations for x in (cor.a, cor.b)})
     index = {n: i for i, n in enumerate(names)}
+    from . import sampling as _sampling  # SciPy's qmc: only when there are correlations to check
+
     m = np.eye(len(names))
     for cor in correlations:
         m[index[cor.a], index[cor.b]] = m[index[cor.b], index[cor.a]] = cor.rho

@@ -47,7 +47,7 @@ def test_run_prints_register_and_writes_run_folder(write, tmp_path):
     out = tmp_path / "out"
     result = runner.invoke(app, ["run", str(write(VALID)), "--samples", "500", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "More than 30 attacks in the year" in result.output and "500 paths" in result.output
+    assert "many_attacks: More than 30 attacks" in result.output and "500 paths" in result.output
     assert sorted(p.name for p in out.iterdir()) == ["bands.csv", "figures", "index.html", "outputs.parquet",
                                                       "parameters.parquet", "register.csv", "report.md", "run.json"]
     assert not [p for p in tmp_path.iterdir() if ".tmp-" in p.name or ".old-" in p.name]
@@ -111,3 +111,154 @@ def test_validate_reads_each_file_as_its_schema_says():
     assert f"{REGISTRY}: ok: source registry: 5 stored texts, every SHA-256 matches" in result.output
     assert f"{outcomes}: ok: outcomes for " in result.output and "2 binary and 3 numeric" in result.output
     assert f"{EXAMPLES[0]}: ok: 2 factors" in result.output
+
+
+def test_import_of_the_cli_leaves_the_heavy_libraries_unimported():
+    # in a fresh interpreter: this test process has long imported them all
+    code = ("import sys, riskmodel.cli; "
+            "print(sorted(m for m in ('matplotlib', 'scipy', 'pandas', 'numpy') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_a_stage_function_is_not_shadowed_by_its_module():
+    code = ("import riskmodel, riskmodel.pipeline, riskmodel.validate, riskmodel.backtest, riskmodel.load; "
+            "print(riskmodel.validate.__module__, riskmodel.backtest.__module__, riskmodel.load.__module__, "
+            "riskmodel.run.__module__)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["riskmodel.validate", "riskmodel.backtest", "riskmodel.load", "riskmodel.pipeline"]
+
+
+def test_help_shows_flags_as_flags_and_lists_by_their_item():
+    for command in (["run"], ["compare"], ["explain"], ["validate"]):
+        out = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "100"}).output
+        assert "<bool>" not in out and "list[" not in out, (command, out)
+    out = runner.invoke(app, ["explain", "--help"], env={"COLUMNS": "100"}).output
+    assert "--json " in out and "--set KEY=VALUE" in out
+
+
+def _register_line(output: str) -> str:
+    return next(line for line in output.splitlines() if line.strip().startswith("1 "))
+
+
+def test_register_is_one_line_per_risk_within_80_columns_and_wide_is_the_full_table(write, tmp_path):
+    import pandas as pd
+
+    path = write(VALID)
+    result = runner.invoke(app, ["run", str(path), "--samples", "400", "--out", str(tmp_path / "a"),
+                                 "--report", "none"])
+    assert result.exit_code == 0, result.output
+    reg = pd.read_csv(tmp_path / "a" / "register.csv")
+    lines = result.output.splitlines()
+    assert max(len(line) for line in lines if "Time:" not in line and "Run folder" not in line) <= 80
+    line = _register_line(result.output)
+    # number, id and title cut to fit, likelihood ± se as register.csv has them, judgment share in percent
+    assert line.split()[:2] == ["1", "many_attacks:"] and "…" in line
+    assert f"{reg.likelihood[0]:.3f} ± {reg.se[0]:.4f}" in line
+    assert line.rstrip().endswith(f"{100 * reg.judgment_ST[0]:.0f}%")
+    wide = runner.invoke(app, ["run", str(path), "--samples", "400", "--out", str(tmp_path / "b"),
+                               "--report", "none", "--wide"])
+    assert "More than 30 attacks in the year" in wide.output and "total_end > 30" in wide.output
+
+
+def test_report_modes_and_phase_times(write, tmp_path):
+    import json
+
+    path = write(VALID)
+    none = runner.invoke(app, ["run", str(path), "--samples", "300", "--out", str(tmp_path / "none"),
+                               "--report", "none"])
+    assert none.exit_code == 0, none.output
+    assert not (tmp_path / "none" / "index.html").exists() and (tmp_path / "none" / "register.csv").is_file()
+    timings = json.loads((tmp_path / "none" / "run.json").read_text())["run_timings"]
+    assert list(timings["phases_s"]) == ["validate", "simulate", "judgment share", "write"]  # in-process: no start-up
+    assert timings["report"] == "none"
+    # the phases are disjoint: together no more than the whole
+    assert sum(timings["phases_s"].values()) <= timings["total_s"] + 1e-3
+    time_line = next(line for line in none.output.splitlines() if line.startswith("Time: total"))
+    assert "validate" in time_line and "judgment share" in time_line
+
+    full = runner.invoke(app, ["run", str(path), "--samples", "300", "--out", str(tmp_path / "full")])
+    assert full.exit_code == 0, full.output
+    meta = json.loads((tmp_path / "full" / "run.json").read_text())["run_timings"]
+    assert {"drivers", "figures"} <= set(meta["phases_s"])
+    html = (tmp_path / "full" / "index.html").read_text(encoding="utf-8")
+    assert "<dt>total time</dt>" in html and "(validate to report)" in html
+    drawn = {p.name for p in (tmp_path / "full" / "figures").iterdir()}
+    assert "risk-matrix.png" in drawn and not any(n.startswith(("exceedance-", "drivers-tornado-")) for n in drawn)
+    assert "drawn on request" in html and "--figures all" in html
+
+    every = runner.invoke(app, ["run", str(path), "--samples", "300", "--out", str(tmp_path / "all"),
+                                "--figures", "all"])
+    assert every.exit_code == 0, every.output
+    drawn_all = {p.name for p in (tmp_path / "all" / "figures").iterdir()}
+    assert drawn < drawn_all and "convergence.png" in drawn_all
+    assert any(n.startswith("exceedance-") for n in drawn_all)
+    assert "drawn on request" not in (tmp_path / "all" / "index.html").read_text(encoding="utf-8")
+
+    summary = runner.invoke(app, ["run", str(path), "--samples", "300", "--out", str(tmp_path / "summary"),
+                                  "--report", "summary"])
+    assert summary.exit_code == 0, summary.output
+    drawn_summary = {p.name for p in (tmp_path / "summary" / "figures").iterdir()}
+    # the one risk rests on total_end, the end value of the state total (not on the state attacks)
+    assert {"risk-matrix.png", "fan-total.png"} <= drawn_summary <= {"risk-matrix.png", "fan-total.png",
+                                                                     "states-yes-no.png"}
+    summary_meta = json.loads((tmp_path / "summary" / "run.json").read_text())["run_timings"]
+    assert "drivers" not in summary_meta["phases_s"]
+
+
+@pytest.mark.parametrize("option", [["--report", "some"], ["--figures", "many"]])
+def test_unknown_report_or_figure_set_is_exit_2(write, tmp_path, option):
+    result = runner.invoke(app, ["run", str(write(VALID)), "--out", str(tmp_path / "x"), *option])
+    assert result.exit_code == 2 and "unknown" in result.output and "Traceback" not in result.output
+
+
+def test_sources_commands_find_the_registry_a_file_names(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no scenarios/ here: the default path must not be what is found
+    variant = ROOT / "scenarios" / "mali" / "wagner-exit.yaml"  # extends baseline.yaml, which names it
+    listed = runner.invoke(app, ["sources", "list", str(variant)])
+    assert listed.exit_code == 0 and "contrapuntal-2023-07-01" in listed.output, listed.output
+    checked = runner.invoke(app, ["sources", "check", str(REGISTRY)])
+    assert checked.exit_code == 0 and "5 sources" in checked.output
+    found = runner.invoke(app, ["sources", "find", "Wagner fighters", str(REGISTRY.parent)])
+    assert found.exit_code == 0 and "contrapuntal-2023-07-01:" in found.output
+    nothing = runner.invoke(app, ["sources", "list"])
+    assert nothing.exit_code == 2 and "name a scenario file" in nothing.output
+
+
+def test_schema_registry_describes_every_key_the_reader_accepts_and_readme_documents_them():
+    import json
+
+    from riskmodel import sources
+
+    result = runner.invoke(app, ["schema", "--registry"])
+    assert result.exit_code == 0
+    schema = json.loads(result.output)
+    entry = schema["properties"]["sources"]["items"]
+    assert sorted(entry["properties"]) == sorted(sources._ENTRY_KEYS)
+    assert sorted(entry["required"]) == sorted(sources._REQUIRED_KEYS)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Registry fields"):]
+    for key in sources._ENTRY_KEYS:
+        assert f"| `{key}` |" in section, key
+
+
+def test_report_draws_the_on_request_figures_from_saved_results(write, tmp_path):
+    out = tmp_path / "run"
+    assert runner.invoke(app, ["run", str(write(VALID)), "--samples", "300", "--out", str(out)]).exit_code == 0
+    register = (out / "register.csv").read_text()
+    assert not list((out / "figures").glob("exceedance-*.png"))
+    result = runner.invoke(app, ["report", str(out), "--figures", "all"])
+    assert result.exit_code == 0, result.output
+    assert list((out / "figures").glob("exceedance-*.png")) and (out / "figures" / "convergence.png").is_file()
+    assert (out / "register.csv").read_text() == register  # no number changes
+
+
+def test_the_program_counts_its_start_up_as_a_phase(tmp_path):
+    import json
+
+    out = tmp_path / "run"
+    subprocess.run([sys.executable, "-m", "riskmodel", "run", str(ROOT / "scenarios" / "examples" / "minimal.yaml"),
+                    "--samples", "300", "--report", "none", "--out", str(out)], check=True, capture_output=True)
+    timings = json.loads((out / "run.json").read_text())["run_timings"]
+    assert list(timings["phases_s"])[0] == "start-up" and timings["phases_s"]["start-up"] > 0
+    assert sum(timings["phases_s"].values()) <= timings["total_s"] + 1e-3

@@ -51,7 +51,7 @@ def tiny(write, tmp_path):
     path = write(VALID)
     scenario = validate(path)
     results = run(scenario, samples=400)
-    out = write_run_folder(results, tmp_path / "run", extra=render_into(results, scenario))
+    out = write_run_folder(results, tmp_path / "run", extra=render_into(results, scenario, figures="all"))
     return path, scenario, results, out
 
 
@@ -128,7 +128,7 @@ def test_scenario_text_never_becomes_markup(write, tmp_path):
     results = run(scenario, samples=200)
     out = tmp_path / "r"
     out.mkdir()
-    render_report(results, scenario, out)
+    render_report(results, scenario, out, figures="all")
     html = (out / "index.html").read_text(encoding="utf-8")
     md = (out / "report.md").read_text(encoding="utf-8")
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
@@ -151,7 +151,7 @@ def test_failing_render_leaves_the_earlier_folder_byte_identical(tiny, tmp_path,
 
     monkeypatch.setattr(plots, "exceedance_plot", boom)
     with pytest.raises(RuntimeError, match="the renderer failed"):
-        write_run_folder(results, out, extra=render_into(results, scenario))
+        write_run_folder(results, out, extra=render_into(results, scenario, figures="all"))
     assert _snapshot(out) == before
     assert not [p for p in tmp_path.iterdir() if ".tmp-" in p.name or ".old-" in p.name]
 
@@ -345,7 +345,7 @@ def test_report_renders_in_headless_chromium(tmp_path):
     results = run(scenario, samples=2000)
     out = tmp_path / "report"
     out.mkdir()
-    render_report(results, scenario, out)
+    render_report(results, scenario, out, figures="all")
     page = out / "index.html"
     html = page.read_text(encoding="utf-8")
 
@@ -391,10 +391,10 @@ def test_figures_drawn_in_worker_processes_are_byte_identical(tiny, tmp_path, mo
     monkeypatch.setenv("RISKMODEL_RENDER_PROCESSES", "1")
     serial = tmp_path / "serial"
     serial.mkdir()
-    render_report(results, scenario, serial)
+    render_report(results, scenario, serial, figures="all")
     monkeypatch.setenv("RISKMODEL_RENDER_PROCESSES", "2")
     parallel = tmp_path / "parallel"
     parallel.mkdir()
-    render_report(results, scenario, parallel)
+    render_report(results, scenario, parallel, figures="all")
     assert _snapshot(serial / "figures") == _snapshot(parallel / "figures")
     assert len(list((parallel / "figures").glob("*.png"))) > 2

@@ -256,3 +256,15 @@ def test_text_mutations_never_escape(scenario_dir, at, cut, insert):
         assert isinstance(validate(path), Scenario)
     except ScenarioError as exc:
         assert exc.problems
+
+
+def test_an_expression_syntax_error_names_its_column(write):
+    from riskmodel.errors import ScenarioError
+    from riskmodel.validate import validate
+
+    text = VALID.replace('update: "prev + attacks"', 'update: "prev + * attacks"')
+    with pytest.raises(ScenarioError) as info:
+        validate(write(text))
+    message = next(str(p) for p in info.value.problems if "states.total.update" in str(p))
+    # 'prev + * attacks': the parser stops at the '*', the 8th character
+    assert "syntax error" in message and "at column 8 in 'prev + * attacks'" in message

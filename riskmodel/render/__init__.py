@@ -13,6 +13,6 @@ Markdown.
 """
 
 from ._compare import render_comparison
-from ._report import render_report
+from ._report import FIGURE_SETS, render_report
 
-__all__ = ["render_report", "render_comparison"]
+__all__ = ["render_report", "render_comparison", "FIGURE_SETS"]

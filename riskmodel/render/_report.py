@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections import Counter
 from pathlib import Path
@@ -84,7 +85,48 @@ def _register(results, scenario) -> pd.DataFrame:
 # --------------------------------------------------------------------------- the report
 
 
-def render_report(results, scenario, folder) -> Path:
+#: What ``figures=`` draws. "default": the risk matrix, the fan charts, the yes/no summaries, the judgment
+#: share and the evidence bar; "all" adds one exceedance curve per output, one tornado per risk, the
+#: convergence grid and the given-data heatmaps; "summary" is the matrix and the fan charts of the states
+#: that risks rest on, without the drivers section.
+FIGURE_SETS = ("default", "all", "summary")
+_ON_REQUEST_PREFIXES = ("exceedance-", "drivers-tornado-", "drivers-given-", "drivers-evidence-groups",
+                        "convergence")
+
+
+def risk_states(scenario) -> set:
+    """The states the risks rest on: those their outputs aggregate, through expression outputs too."""
+    import ast
+
+    outputs = {o.name: o for o in scenario.outputs}
+    seen, todo, states = set(), [r.output for r in scenario.risks], set()
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in outputs:
+            continue
+        seen.add(name)
+        o = outputs[name]
+        if o.state:
+            states.add(o.state)
+        if o.expr:
+            try:
+                todo.extend(n.id for n in ast.walk(ast.parse(o.expr, mode="eval")) if isinstance(n, ast.Name))
+            except SyntaxError:  # validated upstream; a name it cannot read is no state
+                pass
+    return states
+
+
+def _keep(figure, which: str, states: set) -> bool:
+    if which == "all":
+        return True
+    if which == "summary":
+        return figure.file == "risk-matrix.png" or figure.file == "states-yes-no.png" or (
+            figure.file.startswith("fan-") and figure.file[4:-4] in {slug(s) for s in states})
+    return not figure.file.startswith(_ON_REQUEST_PREFIXES)
+
+
+def render_report(results, scenario, folder, *, figures: str = "default", phase=None, total_time=None,
+                  refresh_s: int = 0) -> Path:
     """Render a run's report into ``folder``: ``index.html``, ``report.md``, ``figures/*.png``.
 
     Parameters
@@ -102,6 +144,10 @@ def render_report(results, scenario, folder) -> Path:
     Path
         ``folder / "index.html"``.
     """
+    if figures not in FIGURE_SETS:
+        raise ValueError(f"figures must be one of {', '.join(FIGURE_SETS)}, not {figures!r}")
+    which = figures
+    phase = phase or (lambda name: contextlib.nullcontext())
     folder = Path(folder)
     meta = results.meta
     n = results.n_paths
@@ -109,7 +155,7 @@ def render_report(results, scenario, folder) -> Path:
     outputs = {o.name: o for o in scenario.outputs}
     factors = {f.name: f for f in scenario.factors}
     sorted_vals = sorted_outputs(results)
-    figures: list[Figure] = []
+    figures: list[Figure] = []  # noqa: F811 (the parameter is ``which`` from here on)
 
     # ---- register rows (+ conditional size for the matrix)
     rows, points = [], []
@@ -279,7 +325,13 @@ def render_report(results, scenario, folder) -> Path:
         figures.append(conv_fig)
 
     # ---- what drives this result (given-data indices and tornados from the run's own paths)
-    drivers = _drivers(results, scenario, reg, meta)
+    if which == "summary":
+        drivers = {"figures": [], "top_drivers": [], "groups": [], "notes": [], "title": "What drives this result",
+                   "intro": "Not computed in a summary report (riskmodel run --report full)."}
+    else:
+        with phase("drivers"):
+            # the tornados feed only their figures, drawn on request: not computed for the default set
+            drivers = _drivers(results, scenario, reg, meta, with_tornados=which == "all")
     figures.extend(drivers["figures"])
 
     # ---- ledger, evidence, sources
@@ -296,6 +348,16 @@ def render_report(results, scenario, folder) -> Path:
         evidence_fig = figures[-1]
     else:
         evidence_fig = None
+    states = risk_states(scenario) if which == "summary" else set()
+    on_request = [f for f in figures if not _keep(f, which, states)]
+    if on_request:
+        dropped = {id(f) for f in on_request}
+        figures = [f for f in figures if id(f) not in dropped]
+        fan_rows = [f for f in fan_rows if id(f) not in dropped]
+        exceed_figs = [f for f in exceed_figs if id(f) not in dropped]
+        drivers["figures"] = [f for f in drivers["figures"] if id(f) not in dropped]
+        conv_fig = None if id(conv_fig) in dropped else conv_fig
+        evidence_fig = None if id(evidence_fig) in dropped else evidence_fig
     sources = [{"id": s.id, "title": s.title, "publisher": s.publisher, "date": s.date,
                 "url": s.url if s.url.startswith(("http://", "https://")) else "", "url_text": s.url,
                 "sha256": s.sha256, "file": Path(s.file).name if s.file else ""} for s in scenario.sources]
@@ -304,7 +366,7 @@ def render_report(results, scenario, folder) -> Path:
         "version": __version__,
         "scenario": scenario,
         "meta": meta,
-        "header": _header(scenario, meta, n),
+        "header": _header(scenario, meta, n, total_time),
         "register": rows,
         "has_judgment": has_judgment,
         "judgment_sentence": meta.get("judgment_share", {}).get("sentence", ""),
@@ -320,8 +382,12 @@ def render_report(results, scenario, folder) -> Path:
         "sources": sources,
         "structure": _structure(scenario),
         "mc": _mc_notes(meta, n),
+        "figure_set": which,
+        "refresh_s": int(refresh_s),  # riskmodel watch: the page reloads itself (meta refresh, no script)
+        "on_request": [f.title for f in on_request],
     }
-    return write_outputs(folder, figures, context, "report.html.j2", "report.md.j2")
+    with phase("figures"):
+        return write_outputs(folder, figures, context, "report.html.j2", "report.md.j2")
 
 
 def _by_when_figure(o, values, scenario, n: int) -> Figure:
@@ -342,7 +408,7 @@ def _float_or_none(value):
     return None if value is None or pd.isna(value) else float(value)
 
 
-def _drivers(results, scenario, reg: pd.DataFrame, meta: dict) -> dict:
+def _drivers(results, scenario, reg: pd.DataFrame, meta: dict, *, with_tornados: bool = True) -> dict:
     """The "What drives this result" section: figures and tables from the sensitivity stage."""
     from ..sensitivity import given_data, tornado
     from .drivers import drivers_section
@@ -356,7 +422,7 @@ def _drivers(results, scenario, reg: pd.DataFrame, meta: dict) -> dict:
     subset = results.head(DRIVER_PATHS)
     tables = given_data(subset, scenario, by=("parameter", "factor", "evidence"), outputs=outputs,
                         seed=int(meta.get("seed", 0) or 0))
-    tornados = [tornado(subset, scenario, o) for o in outputs]
+    tornados = [tornado(subset, scenario, o) for o in outputs] if with_tornados else []
     share = None
     info = meta.get("judgment_share", {})
     if "judgment_ST" in reg.columns and info:
@@ -395,7 +461,7 @@ def _p_at_max_se(curve) -> str:
     return fmt_pct(p)
 
 
-def _header(scenario, meta: dict, n: int) -> list:
+def _header(scenario, meta: dict, n: int, total_time=None) -> list:
     timings = meta.get("timings", {}) or {}
     last = scenario.months[-1]
     items = [
@@ -412,6 +478,11 @@ def _header(scenario, meta: dict, n: int) -> list:
                                        f"{meta.get('stopped') or ''}"))
     if "total_s" in timings:
         items.append(("simulation time", f"{timings['total_s']:.2f} s"))
+    run_total = (meta.get("run_timings") or {}).get("total_s")
+    if total_time is not None:  # read when the page is written: validate to report
+        items.append(("total time", total_time))
+    elif run_total is not None:
+        items.append(("total time", f"{run_total:.2f} s (validate to report, when the run was made)"))
     for key in ("created_utc", "started", "started_at", "finished_at", "created"):
         if meta.get(key):
             items.append(("run at", str(meta[key])))

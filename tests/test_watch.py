@@ -1,0 +1,63 @@
+"""riskmodel watch: re-run on save, keep the last good report on bad input, a page that reloads itself."""
+
+from __future__ import annotations
+
+import os
+
+from conftest import VALID
+from riskmodel.errors import ScenarioError
+from riskmodel.pipeline import render_into, run, write_run_folder
+from riskmodel.validate import validate
+from riskmodel.watch import watch, watched_files
+
+
+def _save(path, text):
+    path.write_text(text, encoding="utf-8")
+    st = os.stat(path)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10_000_000))  # a save the poll cannot miss
+
+
+def test_watch_reruns_on_save_and_keeps_the_last_good_report(write, tmp_path):
+    path = write(VALID)
+    out = tmp_path / "run"
+    registers, errors, pages = [], [], []
+
+    def run_once(p, o):
+        scenario = validate(p)
+        res = run(scenario, samples=300, judgment_samples=0)
+        write_run_folder(res, o, extra=render_into(res, scenario, figures="summary", refresh_s=2))
+        registers.append((o / "register.csv").read_text())
+        return scenario
+
+    edits = iter([VALID.replace("threshold: 30", "threshold: thirty"),  # invalid: the report must stay
+                  VALID.replace("threshold: 30", "threshold: 40")])  # valid again, a different register
+
+    def sleep(_):
+        pages.append((out / "index.html").read_bytes())
+        _save(path, next(edits, VALID.replace("threshold: 30", "threshold: 40")))
+
+    attempts = watch(path, out, run_once=run_once, max_runs=3, on_error=errors.append, sleep=sleep)
+    assert attempts == 3
+    assert len(registers) == 2 and registers[0] != registers[1]
+    assert len(errors) == 1 and isinstance(errors[0], ScenarioError)
+    assert "risks[0].threshold" in str(errors[0].problems[0])
+    assert pages[0] == pages[1]  # the invalid save left the good report as it was
+    assert b'<meta http-equiv="refresh" content="2">' in pages[0]
+
+
+def test_watched_files_include_the_registry_and_cited_texts():
+    from conftest import ROOT
+
+    variant = ROOT / "scenarios" / "mali" / "wagner-exit.yaml"
+    files = {os.path.abspath(f) for f in watched_files(variant, validate(variant))}
+    assert os.path.abspath(variant) in files
+    assert os.path.abspath(ROOT / "scenarios" / "mali" / "baseline.yaml") in files  # extends
+    assert os.path.abspath(ROOT / "scenarios" / "sources" / "registry.yaml") in files
+    assert any(f.endswith(".txt") for f in files)  # a cited source text
+
+
+def test_a_normal_report_does_not_reload_itself(write, tmp_path):
+    scenario = validate(write(VALID))
+    res = run(scenario, samples=200, judgment_samples=0)
+    write_run_folder(res, tmp_path / "r", extra=render_into(res, scenario, figures="summary"))
+    assert b"http-equiv=\"refresh\"" not in (tmp_path / "r" / "index.html").read_bytes()
