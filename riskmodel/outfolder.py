@@ -184,7 +184,7 @@ def check_out_folder(out: str | os.PathLike, *, option: str = "--out") -> Path:
 # --------------------------------------------------------------------------- what a killed write left
 
 
-def _process_start_time() -> float:
+def process_start_time() -> float:
     """When this process started (seconds since the epoch); the import time where /proc is missing."""
     try:
         ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])  # since boot
@@ -194,7 +194,7 @@ def _process_start_time() -> float:
         return time.time()
 
 
-_PROCESS_START = _process_start_time()
+_PROCESS_START = process_start_time()
 
 
 def _pid_alive(pid: int) -> bool:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-import errno
 import dataclasses
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
@@ -14,7 +14,7 @@ from .analyse import risk_register
 from .compile import compile_scenario
 from .errors import ScenarioError
 from .model import Scenario
-from .outfolder import check_out_folder, remove_stale_temporaries, restore_interrupted, write_run_folder
+from .outfolder import check_out_folder, process_start_time, remove_stale_temporaries, restore_interrupted, write_run_folder
 from .results import Results, read_run_json
 from .simulate import DEFAULT_MEMORY_BYTES, simulate
 from .validate import validate
@@ -36,7 +36,7 @@ class Phases:
         self.started = time.perf_counter()
         self.times: dict[str, float] = {}
         if since_process_start:  # the CLI: Python's start-up and the imports count too, as a phase of their own
-            lag = min(max(0.0, time.time() - _process_start_time()), 600.0)  # clock ticks: 10 ms resolution
+            lag = min(max(0.0, time.time() - process_start_time()), 600.0)  # clock ticks: 10 ms resolution
             self.started -= lag
             self.times["start-up"] = lag
         self.on_change = on_change

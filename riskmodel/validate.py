@@ -31,7 +31,7 @@ from . import validate_lang as _lang
 from . import sources as _sources
 from .errors import Position, ProblemCollector, ScenarioError, did_you_mean
 from .load import LoadedDocument, load
-from .model import (Citation, Correlation, Distribution, Factor, Intervention, Month, Output, Parameter, Risk,
+from .model import (Correlation, Distribution, Factor, Intervention, Month, Output, Parameter, Risk,
                     Scenario, SourceRef, State)
 from .schema import MODEL_FOR_SECTION, ScheduleModel, CiteModel, ScenarioModel, field_names
 from .yamlio import position_of
