@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ import pandas as pd
 from .. import __version__
 from ..analyse import risk_register
 from ..distributions import make_distribution
+from ..graph import dependency_graph
 from . import plots
 from ._common import Figure, fmt_num, later, fmt_pct, month_span, slug, write_outputs
 from ._stats import (CONVERGENCE_POINTS, EXCEEDANCE_POINTS, conditional_median, exceedance_curve, is_binary,
@@ -333,9 +335,17 @@ def _drivers(results, scenario, reg: pd.DataFrame, meta: dict) -> dict:
     # given-data estimates from a bounded subset of paths, so the section's time does not grow with the run
     # (its bootstrap intervals are those of the subset, and the captions give its size)
     subset = results.head(DRIVER_PATHS)
-    tables = given_data(subset, scenario, by=("parameter", "factor", "evidence"), outputs=outputs,
-                        seed=int(meta.get("seed", 0) or 0))
-    tornados = [tornado(subset, scenario, o) for o in outputs]
+    # each output is attributed only among the parameters with a path to it in the model's dependency graph
+    # (the others are independent of it by construction: whatever an estimator gives them is noise)
+    graph = dependency_graph(scenario)
+    per_output = {o: _restricted(scenario, graph.parameters_of(o)) for o in outputs}
+    seed = int(meta.get("seed", 0) or 0)
+    parts = [given_data(subset, per_output[o], by=("parameter", "factor", "evidence"), outputs=[o], seed=seed)
+             for o in outputs]
+    tables = {k: pd.concat([t[k] for t in parts], ignore_index=True) for k in ("parameter", "factor", "evidence")}
+    tornados = [tornado(subset, per_output[o], o) for o in outputs]
+    n_sampled = len(graph.sampled)
+    reach = {o: len(graph.parameters_of(o)) for o in outputs}
     share = None
     info = meta.get("judgment_share", {})
     if "judgment_ST" in reg.columns and info:
@@ -344,7 +354,8 @@ def _drivers(results, scenario, reg: pd.DataFrame, meta: dict) -> dict:
     titles = {r.id: r.title for r in scenario.risks}
     section = drivers_section(tornados=tornados, given=tables["parameter"],
                               given_groups=pd.concat([tables["factor"], tables["evidence"]]), share=share,
-                              titles=titles, lazy=True)
+                              titles=titles, lazy=True, n_paths=subset.n_paths, n_run=results.n_paths,
+                              reach=reach, n_sampled=n_sampled)
     section["notes"] = list(dict.fromkeys(list(section.get("notes", [])) +
                                           meta.get("judgment_share", {}).get("notes", [])))
     if scenario.correlations:
@@ -352,6 +363,13 @@ def _drivers(results, scenario, reg: pd.DataFrame, meta: dict) -> dict:
                                 "explained together; indices of single correlated parameters lose their additive "
                                 "meaning.")
     return section
+
+
+def _restricted(scenario, parameters: tuple):
+    """The scenario with only ``parameters`` among its sampled parameters (derived ones kept), for attribution."""
+    keep = set(parameters)
+    return replace(scenario, parameters=tuple(p for p in scenario.parameters
+                                              if p.distribution is None or p.name in keep))
 
 
 def is_yes_no_band(b: dict) -> bool:
@@ -433,8 +451,9 @@ def _cite(c, sources: dict) -> dict:
 
 def _structure(scenario) -> dict:
     return {
-        "states": [{"name": s.name, "title": s.title, "unit": s.unit, "factor": s.factor, "init": s.init,
-                    "update": s.update, "nonnegative": s.nonnegative} for s in scenario.states],
+        # keys never named like a dict method: jinja's ``s.update`` would find ``dict.update`` first
+        "states": [{"name": s.name, "title": s.title, "unit": s.unit, "factor": s.factor, "init_expr": s.init,
+                    "update_expr": s.update, "nonnegative": s.nonnegative} for s in scenario.states],
         "outputs": [{"name": o.name, "title": o.title, "unit": o.unit, "definition": output_definition(o)}
                     for o in scenario.outputs],
         "interventions": [{"name": iv.name, "window": month_span(iv.start, iv.until),

@@ -104,6 +104,23 @@ def fmt_num(x: float, digits: int = 3) -> str:
     return text.replace("-", "−")
 
 
+def fmt_pct(p, digits: int = 1) -> str:
+    """A probability in percent: ``0.3124`` -> ``31.2%``; small values keep two significant digits.
+
+    Never more than ``digits`` decimals above 1%: a value that would round up to 100 reads ``>99.9%``.
+    """
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return "–"
+    v = float(p) * 100
+    if v == 0 or v == 100:
+        return f"{v:.{digits}f}%"
+    if abs(v) < 1:
+        return f"{v:.2g}%"
+    if v < 100 and float(f"{v:.{digits}f}") == 100:
+        return f">{100 - 10 ** -digits:.{digits}f}%"  # never "100.0%" for a likelihood below 1, never more digits
+    return f"{v:.{digits}f}%"
+
+
 def tick_num(x: float, _pos=None) -> str:
     """An axis tick: ``1.5k``, ``2.25M``, or the number itself below a thousand."""
     a = abs(x)
@@ -466,12 +483,7 @@ def _draw_marks(ax, marks: Sequence[ThresholdMark], colours: Sequence[str], many
 
 
 def _pct(p: float) -> str:
-    if p is None or math.isnan(p):
-        return "–"
-    v = p * 100
-    if v == 0 or v >= 10 or v == 100:
-        return f"{v:.1f}%".replace(".0%", "%") if v in (0, 100) else f"{v:.1f}%"
-    return f"{v:.2g}%" if v < 1 else f"{v:.1f}%"
+    return fmt_pct(p)  # one rounding rule for the page and its figures
 
 
 def _exceedance_axes(ax, unit: str, log_x: bool, title: str, integer: bool = False) -> None:

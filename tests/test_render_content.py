@@ -1,0 +1,159 @@
+"""What the report says (issue 15): read the rendered text and the figures' data, not that they render."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from conftest import VALID
+from riskmodel.graph import dependency_graph
+from riskmodel.pipeline import render_into, run, write_run_folder
+from riskmodel.render._common import environment, fmt_pct
+from riskmodel.validate import validate
+
+# a scenario whose states have init expressions and updates naming other states, and a parameter
+# (`noise`) with no path to any output, and one (`spread`) that reaches only `spread_end`
+GRAPH = (VALID
+         .replace("""  per_region:""", """  noise:
+    factor: vacuum
+    dist: uniform
+    low: 0
+    high: 1
+    evidence: judgment
+    rationale: Reaches no output.
+  spread:
+    factor: vacuum
+    dist: uniform
+    low: 0
+    high: 2
+    evidence: judgment
+    rationale: Reaches one output.
+  per_region:""")
+         .replace("""  total:
+    factor: vacuum
+    update: "prev + attacks"
+""", """  total:
+    factor: vacuum
+    init: "fighters / 100"
+    update: "prev + attacks"
+  spread_state:
+    factor: vacuum
+    init: "spread * 2"
+    update: "prev(spread_state) + spread * where(total > 10, 1, 0)"
+  idle:
+    factor: vacuum
+    update: "noise * 3"
+""")
+         .replace("""  per_month: {expr: "attacks_h2 / 6"}
+""", """  per_month: {expr: "attacks_h2 / 6"}
+  spread_end: {state: spread_state, agg: end}
+""")
+         .replace("""    threshold: 30
+""", """    threshold: 30
+  - id: wide_spread
+    title: Spread above 20
+    factor: vacuum
+    output: spread_end
+    threshold: 20
+"""))
+
+
+assert GRAPH.count("spread") > 5 and "noise * 3" in GRAPH and "wide_spread" in GRAPH  # every edit applied
+
+
+@pytest.fixture(scope="module")
+def graph_report(tmp_path_factory):
+    from conftest import write_registry
+
+    folder = tmp_path_factory.mktemp("graph")
+    write_registry(folder)
+    path = folder / "s.yaml"
+    path.write_text(GRAPH, encoding="utf-8")
+    scenario = validate(path)
+    results = run(scenario, samples=2000)
+    out = write_run_folder(results, folder / "run", extra=render_into(results, scenario))
+    return scenario, results, out
+
+
+def test_states_table_shows_each_expression_as_written(graph_report):
+    scenario, _, out = graph_report
+    md = (out / "report.md").read_text(encoding="utf-8")
+    html = (out / "index.html").read_text(encoding="utf-8").replace("<wbr>", "")
+    states_md = md.split("update each month |")[1].split("\n\n")[0]
+    for s in scenario.states:
+        row = next(line for line in states_md.splitlines() if line.startswith(f"| {s.name.replace('_', chr(92) + '_')}"))
+        cells = [c.strip() for c in row.strip("|").split(" | ")]
+        unescape = lambda t: t.replace("\\_", "_").replace("\\*", "*").replace("&gt;", ">")  # noqa: E731
+        assert unescape(cells[3]) == s.init and unescape(cells[4]) == s.update, row
+        assert f"<code>{s.update.replace('>', '&gt;')}</code>" in html
+        assert f"<code>{s.init}</code>" in html
+    assert "fighters / 100" in md and "spread \\* 2" in md  # the init expressions (escaped), not 0
+    for text in (md, html):
+        assert "built-in method" not in text and "object at 0x" not in text
+
+
+def test_a_dict_key_named_like_a_method_is_the_key():
+    env = environment(True)
+    text = env.from_string("{{ s.update }} {{ s.items }} {{ s.init }}").render(s={"update": "a + b", "items": "x",
+                                                                                 "init": "0"})
+    assert text == "a + b x 0"
+
+
+def test_dependency_graph_by_hand():
+    from conftest import write_registry
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as d:
+        write_registry(Path(d))
+        (Path(d) / "s.yaml").write_text(GRAPH, encoding="utf-8")
+        g = dependency_graph(validate(Path(d) / "s.yaml"))
+    # total_end <- total <- attacks <- rate (poisson(rate)); total's init names fighters; the intervention sets rate
+    assert g.parameters_of("total_end") == ("fighters", "rate")
+    assert g.parameters_of("attacks_h2") == ("rate",)
+    assert g.parameters_of("per_month") == ("rate",)  # through the output attacks_h2
+    # spread_end <- spread_state <- spread, total (bare name) <- attacks, fighters
+    assert g.parameters_of("spread_end") == ("fighters", "rate", "spread")
+    assert not any(g.has_path("noise", o) for o in ("total_end", "attacks_h2", "per_month", "spread_end"))
+
+
+def test_no_driver_without_a_path_in_the_model(graph_report):
+    scenario, results, out = graph_report
+    g = dependency_graph(scenario)
+    md = (out / "report.md").read_text(encoding="utf-8")
+    drivers = md.split("## What drives this result")[1]
+    table = drivers.split("| output | largest drivers")[1].split("\n\n")[0]
+    rows = {line.split(" | ")[0].strip("| ").replace("\\_", "_"): line for line in table.splitlines()[2:]}
+    assert set(rows) == {"total_end", "spread_end"}
+    assert "noise" not in drivers.split("![")[0]
+    assert "spread" not in rows["total_end"].replace("spread_end", "")
+    for o, row in rows.items():
+        named = re.findall(r"([a-z_\\]+) \((?:cited|derived|judgment)\)", row)
+        assert named and all(g.has_path(p.replace("\\", ""), o) for p in named), row
+    # the tornado of total_end says how many parameters can matter, and how many paths each end holds
+    cap = next(line for line in md.splitlines() if line.startswith("*What moves total\\_end.* Mean of"))
+    assert "only the 2 of the scenario's 4 uncertain parameters with a path to total\\_end" in cap
+    assert "of the run's 2,000 paths" in cap
+    ends = re.search(r"each end's mean is over ([\d,]+) paths", cap) or re.search(
+        r"each end's mean is over ([\d,]+) \(low end\)", cap)
+    assert ends and 190 <= int(ends.group(1).replace(",", "")) <= 210  # a tenth of 2,000 (a continuous parameter)
+    for text in (md, (out / "index.html").read_text(encoding="utf-8")):
+        assert not re.search(r"\bnan\b", text, re.I)
+
+
+def test_tornado_of_a_two_valued_parameter_counts_its_ends():
+    from riskmodel.render.drivers import _ends_text
+    import types
+
+    top = types.SimpleNamespace(n_low=14_001, n_high=5_999)
+    text = _ends_text(top, 20_000, 140_010)
+    assert "14,001 (low end) and 5,999 (high end) paths of the first 20,000 of the run's 140,010 paths" in text
+    assert "few distinct values" in text
+
+
+@pytest.mark.parametrize("p, text", [(0.3124, "31.2%"), (0.9998, ">99.9%"), (0.99949, "99.9%"), (1.0, "100.0%"),
+                                     (0.0, "0.0%"), (0.004, "0.4%"), (float("nan"), "–")])
+def test_percentages_never_exceed_the_stated_precision(p, text):
+    assert fmt_pct(p) == text
