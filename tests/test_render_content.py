@@ -157,3 +157,59 @@ def test_tornado_of_a_two_valued_parameter_counts_its_ends():
                                      (0.0, "0.0%"), (0.004, "0.4%"), (float("nan"), "–")])
 def test_percentages_never_exceed_the_stated_precision(p, text):
     assert fmt_pct(p) == text
+
+
+def _captured_matrix(monkeypatch, text, tmp_path, samples=1000):
+    """Render a report with ``text`` as its scenario; return (scenario, results, the matrix's points, report.md)."""
+    from conftest import write_registry
+    from riskmodel.render import plots
+
+    seen = {}
+    original = plots.risk_matrix
+
+    def spy(points, **kwargs):
+        seen["points"] = list(points)
+        return original(points, **kwargs)
+
+    monkeypatch.setattr(plots, "risk_matrix", spy)
+    monkeypatch.setenv("RISKMODEL_RENDER_PROCESSES", "1")
+    write_registry(tmp_path)
+    path = tmp_path / "s.yaml"
+    path.write_text(text, encoding="utf-8")
+    scenario = validate(path)
+    results = run(scenario, samples=samples)
+    out = write_run_folder(results, tmp_path / "run", extra=render_into(results, scenario))
+    return scenario, results, seen["points"], (out / "report.md").read_text(encoding="utf-8")
+
+
+def test_risk_matrix_height_is_the_conditional_median_over_the_threshold_for_amounts(monkeypatch, tmp_path):
+    scenario, results, points, md = _captured_matrix(monkeypatch, GRAPH, tmp_path)
+    for risk, pt in zip(scenario.risks, points):
+        v = results.outputs[risk.output].to_numpy(float)
+        assert not np.all(v == np.round(v))  # amounts (total starts at fighters / 100)
+        assert pt.size == pytest.approx(np.median(v[v > risk.threshold]) / risk.threshold, rel=1e-9)
+    assert "divided by the threshold" in md and "count of events or a yes/no output have no size" in md
+
+
+def test_risk_matrix_gives_a_count_no_size(monkeypatch, tmp_path):
+    # total_end is a whole number of attacks on every path; the risk's threshold of 30 sets no "size"
+    scenario, results, points, _ = _captured_matrix(monkeypatch, VALID, tmp_path, samples=400)
+    v = results.outputs["total_end"].to_numpy(float)
+    assert np.all(v == np.round(v))
+    assert len(points) == 1 and np.isnan(points[0].size)
+
+
+def test_risk_matrix_draws_the_points_it_is_given(monkeypatch):
+    from riskmodel.render import plots
+
+    figs = []
+    monkeypatch.setattr(plots, "png_bytes", lambda fig: figs.append(fig) or b"")
+    pts = [plots.MatrixPoint("1", "a", 0.3, 0.25, 0.35, 2.5, 2.0, 3.0),
+           plots.MatrixPoint("2", "b", 0.8, 0.75, 0.85, float("nan"), float("nan"), float("nan"))]
+    plots.risk_matrix(pts)
+    ax, strip = figs[0].axes[:2]
+    xy = [tuple(line.get_xydata()[0]) for line in ax.lines if len(line.get_xydata()) == 1]
+    assert (0.3, 2.5) in xy
+    assert [t.get_text() for t in ax.texts] == ["1"] and [t.get_text() for t in strip.texts] == ["2"]
+    assert "÷ threshold" in ax.get_ylabel() and "no size" in strip.get_ylabel()
+    assert ax.yaxis.get_major_formatter()(2.0, 0) == "×2"

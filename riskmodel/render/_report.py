@@ -118,13 +118,14 @@ def render_report(results, scenario, folder) -> Path:
         v = sorted_vals.get(r.output, np.array([]))
         binary = is_binary(v)
         cm = conditional_median(v, r.threshold, r.direction)
+        kind = output_kind(v)
         size = size_lo = size_hi = float("nan")
-        if not binary and cm.k and r.threshold != 0:
-            rel = lambda m: abs(m - r.threshold) / abs(r.threshold)  # noqa: E731
-            size = rel(cm.median)
+        if kind == "amount" and cm.k and r.threshold > 0:
+            # an amount: how large it is where the risk happens, as a multiple of the threshold; a count or a
+            # yes/no output has no such size (its conditional median is a step set by where the threshold falls)
+            size = cm.median / r.threshold
             if not math.isnan(cm.low):
-                a, b = rel(cm.low), rel(cm.high)
-                size_lo, size_hi = min(a, b), max(a, b)
+                size_lo, size_hi = cm.low / r.threshold, cm.high / r.threshold
         judgment = getattr(r, "judgment_ST", None)
         rows.append({
             "num": i, "id": r.risk, "title": r.title, "output": r.output, "unit": unit,
@@ -134,7 +135,7 @@ def render_report(results, scenario, folder) -> Path:
             "judgment_share": None if judgment is None or pd.isna(judgment) else float(judgment),
             "judgment_low": _float_or_none(getattr(r, "judgment_ST_low", None)),
             "judgment_high": _float_or_none(getattr(r, "judgment_ST_high", None)),
-            "binary": binary, "cond_k": cm.k,
+            "binary": binary, "kind": kind, "cond_k": cm.k,
             "cond_median": cm.median, "cond_low": cm.low, "cond_high": cm.high,
             "size": size,
         })
@@ -146,15 +147,17 @@ def render_report(results, scenario, folder) -> Path:
         se_max = max(r["se"] for r in rows)
         figures.append(Figure(
             "risk-matrix.png", later(plots.risk_matrix, points), "Risk matrix",
-            f"Each risk (numbered as in the register) by its likelihood and, where the output has a size, the "
-            f"median of the output over the paths where the risk happens, beyond the threshold as a share of "
-            f"the threshold (log scale). Risks without a size (on a yes/no output, or never happening in "
-            f"{n:,} paths) sit on the strip below. Horizontal "
+            f"Each risk (numbered as in the register) by its likelihood. Vertical axis, for risks on an amount "
+            f"(an output that is not a whole number on every path): the median of the output over the paths where "
+            f"the risk happens, divided by the threshold (log scale; 1 = at the threshold). Risks on a count of "
+            f"events or a yes/no output have no size — for them the conditional median only says where the "
+            f"threshold fell between two whole numbers — and sit on the strip below, as do risks that never happen "
+            f"in {n:,} paths. Horizontal "
             f"bars: 95% Wilson interval of the likelihood (largest standard error {fmt_pct(se_max, 2)}, "
             f"n = {n:,} paths); vertical bars: 95% interval of the conditional median from order statistics "
             f"(missing where fewer than about 6 paths exceed).",
-            "Scatter of the risks: likelihood on the horizontal axis, size beyond the threshold on the vertical "
-            "axis.", wide=True))
+            "Scatter of the risks: likelihood on the horizontal axis; for amounts, the conditional median as a "
+            "multiple of the threshold on the vertical axis.", wide=True))
 
     # ---- fan charts
     last = scenario.months[-1]
@@ -363,6 +366,16 @@ def _drivers(results, scenario, reg: pd.DataFrame, meta: dict) -> dict:
                                 "explained together; indices of single correlated parameters lose their additive "
                                 "meaning.")
     return section
+
+
+def output_kind(sorted_values: np.ndarray) -> str:
+    """``"yes/no"`` (0 or 1 on every path), ``"count"`` (a whole number on every path) or ``"amount"``."""
+    v = sorted_values
+    if is_binary(v):
+        return "yes/no"
+    if v.size and np.all(np.isfinite(v)) and np.all(v == np.round(v)):
+        return "count"
+    return "amount"
 
 
 def _restricted(scenario, parameters: tuple):

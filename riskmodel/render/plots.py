@@ -583,11 +583,11 @@ def dot_plot(rows: Sequence[str], series: Sequence[tuple], *, title: str, xlabel
 
 @dataclass(frozen=True)
 class MatrixPoint:
-    """A risk on the matrix: likelihood (95% interval) and size beyond the threshold (95% interval).
+    """A risk on the matrix: likelihood (95% interval) and size (95% interval).
 
-    ``size`` is ``|m - t| / |t|``, the conditional median m of the output
-    where the risk happens, beyond the threshold t, as a share of t; nan for a
-    yes/no output (no size) or when the risk never happened.
+    ``size`` is ``m / t``, the conditional median m of the output where the
+    risk happens as a multiple of the threshold t (an amount only); nan for a
+    count or yes/no output (no size) or when the risk never happened.
     """
 
     label: str  # e.g. "3"
@@ -598,6 +598,11 @@ class MatrixPoint:
     size: float
     size_low: float
     size_high: float
+
+
+def _times_tick(x: float, _pos=None) -> str:
+    """A multiple of the threshold: ``×2``, ``×0.5``."""
+    return "×" + fmt_num(x, 2)
 
 
 def risk_matrix(points: Sequence[MatrixPoint], *, width: float = 9.0, height: float = 6.0) -> bytes:
@@ -625,12 +630,13 @@ def risk_matrix(points: Sequence[MatrixPoint], *, width: float = 9.0, height: fl
                 ax.annotate(pt.label, (pt.p, pt.size), xytext=(6, 4), textcoords="offset points", fontsize=9,
                             fontweight="bold", color=c, zorder=5)
             ax.set_yscale("log")
-            _log_ticks(ax.yaxis, _pct_tick)
+            _log_ticks(ax.yaxis, _times_tick)
             lo = min(p.size_low if not math.isnan(p.size_low) else p.size for p in sized)
             hi = max(p.size_high if not math.isnan(p.size_high) else p.size for p in sized)
-            ax.set_ylim(max(lo, 1e-4) / 1.6, hi * 1.6)
-            ax.set_ylabel("median outcome beyond threshold\n(% of threshold, if it happens)")
-            ax.set_title("Risk matrix: how likely, and how far beyond the threshold if it happens")
+            ax.set_ylim(min(max(lo, 1e-4), 1.0) / 1.6, max(hi, 1.0) * 1.6)
+            ax.axhline(1.0, color="#777777", lw=0.8, ls=":", zorder=1)
+            ax.set_ylabel("median where it happens\n÷ threshold (amounts)")
+            ax.set_title("Risk matrix: how likely, and how large where it happens")
         if strip is not None:
             for j, pt in enumerate(flat):
                 c = colour[pt.group]
@@ -642,7 +648,7 @@ def risk_matrix(points: Sequence[MatrixPoint], *, width: float = 9.0, height: fl
             strip.set_ylim(-0.5, 1.5)
             strip.set_yticks([])
             strip.grid(axis="y", visible=False)
-            strip.set_ylabel("no size", rotation=0, ha="right", va="center", labelpad=8)
+            strip.set_ylabel("counts, yes/no:\nno size", rotation=0, ha="right", va="center", labelpad=8)
             if ax is None:
                 strip.set_title("Risk matrix: likelihood only (no risk has a size)")
         bottom = strip if strip is not None else ax
