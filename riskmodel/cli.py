@@ -186,6 +186,8 @@ def run(
     until_se: Optional[float] = typer.Option(None, "--until-se",
                                              help="Add blocks until every likelihood's standard error is below this."),
     max_samples: Optional[int] = typer.Option(None, "--max-samples", help="Cap for --until-se (default 10 x samples)."),
+    force: bool = typer.Option(False, "--force",
+                               help="Replace reports/<name> even when another scenario file made it."),
 ) -> None:
     """Run a scenario: simulate, print the risk register, write the run folder."""
     import time
@@ -199,6 +201,10 @@ def run(
     scenario = _validate(file, overrides=set_)
     memory_bytes = _parse_memory(memory)
     check_out_folder(out or Path("reports") / scenario.name)  # before the work, not after
+    if out is None:
+        from .pipeline import check_report_name
+
+        check_report_name(Path("reports") / scenario.name, file, force=force)
     started = time.monotonic()
     with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
                   TextColumn("{task.completed:,}/{task.total:,} paths"), TimeRemainingColumn(),
@@ -219,6 +225,8 @@ def run(
                                       f"{meta['sampler']}")
     if until_se is not None:
         typer.echo(f"Stopped at {meta['samples']:,} paths: {meta['stopped']}")
+    for warning in meta.get("warnings", ()):
+        typer.echo(f"warning: {warning}", err=True)
     typer.echo(f"Run folder: {folder} ({meta['timings']['total_s']:.2f} s); report: {folder / 'index.html'}")
 
 

@@ -197,6 +197,9 @@ class Scenario:
     files: tuple = ()  # the extends chain, child first
     sha256: str = ""  # of the merged document after overrides (canonical JSON)
     document: str = field(default="", repr=False)  # canonical JSON of the merged document
+    overrides: tuple = ()  # ((key path, resolved value, value before), ...): the --set overrides applied
+    file_sha256: tuple = ()  # SHA-256 of each file of ``files`` as bytes on disk (``sha256`` is of no file)
+    limitations: tuple = ()  # the model's stated limitations (strings), shown in the report
 
     def factor(self, name: str) -> Factor:
         return next(f for f in self.factors if f.name == name)

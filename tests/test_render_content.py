@@ -213,3 +213,72 @@ def test_risk_matrix_draws_the_points_it_is_given(monkeypatch):
     assert [t.get_text() for t in ax.texts] == ["1"] and [t.get_text() for t in strip.texts] == ["2"]
     assert "÷ threshold" in ax.get_ylabel() and "no size" in strip.get_ylabel()
     assert ax.yaxis.get_major_formatter()(2.0, 0) == "×2"
+
+
+OVERRIDDEN = VALID.replace("""    threshold: 30
+""", """    threshold: 30
+""").replace("description: One paragraph.", "") + """limitations:
+  - "The rate does not respond to the force <b>at all</b>."
+  - Attacks are counted, not weighted.
+"""
+
+
+def test_overrides_header_sha_warning_limitations_headline(tmp_path, monkeypatch):
+    import hashlib
+    import json
+
+    from conftest import write_registry
+    from typer.testing import CliRunner
+    from riskmodel.cli import app
+
+    write_registry(tmp_path)
+    path = tmp_path / "s.yaml"
+    path.write_text(OVERRIDDEN, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["run", "s.yaml", "--samples", "400", "--out", "run",
+                                      "--set", "risks.many_attacks.threshold=40"])
+    assert result.exit_code == 0, result.output
+    # the title "More than 30 attacks in the year" still states the old threshold
+    assert "warning: --set risks.many_attacks.threshold=40: the title of risk many_attacks still states the old " \
+           "threshold ('30'" in result.output
+    meta = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert meta["overrides"] == [{"key": "risks.many_attacks.threshold", "value": 40, "before": 30}]
+    file_sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert meta["scenario_file_sha256"] == [file_sha]
+    md = (tmp_path / "run" / "report.md").read_text(encoding="utf-8")
+    html = (tmp_path / "run" / "index.html").read_text(encoding="utf-8")
+    for text in (md, html):
+        assert "--set risks.many\\_attacks.threshold = 40 (file: 30)".replace("\\", "" if text is html else "\\") \
+            in text
+        assert f"{file_sha} (s.yaml, its bytes on disk)" in text  # a SHA-256 that matches the file, named
+        assert "not the hash of any file" in text
+        assert "still states the old threshold" in text
+    # limitations, escaped, in both; the headline reads the register's likelihood in words
+    assert "<li>The rate does not respond to the force &lt;b&gt;at all&lt;/b&gt;.</li>" in html
+    assert "- The rate does not respond to the force &lt;b&gt;at all&lt;/b&gt;." in md
+    reg = meta_register = (tmp_path / "run" / "register.csv").read_text().splitlines()
+    assert len(meta_register) == 2
+    p = float(reg[1].split(",")[reg[0].split(",").index("likelihood")])
+    from riskmodel.render._report import likelihood_word
+    assert f"**#1 More than 30 attacks in the year**: {likelihood_word(p)} in this model ({fmt_pct(p)}" in md
+
+
+def test_a_report_folder_made_from_another_file_is_not_overwritten(tmp_path, monkeypatch):
+    from conftest import write_registry
+    from typer.testing import CliRunner
+    from riskmodel.cli import app
+
+    write_registry(tmp_path)
+    (tmp_path / "a.yaml").write_text(VALID, encoding="utf-8")
+    (tmp_path / "b.yaml").write_text(VALID, encoding="utf-8")  # a copy, `name: tiny` not changed
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    assert runner.invoke(app, ["run", "a.yaml", "--samples", "200"]).exit_code == 0
+    before = (tmp_path / "reports" / "tiny" / "run.json").read_bytes()
+    result = runner.invoke(app, ["run", "b.yaml", "--samples", "200"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "b.yaml" in result.output and "holds the report of another scenario file (a.yaml)" in result.output
+    assert "--out" in result.output and "--force" in result.output
+    assert (tmp_path / "reports" / "tiny" / "run.json").read_bytes() == before  # nothing lost
+    assert runner.invoke(app, ["run", "a.yaml", "--samples", "200"]).exit_code == 0  # the same file may replace it
+    assert runner.invoke(app, ["run", "b.yaml", "--samples", "200", "--force"]).exit_code == 0

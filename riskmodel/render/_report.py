@@ -299,6 +299,8 @@ def render_report(results, scenario, folder) -> Path:
                 "sha256": s.sha256, "file": Path(s.file).name if s.file else ""} for s in scenario.sources]
 
     context = {
+        "headline": _headline(rows, drivers),
+        "limitations": list(scenario.limitations),
         "version": __version__,
         "scenario": scenario,
         "meta": meta,
@@ -320,6 +322,33 @@ def render_report(results, scenario, folder) -> Path:
         "mc": _mc_notes(meta, n),
     }
     return write_outputs(folder, figures, context, "report.html.j2", "report.md.j2")
+
+
+HEADLINE_RISKS = 5
+#: Words for a likelihood, by band (lower bound, word); the bands are the report's own convention.
+LIKELIHOOD_WORDS = ((0.9, "very likely"), (0.66, "likely"), (0.33, "about as likely as not"), (0.1, "unlikely"),
+                    (0.0, "very unlikely"))
+
+
+def likelihood_word(p: float) -> str:
+    return next(word for bound, word in LIKELIHOOD_WORDS if p >= bound)
+
+
+def _headline(rows: list, drivers: dict) -> list:
+    """The top risks by likelihood, each with a one-line reading (likelihood in words, what moves it most)."""
+    top_by_output = {t["output"]: t["drivers"] for t in drivers.get("top_drivers", [])}
+    out = []
+    for r in sorted(rows, key=lambda r: -r["likelihood"])[:HEADLINE_RISKS]:
+        parts = [f"{likelihood_word(r['likelihood'])} in this model ({fmt_pct(r['likelihood'])}, 95% interval "
+                 f"{fmt_pct(r['ci_low'])} to {fmt_pct(r['ci_high'])})"]
+        d = next(iter(top_by_output.get(r["output"], [])), None)
+        if d is not None and d["S1"] == d["S1"] and d["S1_low"] > 0:
+            parts.append(f"{d['parameter']} ({d['evidence']}) moves it most, explaining about "
+                         f"{d['S1']:.0%} of the variance of {r['output']} alone")
+        if r["judgment_share"] is not None:
+            parts.append(f"{fmt_pct(r['judgment_share'], 0)} of it rests on judgment")
+        out.append({"num": r["num"], "id": r["id"], "title": r["title"], "reading": "; ".join(parts) + "."})
+    return out
 
 
 def _float_or_none(value):
@@ -429,8 +458,26 @@ def _header(scenario, meta: dict, n: int) -> list:
     files = meta.get("scenario_files") or list(scenario.files)
     if files and len(files) > 1:
         items.append(("extends chain", " → ".join(str(f) for f in files)))
-    items.append(("scenario SHA-256", meta.get("scenario_sha256") or scenario.sha256))
+    for o in meta.get("overrides") or [{"key": k, "value": v, "before": b} for k, v, b in scenario.overrides]:
+        before = "not set" if o.get("before") is None else _value_text(o["before"])
+        items.append(("override", f"--set {o['key']} = {_value_text(o['value'])} (file: {before})"))
+    shas = meta.get("scenario_file_sha256") or list(scenario.file_sha256)
+    for f, sha in zip(files or [scenario.path], shas):
+        items.append(("file SHA-256", f"{sha} ({Path(str(f)).name}, its bytes on disk)"))
+    merged = meta.get("scenario_sha256") or scenario.sha256
+    items.append(("document SHA-256", f"{merged} (the merged scenario as canonical JSON, after extends and --set; "
+                                      "not the hash of any file)"))
+    for w in meta.get("warnings", ()):
+        items.append(("warning", w))
     return items
+
+
+def _value_text(v) -> str:
+    if isinstance(v, float):
+        return fmt_num(v, 6) if not v.is_integer() else f"{int(v):,}"
+    if isinstance(v, int) and not isinstance(v, bool):
+        return f"{v:,}"
+    return str(v)
 
 
 def _ledger(scenario, results) -> list:
