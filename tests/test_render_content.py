@@ -282,3 +282,86 @@ def test_a_report_folder_made_from_another_file_is_not_overwritten(tmp_path, mon
     assert (tmp_path / "reports" / "tiny" / "run.json").read_bytes() == before  # nothing lost
     assert runner.invoke(app, ["run", "a.yaml", "--samples", "200"]).exit_code == 0  # the same file may replace it
     assert runner.invoke(app, ["run", "b.yaml", "--samples", "200", "--force"]).exit_code == 0
+
+
+# --------------------------------------------------------------------------- comparison
+
+
+def _capture(monkeypatch):
+    from riskmodel.render import plots
+
+    figs = []
+    monkeypatch.setattr(plots, "png_bytes", lambda fig: figs.append(fig) or b"")
+    return figs
+
+
+def test_fan_overlay_series_differ_beyond_colour_and_the_reference_is_on_top(monkeypatch):
+    from riskmodel.model import Month
+    from riskmodel.render import plots
+
+    figs = _capture(monkeypatch)
+    months = [Month(2024, m) for m in range(1, 13)]
+    b = {k: np.linspace(1, 12, 12) * f for k, f in (("q05", 0.5), ("q25", 0.8), ("q50", 1.0), ("q75", 1.2),
+                                                      ("q95", 1.5), ("mean", 1.0))}
+    # three identical scenarios: the worst case for telling them apart
+    plots.fan_overlay([("ref", months, b), ("b", months, b), ("c", months, b)], title="t", unit="u",
+                      windows=[plots.Window("force", months[3], months[8], 1)])
+    ax = figs[0].axes[0]
+    medians = [line for line in ax.lines if line.get_label() in ("ref", "b", "c")]
+    assert [m.get_label() for m in medians] == ["ref", "b", "c"]
+    assert medians[0].get_linestyle() == "-" and all(m.get_linestyle() != "-" for m in medians[1:])
+    assert len({m.get_marker() for m in medians}) == 3
+    assert medians[0].get_zorder() > max(m.get_zorder() for m in medians[1:])  # the reference on top
+    bands = [c for c in ax.collections if c.get_hatch()]
+    assert len(bands) == 3 and len({c.get_hatch() for c in bands}) == 3
+    assert all(c.get_facecolor().size == 0 or c.get_facecolor()[0][3] == 0 for c in bands)  # not blended fills
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "ref: 50% band" in legend and "c: 50% band" in legend  # a swatch per scenario, not one grey one
+    assert ax.get_ylim()[1] > 1.5 * 12 * 1.05  # headroom: the strips sit above the 95th percentile
+
+
+def test_difference_chart_draws_the_paired_intervals(monkeypatch):
+    from riskmodel.render import plots
+
+    figs = _capture(monkeypatch)
+    plots.difference_chart(["#1 a", "#2 b"], [("v", [0.05, np.nan], [0.03, np.nan], [0.07, np.nan])],
+                           reference="base")
+    ax = figs[0].axes[0]
+    pts = [line.get_xydata() for line in ax.lines if line.get_marker() not in (None, "None", "")]
+    xs = sorted(float(x) for arr in pts for x, _ in arr if abs(x) > 1e-12)
+    assert 0.05 in xs
+    bars = [c for c in ax.collections if c.get_segments()]
+    seg = bars[0].get_segments()[0]
+    assert sorted(seg[:, 0]) == pytest.approx([0.03, 0.07])  # the paired 95% interval, as given
+    assert "minus base" in ax.get_xlabel() and "paired 95% interval" in ax.get_xlabel()
+
+
+def test_summary_labels_never_read_the_same():
+    from riskmodel.render.plots import distinct_labels
+
+    rows = ["#1 Spillover of Mali's violence established in northern Benin by end-2026",
+            "#2 Spillover of Mali's violence established in northern Côte d'Ivoire by end-2026"]
+    labels = distinct_labels(rows, 40)
+    assert len(set(labels)) == 2 and all(len(line) <= 41 for lab in labels for line in lab.split("\n"))
+
+
+def test_compare_the_same_file_twice_shows_two_columns_and_unrelated_files_warn(tmp_path, monkeypatch):
+    from conftest import write_registry
+    from riskmodel.pipeline import compare
+
+    write_registry(tmp_path)
+    (tmp_path / "a.yaml").write_text(VALID, encoding="utf-8")
+    (tmp_path / "other.yaml").write_text(VALID.replace("name: tiny", "name: other").replace(
+        "origin: 2024-01", "origin: 2024-03"), encoding="utf-8")
+    monkeypatch.setenv("RISKMODEL_RENDER_PROCESSES", "1")
+    compare([tmp_path / "a.yaml", tmp_path / "a.yaml"], samples=200, out=tmp_path / "same")
+    md = (tmp_path / "same" / "report.md").read_text(encoding="utf-8")
+    header = next(line for line in md.splitlines() if line.startswith("| # | risk |"))
+    assert "tiny (reference)" in header and "tiny (2)" in header
+    assert "Warning" not in md
+    compare([tmp_path / "a.yaml", tmp_path / "other.yaml"], samples=200, out=tmp_path / "unrelated")
+    md = (tmp_path / "unrelated" / "report.md").read_text(encoding="utf-8")
+    assert "share no extends root (other.yaml vs a.yaml)" in md
+    assert "other covers 2024-03 for 12 months, the reference tiny 2024-01 for 12" in md
+    assert "Difference from the reference" in md and "differences.png" in md
+    assert not re.search(r"\bnan\b", md)

@@ -47,6 +47,17 @@ OKABE_ITO = {
 #: Colours for series (scenarios, factors) in order; yellow last (weak on white).
 SERIES_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
 MARKERS = ("o", "s", "D", "^", "v", "P", "X", "h")
+#: Per scenario in a comparison: a line style and a hatch besides the colour, so that series stay apart in
+#: grey print and for colour-blind readers; the reference (series 0) is solid and drawn on top.
+LINESTYLES = ("-", (0, (6, 2)), (0, (1.5, 1.5)), (0, (6, 2, 1.5, 2)), (0, (3, 1, 1, 1, 1, 1)), (0, (9, 3)),
+              (0, (2, 3)), (0, (4, 1, 4, 4)))
+HATCHES = ("////", "\\\\", "....", "xxxx", "----", "||||", "++++", "oo")
+
+
+def series_style(i: int) -> dict:
+    """Colour, line style, marker, hatch and drawing order of the i-th series (0: the reference, on top)."""
+    return {"color": SERIES_COLOURS[i % len(SERIES_COLOURS)], "ls": LINESTYLES[i % len(LINESTYLES)],
+            "marker": MARKERS[i % len(MARKERS)], "hatch": HATCHES[i % len(HATCHES)], "zorder": 20 - i}
 DPI = 120
 GREY = "#666666"
 WINDOW_GREY = "#999999"
@@ -219,6 +230,20 @@ def _unit_label(unit: str) -> str:
 
 def _shorten(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+def distinct_labels(rows: Sequence[str], width: int) -> list:
+    """Labels shortened to ``width``, wrapped onto a second line where shortening would make two read the same."""
+    import textwrap
+
+    short = [_shorten(r, width) for r in rows]
+    out = []
+    for r, sh in zip(rows, short):
+        if short.count(sh) > 1:
+            lines = textwrap.wrap(str(r), width=width, break_long_words=False) or [str(r)]
+            sh = "\n".join(lines[:2]) if len(lines) <= 2 else lines[0] + "\n" + _shorten(" ".join(lines[1:]), width)
+        out.append(sh)
+    return out
 
 
 def _wrap_title(text: str, width: int = 52, lines: int = 2) -> tuple:
@@ -395,25 +420,36 @@ def fan_overlay(series: Sequence[tuple], *, title: str, unit: str, windows: Sequ
         ax = fig.add_subplot()
         handles = []
         first, last, lo = None, None, 0.0
+        hi = 0.0
         for i, (label, months, b) in enumerate(series):
-            c = SERIES_COLOURS[i % len(SERIES_COLOURS)]
+            st = series_style(i)
+            c, z = st["color"], st["zorder"]
             x = [_mid(m) for m in months]
-            ax.fill_between(x, b["q25"], b["q75"], color=c, alpha=0.20, lw=0)
-            ax.plot(x, b["q05"], color=c, lw=0.9, ls=(0, (3, 2)))
-            ax.plot(x, b["q95"], color=c, lw=0.9, ls=(0, (3, 2)))
+            # the 50% band as a hatched outline, not a translucent fill: two bands never blend into a third colour
+            ax.fill_between(x, b["q25"], b["q75"], facecolor="none", edgecolor=c, hatch=st["hatch"], lw=0.6,
+                            zorder=z - 10)
+            ax.plot(x, b["q05"], color=c, lw=0.8, ls=st["ls"], zorder=z)
+            ax.plot(x, b["q95"], color=c, lw=0.8, ls=st["ls"], zorder=z)
             lw = _series_width(i)
-            ax.plot(x, b["q50"], color=c, lw=lw)
-            handles.append(Line2D([], [], color=c, lw=lw, label=_shorten(label, 48)))
+            ax.plot(x, b["q50"], color=c, lw=lw, ls=st["ls"], marker=st["marker"], ms=4.5,
+                    markevery=max(1, len(x) // 6), zorder=z, label=_shorten(label, 48))
+            handles.append(Line2D([], [], color=c, lw=lw, ls=st["ls"], marker=st["marker"], ms=4.5,
+                                  label=_shorten(label, 48)))
+            handles.append(Patch(facecolor="none", edgecolor=c, hatch=st["hatch"], lw=0.6,
+                                 label=f"{_shorten(label, 30)}: 50% band"))
             first = months[0] if first is None or months[0] < first else first
             last = months[-1] if last is None or months[-1] > last else last
             lo = min(lo, float(np.nanmin(b["q05"])))
-        handles += [Patch(color=GREY, alpha=0.3, label="50% band"),
-                    Line2D([], [], color=GREY, lw=0.9, ls=(0, (3, 2)), label="5% and 95%")]
+            hi = max(hi, float(np.nanmax(b["q95"])))
+        handles += [Line2D([], [], color=GREY, lw=0.8, label="thin lines: 5% and 95%")]
         handles += _shade_windows(ax, windows, SERIES_COLOURS)
         _date_axis(ax, first, last)
         ax.yaxis.set_major_formatter(ticker.FuncFormatter(tick_num))
         if lo >= 0:
             ax.set_ylim(bottom=0)
+        if windows and hi > 0:  # headroom, so the intervention strips along the top never cover the 95th percentile
+            bottom = ax.get_ylim()[0]
+            ax.set_ylim(top=bottom + (hi - bottom) * (1 + 0.05 * (2 + len({w.series for w in windows}))))
         ax.set_ylabel(_unit_label(unit))
         ax.set_title(_shorten(title, 90))
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, -0.1), ncol=ncol, borderaxespad=0.0,
@@ -442,15 +478,16 @@ def _series_width(i: int) -> float:
     return max(1.2, 3.2 - 0.8 * i)
 
 
-def _draw_curve(ax, curve: ExceedanceCurve, colour: str, label: Optional[str], lw: float = 1.9) -> None:
+def _draw_curve(ax, curve: ExceedanceCurve, colour: str, label: Optional[str], lw: float = 1.9, ls="-",
+                zorder: float = 2) -> None:
     if curve.discrete:
         xs = curve.x
         pad = (xs[-1] - xs[0]) * 0.04 or 0.5
         x = np.concatenate([[xs[0] - pad], xs, [xs[-1] + pad]])
         p = np.concatenate([[1.0], curve.p, [curve.p[-1]]])
-        ax.step(x, p, where="post", color=colour, lw=lw, label=label)
+        ax.step(x, p, where="post", color=colour, lw=lw, label=label, ls=ls, zorder=zorder)
     else:
-        ax.plot(curve.x, curve.p, color=colour, lw=lw, label=label)
+        ax.plot(curve.x, curve.p, color=colour, lw=lw, label=label, ls=ls, zorder=zorder)
 
 
 def _draw_marks(ax, marks: Sequence[ThresholdMark], colours: Sequence[str], many_series: bool) -> None:
@@ -528,7 +565,8 @@ def exceedance_overlay(curves: Sequence[tuple], *, title: str, unit: str, marks:
         fig = _figure(width, height + 0.22 * legend_rows, margins=(0.85, 0.25, 0.32, 0.85 + 0.22 * legend_rows))
         ax = fig.add_subplot()
         for i, (label, curve) in enumerate(curves):
-            _draw_curve(ax, curve, SERIES_COLOURS[i % len(SERIES_COLOURS)], _shorten(label, 48), _series_width(i))
+            _draw_curve(ax, curve, SERIES_COLOURS[i % len(SERIES_COLOURS)], _shorten(label, 48), _series_width(i),
+                        ls=LINESTYLES[i % len(LINESTYLES)], zorder=series_style(i)["zorder"])
         _exceedance_axes(ax, unit, all(c.log_x for _, c in curves), title, all(_integer(c) for _, c in curves))
         _draw_marks(ax, marks, SERIES_COLOURS, True)
         ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.2), ncol=3, borderaxespad=0.0, handlelength=1.8,
@@ -559,11 +597,13 @@ def dot_plot(rows: Sequence[str], series: Sequence[tuple], *, title: str, xlabel
             y = y0 - offsets[i]
             ok = ~np.isnan(p)
             c = SERIES_COLOURS[i % len(SERIES_COLOURS)]
-            ax.errorbar(p[ok], y[ok], xerr=_err(p[ok], lo[ok], hi[ok]), fmt=MARKERS[i % len(MARKERS)], ms=6,
-                        color=c, mec="white", mew=0.7, elinewidth=1.6, capsize=2.5,
-                        label=_shorten(label, 48) if k > 1 else None)
+            bars = ax.errorbar(p[ok], y[ok], xerr=_err(p[ok], lo[ok], hi[ok]), fmt=MARKERS[i % len(MARKERS)], ms=6,
+                               color=c, mec="white", mew=0.7, elinewidth=1.6, capsize=2.5, zorder=20 - i,
+                               label=_shorten(label, 48) if k > 1 else None)
+            if k > 1:
+                bars[2][0].set_linestyle(LINESTYLES[i % len(LINESTYLES)])
         ax.set_yticks(y0)
-        ax.set_yticklabels([_shorten(r, 58) for r in rows])
+        ax.set_yticklabels(distinct_labels(rows, 58))
         ax.set_ylim(-0.7, len(rows) - 0.3)
         ax.set_xlim(-0.01, 1.01)
         ax.xaxis.set_major_locator(ticker.MultipleLocator(0.2))
@@ -730,4 +770,49 @@ def evidence_bars(counts: dict, *, width: float = 6.4, height: float = 1.7) -> b
         ax.xaxis.set_major_formatter(ticker.FuncFormatter(_pct_tick))
         ax.set_title("Parameters by evidence class")
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), borderaxespad=0.3)
+        return png_bytes(fig)
+
+
+# --------------------------------------------------------------------------- differences from the reference
+
+
+def difference_chart(rows: Sequence[str], series: Sequence[tuple], *, reference: str, width: float = 9.0,
+                     row_height: float = 0.36) -> bytes:
+    """Each risk's likelihood minus the reference's, with the paired 95% interval, one marker per scenario.
+
+    Parameters
+    ----------
+    rows : labels, top to bottom (one per risk)
+    series : sequence of (label, diff, low, high) in probability units (nan: not in both)
+    reference : the reference scenario's name (axis label)
+    """
+    k = max(1, len(series))
+    with matplotlib.rc_context(STYLE):
+        fig = _figure(width, 1.5 + 0.4 + row_height * len(rows) * (1 + 0.25 * (k - 1)))
+        ax = fig.add_subplot()
+        y0 = np.arange(len(rows))[::-1].astype(float)
+        offsets = (np.arange(k) - (k - 1) / 2) * (0.62 / max(1, k)) if k > 1 else np.zeros(1)
+        ax.axvline(0.0, color="#222222", lw=1.0, zorder=1)
+        span = 0.0
+        for i, (label, d, lo, hi) in enumerate(series):
+            st = series_style(i + 1)  # the reference keeps style 0; scenario i + 1 keeps its own style
+            d, lo, hi = (np.asarray(a, dtype=float) for a in (d, lo, hi))
+            ok = ~np.isnan(d)
+            bars = ax.errorbar(d[ok], (y0 - offsets[i])[ok], xerr=_err(d[ok], lo[ok], hi[ok]), fmt=st["marker"],
+                               ms=6, color=st["color"], mec="white", mew=0.7, elinewidth=1.6, capsize=2.5,
+                               zorder=st["zorder"], label=_shorten(label, 48))
+            bars[2][0].set_linestyle(st["ls"])
+            if ok.any():
+                span = max(span, float(np.nanmax(np.abs(np.concatenate([lo[ok], hi[ok]])))))
+        span = max(span * 1.1, 0.01)
+        ax.set_xlim(-span, span)
+        ax.set_yticks(y0)
+        ax.set_yticklabels(distinct_labels(rows, 58))
+        ax.set_ylim(-0.7, len(rows) - 0.3)
+        ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda x, _p=None: f"{x * 100:+.0f} pp".replace("-", "−")
+                                                          if abs(x) >= 0.005 or x == 0 else f"{x * 100:+.1f} pp"))
+        ax.grid(axis="y", visible=False)
+        ax.set_xlabel(f"minus {_shorten(reference, 40)} (percentage points, paired 95% interval)")
+        ax.set_title("Difference from the reference, risk by risk")
+        fig.legend(loc="outside lower center", ncol=min(k, 4), title="scenario", title_fontsize=9)
         return png_bytes(fig)
