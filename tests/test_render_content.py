@@ -365,3 +365,44 @@ def test_compare_the_same_file_twice_shows_two_columns_and_unrelated_files_warn(
     assert "other covers 2024-03 for 12 months, the reference tiny 2024-01 for 12" in md
     assert "Difference from the reference" in md and "differences.png" in md
     assert not re.search(r"\bnan\b", md)
+
+
+def test_yes_no_lines_that_coincide_stay_distinguishable(monkeypatch):
+    from riskmodel.model import Month
+    from riskmodel.render import plots
+
+    figs = _capture(monkeypatch)
+    months = [Month(2024, m) for m in range(1, 13)]
+    same = np.linspace(0.1, 0.8, 12)
+    plots.mean_lines(months, [(f"s{i}", same) for i in range(6)], title="t")
+    lines = [line for line in figs[0].axes[0].lines if line.get_label().startswith("s")]
+    assert len({line.get_marker() for line in lines}) == 6
+    assert len({line.get_color() for line in lines}) == 6 and "#F0E442" not in {line.get_color() for line in lines}
+    assert len({line.get_linewidth() for line in lines}) > 1  # nested widths: the one underneath shows at its edges
+    assert all(np.allclose(line.get_ydata(), same) for line in lines)
+
+
+def test_a_yes_no_risk_reads_as_yes_not_as_a_half():
+    from riskmodel.model import Risk
+    from riskmodel.render._report import _threshold_text
+
+    risk = Risk(id="coup", title="A coup", factor="f", output="coup_end", threshold=0.5)
+    assert _threshold_text(risk, "0/1", binary=True) == "coup_end = 1 (yes)"
+    assert _threshold_text(risk, "0/1", binary=False) == "coup_end > 0.5 0/1"
+
+
+def test_group_table_lists_only_groups_that_can_be_told_from_nothing():
+    import pandas as pd
+    from riskmodel.render.drivers import drivers_section
+
+    groups = pd.DataFrame([
+        {"output": "y", "by": "factor", "group": "big", "parameters": "a", "S1": 0.4, "S1_low": 0.35,
+         "S1_high": 0.45, "n": 100, "bins": 10},
+        {"output": "y", "by": "factor", "group": "tiny", "parameters": "b", "S1": -0.001, "S1_low": -0.004,
+         "S1_high": 0.002, "n": 100, "bins": 10},
+        {"output": "y", "by": "evidence", "group": "judgment", "parameters": "a", "S1": 0.003, "S1_low": -0.002,
+         "S1_high": 0.01, "n": 100, "bins": 10}])
+    section = drivers_section(given_groups=groups)
+    assert [g["group"] for g in section["groups"]] == ["big", "judgment"]
+    assert section["groups"][1]["S1"] == 0.0 and section["groups"][1]["S1_low"] == 0.0  # never "-0.00"
+    assert any("1 factor or evidence groups" in n for n in section["notes"])

@@ -77,7 +77,8 @@ def render_comparison(results_list, scenarios, folder, *, table=None) -> Path:
                 "definition": f"{row.output} {sign} {fmt_num(row.threshold)}",
             })
         reg_rows.append({"num": k, "id": rid, "title": first.title, "cells": cells,
-                         "definition": cells[0]["definition"] if cells[0] else first.output})
+                         # a risk absent from the reference keeps its threshold, from the first scenario defining it
+                         "definition": next(c["definition"] for c in cells if c is not None)})
 
     # ---- summary dot plot
     if risk_ids:

@@ -68,7 +68,11 @@ def parameter_distribution_text(p) -> tuple:
     return (d.describe(), d.interval90())
 
 
-def _threshold_text(risk, unit: str) -> str:
+def _threshold_text(risk, unit: str, binary: bool = False) -> str:
+    if binary and risk.direction == "above" and 0 <= risk.threshold < 1:
+        return f"{risk.output} = 1 (yes)"  # a yes/no output: "> 0.5 0/1" says the same less plainly
+    if binary and risk.direction == "below" and 0 < risk.threshold <= 1:
+        return f"{risk.output} = 0 (no)"
     sign = ">" if risk.direction == "above" else "<"
     return f"{risk.output} {sign} {fmt_num(risk.threshold)}" + (f" {unit}" if unit else "")
 
@@ -130,7 +134,7 @@ def render_report(results, scenario, folder) -> Path:
         rows.append({
             "num": i, "id": r.risk, "title": r.title, "output": r.output, "unit": unit,
             "likelihood": r.likelihood, "se": r.se, "ci_low": r.ci_low, "ci_high": r.ci_high,
-            "threshold": _threshold_text(risk or r, unit),
+            "threshold": _threshold_text(risk or r, unit, binary),
             "factor": factors[r.factor].title if r.factor in factors else r.factor, "factor_id": r.factor,
             "judgment_share": None if judgment is None or pd.isna(judgment) else float(judgment),
             "judgment_low": _float_or_none(getattr(r, "judgment_ST_low", None)),

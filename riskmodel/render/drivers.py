@@ -487,6 +487,11 @@ def drivers_section(*, tornados: Sequence[pd.DataFrame] = (), given: Optional[pd
                 {"parameter": r.parameter, "evidence": r.evidence, "S1": float(r.S1), "S1_low": float(r.S1_low),
                  "S1_high": float(r.S1_high), "spearman": float(r.spearman)} for r in t.head(3).itertuples()]})
     groups = given_groups.to_dict("records") if given_groups is not None else []
+    # a group whose interval ends below 0.005 cannot be told from nothing: counted, not listed; no "-0.00"
+    shown_groups = [g for g in groups if np.isfinite(g["S1_high"]) and g["S1_high"] >= 0.005]
+    groups_hidden = len(groups) - len(shown_groups)
+    groups = [{**g, **{k: (0.0 if abs(g[k]) < 0.005 else g[k]) for k in ("S1", "S1_low", "S1_high")}}
+              for g in shown_groups]
     judgment = share.to_dict("records") if share is not None else []
     sentence = str(share["sentence"].iloc[0]) if share is not None and len(share) else ""
     notes = list(explanation.notes) if explanation is not None else []
@@ -527,7 +532,11 @@ def drivers_section(*, tornados: Sequence[pd.DataFrame] = (), given: Optional[pd
         md += [f"> {_md(n)}", ""]
         h.append(f"<p class=\"note\">{_html.escape(n)}</p>")
     h.append("</section>")
+    if groups_hidden:
+        notes.append(f"{groups_hidden} factor or evidence groups whose main effects are below 0.005 at the top of "
+                     f"their 95% interval are not listed in the group table.")
     return {"title": SECTION_TITLE, "intro": intro, "figures": figures, "top_drivers": top, "groups": groups,
+            "groups_hidden": groups_hidden,
             "judgment": judgment, "judgment_sentence": sentence, "notes": notes, "markdown": "\n".join(md),
             "html": "\n".join(h)}
 

@@ -341,17 +341,19 @@ def mean_lines(months: Sequence, series: Sequence[tuple], *, title: str, windows
     ``series`` is (label, mean array of len(months)) pairs; colours cycle
     through the palette, then line styles.
     """
-    styles = ("-", (0, (5, 2)), (0, (1, 1.5)), (0, (6, 2, 1, 2)))
     ncol = 3
     legend_rows = -(-len(series) // ncol)
     with matplotlib.rc_context(STYLE):
         fig = _figure(width, height + 0.21 * legend_rows, margins=(0.75, 0.2, 0.32, 0.6 + 0.21 * legend_rows))
         ax = fig.add_subplot()
         x = [_mid(m) for m in months]
+        every = max(1, len(x) // 6)
         for i, (label, mean) in enumerate(series):
-            ax.plot(x, mean, color=SERIES_COLOURS[i % len(SERIES_COLOURS)],
-                    ls=styles[(i // len(SERIES_COLOURS)) % len(styles)], lw=2.0, label=_shorten(label, 60),
-                    marker="o" if len(x) == 1 else None)
+            st = series_style(i)
+            # a line style and a marker each (markers staggered), widths narrowing: identical lines stay visible
+            ax.plot(x, mean, color=st["color"], ls=st["ls"], lw=_series_width(i), label=_shorten(label, 60),
+                    marker=st["marker"], ms=5, markevery=(i % every, every) if len(x) > 1 else None,
+                    zorder=st["zorder"])
         _shade_windows(ax, windows)
         _date_axis(ax, months[0], months[-1])
         top = max(1.0, max(float(np.nanmax(m)) for _, m in series) if series else 1.0)
