@@ -406,3 +406,40 @@ def test_group_table_lists_only_groups_that_can_be_told_from_nothing():
     assert [g["group"] for g in section["groups"]] == ["big", "judgment"]
     assert section["groups"][1]["S1"] == 0.0 and section["groups"][1]["S1_low"] == 0.0  # never "-0.00"
     assert any("1 factor or evidence groups" in n for n in section["notes"])
+
+
+# --------------------------------------------------------------------------- the backtest report, drawn by render/
+
+
+def test_backtest_is_drawn_by_render_with_the_shared_templates_and_escaper(monkeypatch):
+    import ast
+    from pathlib import Path
+
+    import riskmodel
+    from conftest import ROOT
+    from riskmodel.render import _common, plots
+
+    source = (ROOT / "riskmodel" / "backtest.py").read_text(encoding="utf-8")
+    tree = ast.parse(source)
+    top_imports = {n.module for n in tree.body if isinstance(n, ast.ImportFrom)} | {
+        a.name for n in tree.body if isinstance(n, ast.Import) for a in n.names}
+    assert not {"jinja2", "matplotlib"} & {str(m).split(".")[0] for m in top_imports}  # backtest.py computes
+    assert "jinja2" not in source and "matplotlib" not in source and "_md_escape" not in source
+    assert not (ROOT / "riskmodel" / "templates").exists()  # one templates folder
+    assert (Path(_common.TEMPLATES) / "backtest.md.j2").is_file()
+    bt = riskmodel.backtest(ROOT / "scenarios" / "examples" / "minimal.yaml",
+                            ROOT / "scenarios" / "examples" / "outcomes" / "minimal.yaml", samples=400, seed=3)
+    assert _common.environment(True).finalize is _common.md_escape  # one Markdown escaper
+    md = bt.to_markdown()
+    assert bt.outcomes.binary[0].risk.replace("_", "\\_") in md  # escaped by md_escape: "_" -> "\_"
+    # the reliability diagram draws the table's points
+    figs = []
+    monkeypatch.setattr(plots, "png_bytes", lambda fig: figs.append(fig) or b"")
+    import pandas as pd
+    table = pd.DataFrame({"bin_low": [0.0, 0.5], "bin_high": [0.5, 1.0], "n": [4, 6], "mean_forecast": [0.2, 0.8],
+                          "observed_frequency": [0.25, 0.5], "ci_low": [0.05, 0.2], "ci_high": [0.7, 0.8]})
+    plots.reliability_diagram(table)
+    ax = figs[0].axes[0]
+    pts = [line.get_xydata() for line in ax.lines if line.get_marker() == "o"]
+    assert np.allclose(pts[0], [[0.2, 0.25], [0.8, 0.5]])
+    assert [t.get_text() for t in ax.texts] == ["n=4", "n=6"]

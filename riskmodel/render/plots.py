@@ -818,3 +818,36 @@ def difference_chart(rows: Sequence[str], series: Sequence[tuple], *, reference:
         ax.set_title("Difference from the reference, risk by risk")
         fig.legend(loc="outside lower center", ncol=min(k, 4), title="scenario", title_fontsize=9)
         return png_bytes(fig)
+
+
+# --------------------------------------------------------------------------- backtest
+
+
+def reliability_diagram(table, *, width: float = 4.8, height: float = 4.6) -> bytes:
+    """Observed frequency against the mean forecast per bin, with 95% intervals and the bin sizes.
+
+    ``table`` is :func:`riskmodel.scoring.reliability_table` (``mean_forecast``,
+    ``observed_frequency``, ``ci_low``, ``ci_high``, ``n``).
+    """
+    with matplotlib.rc_context(STYLE):
+        fig = _figure(width, height)
+        ax = fig.add_subplot()
+        ax.plot([0, 1], [0, 1], color=GREY, lw=1, ls=(0, (4, 2)), label="calibrated")
+        obs = np.asarray(table["observed_frequency"], dtype=float)
+        err = np.vstack([obs - np.asarray(table["ci_low"], dtype=float),
+                         np.asarray(table["ci_high"], dtype=float) - obs])
+        ax.errorbar(np.asarray(table["mean_forecast"], dtype=float), obs, yerr=np.clip(err, 0, None), fmt="o", ms=6,
+                    color=SERIES_COLOURS[0], mec="white", mew=0.7, elinewidth=1.4, capsize=3,
+                    label="observed frequency (95% interval)")
+        for r in table.itertuples():
+            ax.annotate(f"n={r.n}", (r.mean_forecast, r.observed_frequency), textcoords="offset points",
+                        xytext=(6, 4), fontsize=8, color="#444444")
+        ax.set_xlim(-0.02, 1.02)
+        ax.set_ylim(-0.03, 1.03)
+        ax.xaxis.set_major_formatter(ticker.FuncFormatter(_pct_tick))
+        ax.yaxis.set_major_formatter(ticker.FuncFormatter(_pct_tick))
+        ax.set_xlabel("forecast probability (bin mean)")
+        ax.set_ylabel("share of risks that happened")
+        ax.set_title("Reliability")
+        ax.legend(loc="upper left", frameon=False)
+        return png_bytes(fig)
