@@ -443,3 +443,10 @@ def test_backtest_is_drawn_by_render_with_the_shared_templates_and_escaper(monke
     pts = [line.get_xydata() for line in ax.lines if line.get_marker() == "o"]
     assert np.allclose(pts[0], [[0.2, 0.25], [0.8, 0.5]])
     assert [t.get_text() for t in ax.texts] == ["n=4", "n=6"]
+
+
+def test_risk_matrix_strip_keeps_close_risks_in_separate_lanes():
+    from riskmodel.render.plots import _strip_lanes
+
+    lanes = _strip_lanes([0.797, 0.803, 0.80, 0.30, 0.52])
+    assert len({lanes[0], lanes[1], lanes[2]}) == 3  # three risks within a point of 80%: three lanes

@@ -642,6 +642,17 @@ class MatrixPoint:
     size_high: float
 
 
+def _strip_lanes(ps: Sequence[float], gap: float = 0.06, n_lanes: int = 3) -> list:
+    """A lane (0..n_lanes-1) per point so that points closer than ``gap`` in likelihood never share one."""
+    lanes = [0] * len(ps)
+    last = [-math.inf] * n_lanes  # the likelihood of the last point put in each lane
+    for j in sorted(range(len(ps)), key=lambda k: ps[k]):
+        free = [ln for ln in range(n_lanes) if ps[j] - last[ln] >= gap]
+        lane = free[0] if free else min(range(n_lanes), key=lambda ln: last[ln])
+        lanes[j], last[lane] = lane, ps[j]
+    return lanes
+
+
 def _times_tick(x: float, _pos=None) -> str:
     """A multiple of the threshold: ``×2``, ``×0.5``."""
     return "×" + fmt_num(x, 2)
@@ -680,9 +691,10 @@ def risk_matrix(points: Sequence[MatrixPoint], *, width: float = 9.0, height: fl
             ax.set_ylabel("median where it happens\n÷ threshold (amounts)")
             ax.set_title("Risk matrix: how likely, and how large where it happens")
         if strip is not None:
+            lanes = _strip_lanes([pt.p for pt in flat])
             for j, pt in enumerate(flat):
                 c = colour[pt.group]
-                yj = (j % 3) * 0.5
+                yj = lanes[j] * 0.5
                 strip.errorbar([pt.p], [yj], xerr=_err(pt.p, pt.p_low, pt.p_high), fmt=marker[pt.group], ms=7,
                                color=c, mec="white", mew=0.8, elinewidth=1.3, capsize=2.5, zorder=4)
                 strip.annotate(pt.label, (pt.p, yj), xytext=(6, 2), textcoords="offset points", fontsize=9,
