@@ -450,3 +450,21 @@ def test_risk_matrix_strip_keeps_close_risks_in_separate_lanes():
 
     lanes = _strip_lanes([0.797, 0.803, 0.80, 0.30, 0.52])
     assert len({lanes[0], lanes[1], lanes[2]}) == 3  # three risks within a point of 80%: three lanes
+
+
+def test_comparison_small_multiples_keep_the_reference_visible(monkeypatch):
+    from riskmodel.model import Month
+    from riskmodel.render import plots
+
+    figs = _capture(monkeypatch)
+    months = [Month(2024, m) for m in range(1, 13)]
+    same = np.linspace(0.0, 0.8, 12)
+    plots.lines_grid([("spill (0/1)", [(0, months, same), (1, months, same), (2, months, same)])],
+                     labels=["base", "force", "exit"], windows=[plots.Window("force", months[6], months[-1], 1)])
+    ax = figs[0].axes[0]
+    lines = {line.get_label(): line for line in ax.lines if line.get_label() in ("base", "force", "exit")}
+    assert lines["base"].get_zorder() > max(lines["force"].get_zorder(), lines["exit"].get_zorder())
+    assert len({line.get_marker() for line in lines.values()}) == 3
+    assert ax.get_ylim()[1] > 0.8 * 1.1  # room for the intervention strip above the lines
+    legend = [t.get_text() for t in figs[0].legends[0].get_texts()]
+    assert legend == ["base", "force", "exit"]

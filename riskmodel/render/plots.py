@@ -385,19 +385,24 @@ def lines_grid(panels: Sequence[tuple], *, labels: Sequence[str], windows: Seque
             first = last = None
             for i, months, values in series:
                 x = [_mid(m) for m in months]
-                ax.plot(x, values, color=SERIES_COLOURS[i % len(SERIES_COLOURS)], lw=_series_width(i) * 0.8)
+                st = series_style(i)
+                every = max(1, len(x) // 5)
+                ax.plot(x, values, color=st["color"], lw=_series_width(i) * 0.8, ls=st["ls"], marker=st["marker"],
+                        ms=4, markevery=(i % every, every), zorder=st["zorder"], label=labels[i])
                 first = months[0] if first is None or months[0] < first else first
                 last = months[-1] if last is None or months[-1] > last else last
             _shade_windows(ax, [w for w in windows if any(w.series == i for i, _, _ in series)], SERIES_COLOURS)
             _date_axis(ax, first, last)
             top = max(float(np.nanmax(v)) for _, _, v in series)
-            ax.set_ylim(0, max(top * 1.08, 1e-9))
+            lanes = len({w.series for w in windows if any(w.series == i for i, _, _ in series)})
+            ax.set_ylim(0, max(top * (1.08 + 0.05 * lanes), 1e-9))  # the strips sit above the lines
             ax.yaxis.set_major_locator(ticker.MaxNLocator(4))
             ax.set_title(_shorten(title, 40))
         for ax in axes[n:]:
             ax.set_visible(False)
-        handles = [Line2D([], [], color=SERIES_COLOURS[i % len(SERIES_COLOURS)], lw=_series_width(i) * 0.8,
-                          label=_shorten(lab, 48)) for i, lab in enumerate(labels)]
+        handles = [Line2D([], [], color=series_style(i)["color"], lw=_series_width(i) * 0.8, ls=series_style(i)["ls"],
+                          marker=series_style(i)["marker"], ms=4, label=_shorten(lab, 48))
+                   for i, lab in enumerate(labels)]
         fig.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.6 / fig.get_figwidth(), 0.02), ncol=3,
                    borderaxespad=0.0)
         return png_bytes(fig)
