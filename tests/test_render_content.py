@@ -468,3 +468,13 @@ def test_comparison_small_multiples_keep_the_reference_visible(monkeypatch):
     assert ax.get_ylim()[1] > 0.8 * 1.1  # room for the intervention strip above the lines
     legend = [t.get_text() for t in figs[0].legends[0].get_texts()]
     assert legend == ["base", "force", "exit"]
+
+
+def test_log_ticks_thin_out_over_wide_spans():
+    from riskmodel.render.plots import _SpanLogLocator
+
+    loc = _SpanLogLocator(base=10, subs=(1.0, 2.0, 5.0), numticks=12)
+    wide = [t for t in loc.tick_values(5e3, 5e6) if 5e3 <= t <= 5e6]
+    assert wide == pytest.approx([1e4, 3e4, 1e5, 3e5, 1e6, 3e6])  # 3 decades: 1 and 3, never 100k next to 200k
+    narrow = [t for t in loc.tick_values(1.0, 60.0) if 1 <= t <= 60]
+    assert narrow == pytest.approx([1, 2, 5, 10, 20, 50])

@@ -147,9 +147,22 @@ def _pct_tick(x: float, _pos=None) -> str:
     return text + "%"
 
 
+class _SpanLogLocator(ticker.LogLocator):
+    """Ticks at 1, 2 and 5 times powers of ten over up to 2.5 decades, 1 and 3 up to 4, powers of ten beyond.
+
+    Over a wide span 1-2-5 ticks run together ("100k200k"); the subdivision follows the span drawn.
+    """
+
+    def tick_values(self, vmin, vmax):
+        if vmin > 0 and vmax > 0:
+            decades = abs(math.log10(vmax / vmin))
+            self.set_params(subs=(1.0, 2.0, 5.0) if decades <= 2.5 else (1.0, 3.0) if decades <= 4 else (1.0,))
+        return super().tick_values(vmin, vmax)
+
+
 def _log_ticks(axis, formatter) -> None:
-    """Log axis ticks at 1, 2 and 5 times powers of ten, labelled; no minor ticks (they cost more than they show)."""
-    axis.set_major_locator(ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0), numticks=12))
+    """Log axis ticks at 1, 2 and 5 times powers of ten (fewer over wide spans), labelled; no minor ticks."""
+    axis.set_major_locator(_SpanLogLocator(base=10, subs=(1.0, 2.0, 5.0), numticks=12))
     axis.set_major_formatter(ticker.FuncFormatter(formatter))
     axis.set_minor_locator(ticker.NullLocator())
 
