@@ -374,10 +374,11 @@ def test_yes_no_lines_that_coincide_stay_distinguishable(monkeypatch):
     figs = _capture(monkeypatch)
     months = [Month(2024, m) for m in range(1, 13)]
     same = np.linspace(0.1, 0.8, 12)
-    plots.mean_lines(months, [(f"s{i}", same) for i in range(6)], title="t")
+    plots.mean_lines(months, [(f"s{i}", same) for i in range(9)], title="t")  # the Mali baseline has nine
     lines = [line for line in figs[0].axes[0].lines if line.get_label().startswith("s")]
-    assert len({line.get_marker() for line in lines}) == 6
-    assert len({line.get_color() for line in lines}) == 6 and "#F0E442" not in {line.get_color() for line in lines}
+    assert len({line.get_marker() for line in lines}) == 8  # eight markers, then the ninth differs by colour
+    assert len({(line.get_color(), line.get_marker()) for line in lines}) == 9
+    assert "#F0E442" not in {line.get_color() for line in lines}  # no faint yellow
     assert len({line.get_linewidth() for line in lines}) > 1  # nested widths: the one underneath shows at its edges
     assert all(np.allclose(line.get_ydata(), same) for line in lines)
 

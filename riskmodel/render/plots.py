@@ -56,7 +56,8 @@ HATCHES = ("////", "\\\\", "....", "xxxx", "----", "||||", "++++", "oo")
 
 def series_style(i: int) -> dict:
     """Colour, line style, marker, hatch and drawing order of the i-th series (0: the reference, on top)."""
-    return {"color": SERIES_COLOURS[i % len(SERIES_COLOURS)], "ls": LINESTYLES[i % len(LINESTYLES)],
+    lines = SERIES_COLOURS[:7]  # no yellow on a white page; 7 colours against 8 styles: no pair repeats before 56
+    return {"color": lines[i % len(lines)], "ls": LINESTYLES[i % len(LINESTYLES)],
             "marker": MARKERS[i % len(MARKERS)], "hatch": HATCHES[i % len(HATCHES)], "zorder": 20 - i}
 DPI = 120
 GREY = "#666666"
