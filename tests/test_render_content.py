@@ -479,3 +479,24 @@ def test_log_ticks_thin_out_over_wide_spans():
     assert wide == pytest.approx([1e4, 3e4, 1e5, 3e5, 1e6, 3e6])  # 3 decades: 1 and 3, never 100k next to 200k
     narrow = [t for t in loc.tick_values(1.0, 60.0) if 1 <= t <= 60]
     assert narrow == pytest.approx([1, 2, 5, 10, 20, 50])
+
+
+def test_heat_map_and_tornados_get_only_parameters_with_a_path(monkeypatch, tmp_path):
+    from conftest import write_registry
+    from riskmodel.render import drivers
+
+    seen = {"heat": [], "tornado": []}
+    heat, torn = drivers.indices_heatmap, drivers.tornado_chart
+    monkeypatch.setattr(drivers, "indices_heatmap", lambda given, **k: seen["heat"].append(given) or heat(given, **k))
+    monkeypatch.setattr(drivers, "tornado_chart", lambda t, **k: seen["tornado"].append(t) or torn(t, **k))
+    monkeypatch.setenv("RISKMODEL_RENDER_PROCESSES", "1")
+    write_registry(tmp_path)
+    (tmp_path / "s.yaml").write_text(GRAPH, encoding="utf-8")
+    scenario = validate(tmp_path / "s.yaml")
+    results = run(scenario, samples=1500)
+    write_run_folder(results, tmp_path / "run", extra=render_into(results, scenario))
+    g = dependency_graph(scenario)
+    pairs = [(r.output, r.parameter) for r in seen["heat"][0].itertuples()]
+    pairs += [(r.output, r.parameter) for t in seen["tornado"] for r in t.itertuples()]
+    assert pairs and all(g.has_path(p, o) for o, p in pairs)
+    assert ("spread_end", "spread") in pairs and not any(p == "noise" for _, p in pairs)
