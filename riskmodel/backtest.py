@@ -20,11 +20,8 @@ scored run beside it, atomically (``pipeline.write_run_folder``).
 
 from __future__ import annotations
 
-import base64
-import io
 import json
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -110,12 +107,16 @@ class Backtest:
     outcomes: Outcomes = field(repr=False, compare=False)
 
     def to_markdown(self) -> str:
-        """The report as Markdown (the reliability diagram as ``reliability.png`` beside it)."""
-        return _render(self, "backtest.md.j2")
+        """The report as Markdown (the reliability diagram as ``reliability.png`` beside it), drawn by render/."""
+        from .render import render_backtest_markdown
+
+        return render_backtest_markdown(self)
 
     def to_html(self) -> str:
-        """The report as one self-contained HTML page (figure embedded, no external files)."""
-        return _render(self, "backtest.html.j2")
+        """The report as one self-contained HTML page (figure embedded, no external files), drawn by render/."""
+        from .render import render_backtest_html
+
+        return render_backtest_html(self)
 
     def save(self, folder: str | os.PathLike) -> Path:
         """Write the CSV tables, the reports and ``backtest.json`` into ``folder`` (which must exist)."""
@@ -125,7 +126,9 @@ class Backtest:
         self.summary.to_csv(folder / "summary.csv", index=False)
         if self.reliability is not None:
             self.reliability.to_csv(folder / "reliability.csv", index=False)
-            (folder / "reliability.png").write_bytes(_reliability_png(self.reliability))
+            from .render import reliability_png
+
+            (folder / "reliability.png").write_bytes(reliability_png(self.reliability))
         (folder / "backtest.md").write_text(self.to_markdown(), encoding="utf-8")
         (folder / "backtest.html").write_text(self.to_html(), encoding="utf-8")
         (folder / "backtest.json").write_text(json.dumps(self.meta, indent=2, default=str), encoding="utf-8")
@@ -321,9 +324,6 @@ def write_backtest_folder(bt: Backtest, out: str | os.PathLike) -> Path:
     return write_run_folder(bt.results, out, extra=bt.save)
 
 
-# --------------------------------------------------------------------------- rendering
-
-
 def _evidence(obs: Any) -> str:
     parts = [f'{c.source} (line {c.line}): "{c.quote}"' for c in obs.cite]
     if obs.url:
@@ -331,168 +331,3 @@ def _evidence(obs: Any) -> str:
     if obs.note:
         parts.append(obs.note)
     return "; ".join(parts)
-
-
-def _p(x: Any) -> str:
-    if x is None or (isinstance(x, float) and not np.isfinite(x)):
-        return "–"
-    return f"{x:.3f}"
-
-
-def _score(x: Any) -> str:
-    if x is None or (isinstance(x, float) and not np.isfinite(x)):
-        return "–"
-    return f"{x:.4f}"
-
-
-def _skill(x: Any) -> str:
-    if x is None or (isinstance(x, float) and not np.isfinite(x)):
-        return "–"
-    return f"{x:+.2f}"
-
-
-def _value(x: float) -> str:
-    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.3g}"
-
-
-def _context(bt: Backtest, *, html: bool) -> dict:
-    meta = bt.meta
-    scenario = bt.outcomes.scenario
-    n = meta["samples"]
-    outcome_file = Path(bt.outcomes.path)
-    scored = Path(scenario.path).resolve() if scenario is not None and scenario.path else None
-    named = Path(bt.outcomes.scenario_path) if bt.outcomes.scenario_path else None
-    mismatch = bool(scored and named and scored != named)
-    origin = str(getattr(scenario, "origin", "")) if scenario is not None else ""
-
-    summary = []
-    for row in bt.summary.itertuples():
-        summary.append({
-            "forecast": row.forecast, "n": row.n, "brier": _score(row.brier), "log_score": _score(row.log_score),
-            "brier_mc": _score(row.brier_mc_error) if row.forecast == MODEL else "",
-            "log_mc": _score(row.log_score_mc_error) if row.forecast == MODEL else "",
-            "brier_skill": _skill(row.model_brier_skill) if row.forecast != MODEL else "",
-            "log_skill": _skill(row.model_log_skill) if row.forecast != MODEL else "",
-        })
-    binary = []
-    total_brier = bt.binary["brier"].sum() or 1.0
-    total_log = bt.binary["log_score"].sum() or 1.0
-    for row, obs in zip(bt.binary.itertuples(), bt.outcomes.binary):
-        sign = ">" if row.direction == "above" else "<"
-        binary.append({
-            "risk": row.risk, "title": row.title, "date": row.date,
-            "event": f"{row.output} {sign} {row.threshold:,.6g}",
-            "forecast": _p(row.forecast), "se": f"{row.se:.4f}", "happened": "yes" if row.outcome else "no",
-            "brier": _score(row.brier), "brier_share": f"{100 * row.brier / total_brier:.0f}%",
-            "log_score": _score(row.log_score), "log_share": f"{100 * row.log_score / total_log:.0f}%",
-            "climatology": _p(row.climatology) if np.isfinite(row.climatology) else "–",
-            "clipped": row.forecast in (0.0, 1.0),
-            "before_origin": bool(origin) and row.date < origin,
-            "cites": [{"source": c.source, "line": c.line, "quote": c.quote} for c in obs.cite],
-            "url": obs.url, "note": obs.note,
-        })
-    numeric = []
-    for row, obs in zip(bt.numeric.itertuples(), bt.outcomes.numeric):
-        outside = row.observed < row.forecast_q05 or row.observed > row.forecast_q95
-        pit = f"{row.pit:.3f}"
-        if row.pit_high > row.pit_low:
-            pit += f" [{row.pit_low:.3f}, {row.pit_high:.3f}]"
-        numeric.append({
-            "output": row.output, "date": row.date or "–", "observed": _value(row.observed),
-            "unit": row.unit, "median": _value(row.forecast_q50),
-            "interval": f"[{_value(row.forecast_q05)}, {_value(row.forecast_q95)}]",
-            "crps": _value(row.crps) if abs(row.crps) >= 100 else f"{row.crps:.4g}", "pit": pit,
-            "outside": outside,
-            "before_origin": bool(origin) and bool(row.date) and row.date < origin,
-            "cites": [{"source": c.source, "line": c.line, "quote": c.quote} for c in obs.cite],
-            "url": obs.url, "note": obs.note,
-        })
-    reliability = None
-    if bt.reliability is not None:
-        reliability = {
-            "rows": [{"bin": f"{r.bin_low:.1f}–{r.bin_high:.1f}", "n": r.n, "mean_forecast": _p(r.mean_forecast),
-                      "observed": _p(r.observed_frequency), "interval": f"[{r.ci_low:.2f}, {r.ci_high:.2f}]"}
-                     for r in bt.reliability.itertuples()],
-            "png": (base64.b64encode(_reliability_png(bt.reliability)).decode("ascii") if html else None),
-        }
-    model = bt.summary[bt.summary["forecast"] == MODEL]
-    return {
-        "title": meta.get("title") or meta.get("scenario"),
-        "scenario_name": meta.get("scenario"),
-        "scenario_path": meta.get("scenario_path"),
-        "scenario_sha": (meta.get("scenario_sha256") or "")[:12],
-        "outcomes_path": str(outcome_file),
-        "outcomes_sha": meta["outcomes_sha256"][:12],
-        "outcomes_title": bt.outcomes.title,
-        "outcomes_description": bt.outcomes.description,
-        "outcomes_scenario": bt.outcomes.scenario_path,
-        "mismatch": mismatch,
-        "samples": f"{n:,}", "seed": meta.get("seed"), "sampler": meta.get("sampler"), "origin": origin,
-        "version": meta["riskmodel_version"],
-        "clip": f"{1 / (2 * n):.2g}", "clip_high": f"{1 - 1 / (2 * n):.6g}",
-        "crps_method": meta["crps"],
-        "summary": summary, "binary": binary, "numeric": numeric, "reliability": reliability,
-        "n_binary": len(bt.binary), "n_numeric": len(bt.numeric),
-        "min_reliability": RELIABILITY_MIN_OBSERVATIONS,
-        "model_brier": _score(float(model["brier"].iloc[0])) if len(model) else "–",
-        "model_log": _score(float(model["log_score"].iloc[0])) if len(model) else "–",
-        "sources": bt.outcomes.sources,
-    }
-
-
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]|<>#])")
-
-
-def _md_escape(value: Any) -> str:
-    """Text for Markdown (every value a Markdown template prints): never markup, never a broken table row.
-
-    HTML-significant characters become entities, Markdown syntax is
-    backslash-escaped, newlines become spaces (the rules of the run report's
-    Markdown, so that the two can share one helper).
-    """
-    if value is None:
-        return ""
-    text = " ".join(str(value).replace("&", "&amp;").split())
-    return _MD_SPECIAL.sub(lambda m: {"<": "&lt;", ">": "&gt;"}.get(m.group(1), "\\" + m.group(1)), text)
-
-
-def _environment(html: bool):
-    import jinja2
-
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
-        autoescape=html, finalize=None if html else _md_escape, trim_blocks=True, lstrip_blocks=True,
-        keep_trailing_newline=True, undefined=jinja2.StrictUndefined,
-    )
-
-
-def _render(bt: Backtest, template: str) -> str:
-    html = template.endswith(".html.j2")
-    return _environment(html).get_template(template).render(**_context(bt, html=html))
-
-
-def _reliability_png(table: pd.DataFrame) -> bytes:
-    """The reliability diagram as PNG bytes (matplotlib's object API, no global state)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(4.6, 4.4), dpi=110)
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
-    ax.plot([0, 1], [0, 1], color="#888888", lw=1, ls="--", label="calibrated")
-    err = np.vstack([table["observed_frequency"] - table["ci_low"], table["ci_high"] - table["observed_frequency"]])
-    ax.errorbar(table["mean_forecast"], table["observed_frequency"], yerr=err, fmt="o", color="#1f5f8b",
-                ecolor="#7fa7c4", capsize=3, label="observed frequency (95% interval)")
-    for r in table.itertuples():
-        ax.annotate(f"n={r.n}", (r.mean_forecast, r.observed_frequency), textcoords="offset points",
-                    xytext=(6, 4), fontsize=7, color="#444444")
-    ax.set_xlim(-0.02, 1.02)
-    ax.set_ylim(-0.03, 1.03)
-    ax.set_xlabel("forecast probability (bin mean)")
-    ax.set_ylabel("share of risks that happened")
-    ax.set_title("Reliability", fontsize=10)
-    ax.legend(loc="upper left", fontsize=7, frameon=False)
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", metadata={"Software": None})
-    return buf.getvalue()

@@ -286,6 +286,8 @@ def run(
                                 help="all: also an exceedance curve per output, a tornado per risk, the "
                                      "convergence grid and the given-data heatmaps."),
     wide: bool = typer.Option(False, "--wide", help="Print the full register table (titles wrapped, every column)."),
+    force: bool = typer.Option(False, "--force",
+                               help="Replace reports/<name> even when another scenario file made it."),
 ) -> None:
     """Run a scenario: simulate, print the risk register, write the run folder."""
     from .pipeline import Phases
@@ -306,6 +308,10 @@ def run(
             scenario = _validate(file, overrides=set_)
         display.total_paths = samples or scenario.samples
         folder = check_out_folder(out or Path("reports") / scenario.name)  # before the work, not after
+        if out is None:
+            from .pipeline import check_report_name
+
+            check_report_name(Path("reports") / scenario.name, file, force=force)
         results = _run(scenario, samples=samples, seed=seed, sampler=sampler, memory_bytes=memory_bytes,
                        progress=display.paths, workers=workers, scheduler=scheduler, until_se=until_se,
                        max_samples=max_samples, phases=phases)
@@ -317,6 +323,8 @@ def run(
                                       f"{meta['sampler']}", wide=wide)
     if until_se is not None:
         typer.echo(f"Stopped at {meta['samples']:,} paths: {meta['stopped']}")
+    for warning in meta.get("warnings", ()):
+        typer.echo(safe_text(f"warning: {warning}"), err=True)
     where = "data files only (--report none)" if figure_set == "none" else f"report: {folder / 'index.html'}"
     typer.echo(f"Run folder: {folder}; {where}")
     typer.echo(f"Time: {phases.summary()}")

@@ -64,6 +64,8 @@ class LoadedDocument:
     sources_path: str | None
     sha256: str
     canonical: str
+    overrides: tuple = ()  # ((key path as written, resolved value, value before), ...), in the order applied
+    file_sha256: tuple = ()  # SHA-256 of each file of ``files``, as bytes on disk
 
 
 def _plain(value: Any) -> Any:
@@ -273,8 +275,10 @@ def load(path: str | os.PathLike, overrides: Sequence[str] = ()) -> LoadedDocume
         merged = _merge(merged, tree)
     merged = YMap(merged, pos=merged.pos, key_pos=merged.key_pos)
     merged.pop("extends", None)
+    applied = []
     for text in overrides:
         parts, value, pos = parse_override(text)
+        applied.append((".".join(str(p) for p in parts), _plain(value), _plain(_lookup(merged, parts))))
         merged = _apply_override(merged, parts, value, pos)
         if parts == ("sources",) and isinstance(value, str):
             sources_path = value
@@ -286,4 +290,32 @@ def load(path: str | os.PathLike, overrides: Sequence[str] = ()) -> LoadedDocume
         sources_path=sources_path,
         sha256=hashlib.sha256(canonical.encode()).hexdigest(),
         canonical=canonical,
+        overrides=tuple(applied),
+        file_sha256=tuple(_file_sha256(f) for f, _ in chain),
     )
+
+
+def _file_sha256(path: Path) -> str:
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return ""
+
+
+def _lookup(tree: Any, parts: tuple) -> Any:
+    """The value at a key path before an override (list items by index, id or name); None where missing."""
+    node = tree
+    for part in parts:
+        if isinstance(node, dict):
+            node = node.get(part) if part in node else node.get(str(part))
+        elif isinstance(node, list):
+            if isinstance(part, int) and 0 <= part < len(node):
+                node = node[part]
+            else:
+                node = next((it for it in node if isinstance(it, dict) and part in (it.get("id"), it.get("name"))),
+                            None)
+        else:
+            return None
+        if node is None:
+            return None
+    return node

@@ -16,6 +16,7 @@ from .errors import ScenarioError
 from .model import Scenario
 from .outfolder import check_out_folder, process_start_time, remove_stale_temporaries, restore_interrupted, write_run_folder
 from .results import Results, read_run_json
+from .validate import override_warnings
 from .simulate import DEFAULT_MEMORY_BYTES, simulate
 from .validate import validate
 
@@ -167,6 +168,9 @@ def run(
                            progress=progress, workers=workers, scheduler=scheduler, until_se=until_se,
                            max_samples=max_samples)
         results = results.with_register(risk_register(results, scenario))
+    warned = override_warnings(scenario)
+    if warned:
+        results = dataclasses.replace(results, meta={**results.meta, "warnings": warned})
     if judgment_samples:
         with _timed(phases, "judgment share"):
             results = with_judgment_share(results, scenario, base_samples=judgment_samples)
@@ -461,3 +465,28 @@ def compare(
     if out is not None:
         write_comparison_folder(results_list, scenarios, out, table=table)
     return results_list, table
+
+
+def check_report_name(folder: str | os.PathLike, scenario_path: str | os.PathLike, *, force: bool = False) -> None:
+    """Refuse to replace a run folder that another scenario file made, unless ``force``.
+
+    A copied scenario whose ``name:`` was not changed would otherwise write
+    over the other file's report in ``reports/<name>``. The folder's
+    ``run.json`` names the file it was made from; a different file (resolved)
+    is a ScenarioError that asks for ``--out`` or ``--force``.
+    """
+    folder = Path(folder)
+    meta_path = folder / "run.json"
+    if force or not meta_path.is_file():
+        return
+    try:
+        before = read_run_json(meta_path).get("scenario_path") or ""
+    except Exception:  # an unreadable run.json is check_out_folder's business
+        return
+    if not before:
+        return
+    same = Path(before).resolve() == Path(scenario_path).resolve()
+    if not same:
+        raise ScenarioError.at(str(scenario_path), None, ("name",),
+                               f"{folder} holds the report of another scenario file ({before}) with the same name",
+                               f"give this scenario its own name:, or pass --out FOLDER, or --force to replace it")

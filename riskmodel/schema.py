@@ -173,6 +173,9 @@ class ScenarioModel(_Strict):
     name: str = Field(pattern=NAME_PATTERN, description="Identifier used in file names.")
     title: str
     description: str = ""
+    limitations: list[str] = Field(default_factory=list,
+                                   description="What the model leaves out or builds in, one sentence each; shown "
+                                               "in the report.")
     extends: Optional[str] = Field(None, description="Parent scenario, relative to this file.")
     origin: MonthStr
     as_of: Optional[Union[_dt.date, DateStr]] = Field(

@@ -660,6 +660,8 @@ def simulate(
         "scenario_path": sc.path,
         "scenario_files": list(sc.files),
         "scenario_sha256": sc.sha256,
+        "scenario_file_sha256": list(getattr(sc, "file_sha256", ())),
+        "overrides": [{"key": k, "value": v, "before": b} for k, v, b in getattr(sc, "overrides", ())],
         "seed": seed,
         "samples": n_total,
         "sampler": sampler,

@@ -664,6 +664,8 @@ def validate(doc: LoadedDocument | str | Path, *, overrides=()) -> Scenario:
         dimensions=tuple(dimensions.items()), dimensioned=tuple(dim_of.items()), schedules=tuple(schedules),
         sources=refs, path=doc.path, files=doc.files, sha256=doc.sha256, document=doc.canonical,
         as_of=as_of.isoformat() if as_of else "", lints=tuple(lint_list),
+        overrides=doc.overrides, file_sha256=doc.file_sha256,
+        limitations=tuple(str(x) for x in (tree.get("limitations") or ())),
     )
 
 
@@ -753,3 +755,53 @@ def _check_correlation_matrix(c: _Checker, correlations: list[Correlation]) -> N
         c.add(("correlations",), "the correlations do not form a positive definite matrix "
               f"(smallest eigenvalue {np.linalg.eigvalsh(m).min():.3f})",
               f"the nearest valid correlations are {fixes}")
+
+
+def _number_forms(value) -> set:
+    """Ways a title may state a number: ``200000``, ``200,000``, ``200 000``, ``200k``, ``0.5``, ``50%``."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return set()
+    forms = set()
+    if x == int(x):
+        i = int(x)
+        forms |= {str(i), f"{i:,}", f"{i:,}".replace(",", " ")}
+        if i and i % 1000 == 0:
+            forms |= {f"{i // 1000}k", f"{i // 1000},000"}
+        if i and i % 1_000_000 == 0:
+            forms |= {f"{i // 1_000_000} million", f"{i // 1_000_000}M"}
+    else:
+        forms.add(repr(x))
+        if 0 < x < 1:
+            forms.add(f"{x * 100:g}%")
+    return {f for f in forms if f}
+
+
+def override_warnings(scenario: Scenario) -> list:
+    """Warnings about ``--set`` overrides that leave a title stating the old value (a risk's threshold).
+
+    A title such as "More than 200,000 displaced" still reads 200,000 after
+    ``--set risks.idps_200k.threshold=3e5``: the register would then print a
+    title that contradicts its own threshold.
+    """
+    import re as _re
+
+    out = []
+    for key, value, before in scenario.overrides:
+        parts = key.split(".")
+        if len(parts) != 3 or parts[0] != "risks" or parts[2] != "threshold" or before is None:
+            continue
+        ref = parts[1]
+        risk = next((r for i, r in enumerate(scenario.risks) if r.id == ref or str(i) == ref), None)
+        if risk is None:
+            continue
+        stated = [f for f in _number_forms(before)
+                  if _re.search(r"(?<![\d.,])" + _re.escape(f) + r"(?![\d]|,\d)", risk.title)]
+        if stated and not any(_re.search(r"(?<![\d.,])" + _re.escape(f) + r"(?![\d]|,\d)", risk.title)
+                              for f in _number_forms(value)):
+            shown = int(value) if isinstance(value, float) and value.is_integer() else value
+            out.append(f"--set {key}={shown}: the title of risk {risk.id} still states the old threshold "
+                       f"({max(stated, key=len)!r} in \"{risk.title}\"); give it a title that matches, e.g. "
+                       f"--set 'risks.{risk.id}.title=...'")
+    return out

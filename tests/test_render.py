@@ -381,7 +381,7 @@ def test_number_formats():
     from riskmodel.render._common import fmt_pct, fmt_se, wbr
 
     assert fmt_pct(0.31234) == "31.2%" and fmt_pct(0.0004) == "0.04%" and fmt_pct(1.0) == "100.0%"
-    assert fmt_pct(0.99996) == "99.996%"  # never rounded up to a certainty
+    assert fmt_pct(0.99996) == ">99.9%"  # never rounded up to a certainty, never past the stated precision (issue 15)
     assert fmt_se(0.005) == "0.50%" and fmt_se(0.0049) == "0.49%"
     assert str(wbr("<b>a_b</b>")) == "&lt;b&gt;a_<wbr>b&lt;/<wbr>b&gt;"  # escaped first, entities intact
 

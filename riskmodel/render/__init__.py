@@ -12,7 +12,9 @@ rationale, a quote) is always text, never markup, in the HTML and in the
 Markdown.
 """
 
+from ._backtest import reliability_png, render_backtest_html, render_backtest_markdown
 from ._compare import render_comparison
 from ._report import FIGURE_SETS, render_report
 
-__all__ = ["render_report", "render_comparison", "FIGURE_SETS"]
+__all__ = ["render_report", "render_comparison", "FIGURE_SETS", "render_backtest_markdown", "render_backtest_html",
+           "reliability_png"]

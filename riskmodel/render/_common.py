@@ -16,7 +16,7 @@ from typing import Any, Callable
 import jinja2
 from markupsafe import Markup, escape
 
-from .plots import fmt_num
+from .plots import fmt_num, fmt_pct
 
 __all__ = ["Figure", "Pending", "later", "resolve_figures", "environment", "write_outputs", "fmt_pct", "fmt_pp", "fmt_se", "fmt_num", "month_span", "slug",
            "md_escape", "wbr"]
@@ -122,14 +122,23 @@ def md_escape(value) -> str:
     return text
 
 
+class _Environment(jinja2.Environment):
+    """``row.update`` in a template is the row's ``"update"`` entry, never the ``dict.update`` method."""
+
+    def getattr(self, obj, attribute):
+        if isinstance(obj, dict) and attribute in obj:
+            return obj[attribute]
+        return super().getattr(obj, attribute)
+
+
 def environment(markdown: bool = False) -> jinja2.Environment:
     """The jinja environment: HTML autoescaped; Markdown escaped through ``finalize``."""
     if markdown:
-        env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=False,
+        env = _Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=False,
                                  finalize=md_escape, undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
                                  trim_blocks=True, lstrip_blocks=True)
     else:
-        env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
+        env = _Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
                                  undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(num=fmt_num, pct=fmt_pct, pp=fmt_pp, se=fmt_se, wbr=(lambda v: v) if markdown else wbr)
     return env
@@ -164,20 +173,6 @@ def write_outputs(folder: Path, figures: list, context: dict, html_template: str
     (folder / "index.html").write_text(html, encoding="utf-8")
     (folder / "report.md").write_text(md, encoding="utf-8")
     return folder / "index.html"
-
-
-def fmt_pct(p, digits: int = 1) -> str:
-    """A probability in percent: ``0.3124`` -> ``31.2%``; small values keep two significant digits."""
-    if p is None or (isinstance(p, float) and math.isnan(p)):
-        return "–"
-    v = float(p) * 100
-    if v == 0 or v == 100:
-        return f"{v:.{digits}f}%"
-    if abs(v) < 1:
-        return f"{v:.2g}%"
-    while digits < 6 and 99 < v < 100 and float(f"{v:.{digits}f}") == 100:
-        digits += 1  # never round a likelihood below 1 up to "100.0%"
-    return f"{v:.{digits}f}%"
 
 
 def fmt_pp(d, digits: int = 1, sign: bool = True) -> str:

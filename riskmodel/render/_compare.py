@@ -41,7 +41,7 @@ def render_comparison(results_list, scenarios, folder, *, table=None) -> Path:
     folder = Path(folder)
     if table is None:
         table = compare_registers(results_list, scenarios)
-    names = [sc.name for sc in scenarios]
+    names = unique_names([sc.name for sc in scenarios])
     n = results_list[0].n_paths
     metas = [r.meta for r in results_list]
     figures: list[Figure] = []
@@ -50,7 +50,7 @@ def render_comparison(results_list, scenarios, folder, *, table=None) -> Path:
     seeds = {m.get("seed") for m in metas}
     samplers = {m.get("sampler") for m in metas}
     crn = len(seeds) == 1 and len(samplers) == 1
-    runs = [{"pos": i, "name": sc.name, "title": sc.title, "description": sc.description,
+    runs = [{"pos": i, "name": names[i], "title": sc.title, "description": sc.description,
              "path": m.get("scenario_path") or sc.path, "sha256": m.get("scenario_sha256") or sc.sha256,
              "period": f"{sc.origin} to {sc.months[-1]}", "seed": m.get("seed"), "sampler": m.get("sampler"),
              "time": (m.get("timings") or {}).get("total_s")}
@@ -77,7 +77,8 @@ def render_comparison(results_list, scenarios, folder, *, table=None) -> Path:
                 "definition": f"{row.output} {sign} {fmt_num(row.threshold)}",
             })
         reg_rows.append({"num": k, "id": rid, "title": first.title, "cells": cells,
-                         "definition": cells[0]["definition"] if cells[0] else first.output})
+                         # a risk absent from the reference keeps its threshold, from the first scenario defining it
+                         "definition": next(c["definition"] for c in cells if c is not None)})
 
     # ---- summary dot plot
     if risk_ids:
@@ -100,6 +101,34 @@ def render_comparison(results_list, scenarios, folder, *, table=None) -> Path:
             f"suggest (see the register table for each difference and its standard error).",
             "Dot plot of every risk's likelihood in each scenario with 95% intervals.", wide=True))
     summary_fig = figures[-1] if risk_ids else None
+
+    # ---- difference from the reference, risk by risk, with the paired interval (common random numbers)
+    diff_fig = None
+    if risk_ids and len(scenarios) > 1:
+        series = []
+        for i in range(1, len(scenarios)):
+            d, lo, hi = [], [], []
+            for rid in risk_ids:
+                row = by.get((rid, i))
+                ok = row is not None and (rid, 0) in by and not math.isnan(row.diff)
+                d.append(row.diff if ok else np.nan)
+                lo.append(row.diff_low if ok else np.nan)
+                hi.append(row.diff_high if ok else np.nan)
+            series.append((names[i], d, lo, hi))
+        labels = [f"#{r['num']} {r['title']}" for r in reg_rows]
+        se_d = table["se_diff"].to_numpy(dtype=float) if "se_diff" in table else np.array([np.nan])
+        se_d = float(np.nanmax(se_d)) if np.isfinite(se_d).any() else float("nan")
+        diff_fig = Figure(
+            "differences.png", plots.difference_chart(labels, series, reference=names[0]),
+            "Difference from the reference",
+            f"Each risk's likelihood in each scenario minus its likelihood in the reference ({names[0]}), in "
+            f"percentage points, with the paired 95% interval (± 1.96 standard errors of the difference, from the "
+            f"same {n:,} paths in both with common random numbers; largest standard error of a difference "
+            f"{fmt_pct(se_d, 2)}). An interval that does not cross the line at 0 is a difference beyond Monte Carlo "
+            f"noise. Risks not defined in both are left out.",
+            "Dot plot of each risk's difference in likelihood from the reference, with paired 95% intervals.",
+            wide=True)
+        figures.append(diff_fig)
 
     # ---- fan charts overlaid per shared state
     fan_figs, only_one, yes_no = [], [], []
@@ -215,12 +244,15 @@ def render_comparison(results_list, scenarios, folder, *, table=None) -> Path:
         "register": reg_rows,
         "reference": names[0],
         "summary_fig": summary_fig,
+        "diff_fig": diff_fig,
+        "warnings": relation_warnings(scenarios),
         "differences": assumption_differences(scenarios),
         "drivers": drivers_by_scenario(results_list, scenarios),
         "fan_figs": fan_figs,
         "exceed_figs": exceed_figs,
         "only_one": only_one,
-        "colours": [_COLOUR_NAMES[i % len(_COLOUR_NAMES)] for i in range(len(scenarios))],
+        "colours": [f"{_COLOUR_NAMES[i % len(_COLOUR_NAMES)]}, {_STYLE_NAMES[i % len(_STYLE_NAMES)]}"
+                    for i in range(len(scenarios))],
     }
     return write_outputs(folder, figures, context, "compare.html.j2", "compare.md.j2")
 
@@ -232,17 +264,22 @@ def drivers_by_scenario(results_list, scenarios) -> list:
     it); the largest driver from the given-data indices of the first
     :data:`DRIVER_PATHS` paths of each run, as in a single report.
     """
+    from ..graph import dependency_graph
     from ..sensitivity import given_data
+    from ._report import _restricted
 
     tops = []
     for res, sc in zip(results_list, scenarios):
         outputs = list(dict.fromkeys(r.output for r in sc.risks if r.output in res.outputs))
         sub = res.head(DRIVER_PATHS)
-        table = given_data(sub, sc, outputs=outputs, n_boot=100) if outputs and res.n_paths >= 100 else None
+        graph = dependency_graph(sc)
         best = {}
-        if table is not None and len(table):
-            for out, t in table.groupby("output", sort=False):
-                r = t.iloc[0]
+        for out in (outputs if res.n_paths >= 100 else ()):
+            # only parameters with a path to the output; an output constant over the run has no driver (no nan)
+            table = given_data(sub, _restricted(sc, graph.parameters_of(out)), outputs=[out], n_boot=100)
+            table = table[np.isfinite(table["S1"].to_numpy(dtype=float))] if len(table) else table
+            if len(table):
+                r = table.iloc[0]
                 best[out] = {"parameter": r.parameter, "evidence": r.evidence, "S1": float(r.S1),
                              "S1_low": float(r.S1_low), "S1_high": float(r.S1_high)}
         tops.append(best)
@@ -266,6 +303,34 @@ def drivers_by_scenario(results_list, scenarios) -> list:
     return rows
 
 
+def unique_names(names: list) -> list:
+    """Scenario names for the page, made distinct (``a``, ``a (2)``) so that the same file twice shows twice."""
+    out, seen = [], {}
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
+    return out
+
+
+def relation_warnings(scenarios) -> list:
+    """Why a comparison may not mean much: scenarios with no common ``extends`` root, or different origins."""
+    out = []
+    roots = [Path(str(sc.files[-1])).resolve() if sc.files else None for sc in scenarios]
+    ref = scenarios[0]
+    for sc, root in zip(scenarios[1:], roots[1:]):
+        if roots[0] is not None and root is not None and root != roots[0]:
+            out.append(f"{sc.name} and the reference {ref.name} share no extends root ({Path(str(root)).name} vs "
+                       f"{Path(str(roots[0])).name}): they are separate models, and a difference between them is "
+                       f"not the effect of one lever.")
+        if str(sc.origin) != str(ref.origin) or sc.horizon_months != ref.horizon_months:
+            out.append(f"{sc.name} covers {sc.origin} for {sc.horizon_months} months, the reference {ref.name} "
+                       f"{ref.origin} for {ref.horizon_months}: the same risk covers different months.")
+    return out
+
+
+_STYLE_NAMES = ("solid line, circles", "dashed line, squares", "dotted line, diamonds", "dash-dot line, triangles",
+                "dash-dot-dot line, down triangles", "long dashes, plus signs", "sparse dots, crosses",
+                "dash pairs, hexagons")  # as plots.LINESTYLES and plots.MARKERS
 _COLOUR_NAMES = ("blue", "vermillion", "green", "purple", "orange", "sky blue", "black", "yellow")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import math
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ import pandas as pd
 from .. import __version__
 from ..analyse import risk_register
 from ..distributions import make_distribution
+from ..graph import dependency_graph
 from . import plots
 from ._common import Figure, fmt_num, later, fmt_pct, month_span, slug, write_outputs
 from ._stats import (CONVERGENCE_POINTS, EXCEEDANCE_POINTS, conditional_median, exceedance_curve, is_binary,
@@ -70,7 +72,11 @@ def parameter_distribution_text(p) -> tuple:
     return (d.describe(), d.interval90())
 
 
-def _threshold_text(risk, unit: str) -> str:
+def _threshold_text(risk, unit: str, binary: bool = False) -> str:
+    if binary and risk.direction == "above" and 0 <= risk.threshold < 1:
+        return f"{risk.output} = 1 (yes)"  # a yes/no output: "> 0.5 0/1" says the same less plainly
+    if binary and risk.direction == "below" and 0 < risk.threshold <= 1:
+        return f"{risk.output} = 0 (no)"
     sign = ">" if risk.direction == "above" else "<"
     return f"{risk.output} {sign} {fmt_num(risk.threshold)}" + (f" {unit}" if unit else "")
 
@@ -165,23 +171,24 @@ def render_report(results, scenario, folder, *, figures: str = "default", phase=
         v = sorted_vals.get(r.output, np.array([]))
         binary = is_binary(v)
         cm = conditional_median(v, r.threshold, r.direction)
+        kind = output_kind(v)
         size = size_lo = size_hi = float("nan")
-        if not binary and cm.k and r.threshold != 0:
-            rel = lambda m: abs(m - r.threshold) / abs(r.threshold)  # noqa: E731
-            size = rel(cm.median)
+        if kind == "amount" and cm.k and r.threshold > 0:
+            # an amount: how large it is where the risk happens, as a multiple of the threshold; a count or a
+            # yes/no output has no such size (its conditional median is a step set by where the threshold falls)
+            size = cm.median / r.threshold
             if not math.isnan(cm.low):
-                a, b = rel(cm.low), rel(cm.high)
-                size_lo, size_hi = min(a, b), max(a, b)
+                size_lo, size_hi = cm.low / r.threshold, cm.high / r.threshold
         judgment = getattr(r, "judgment_ST", None)
         rows.append({
             "num": i, "id": r.risk, "title": r.title, "output": r.output, "unit": unit,
             "likelihood": r.likelihood, "se": r.se, "ci_low": r.ci_low, "ci_high": r.ci_high,
-            "threshold": _threshold_text(risk or r, unit),
+            "threshold": _threshold_text(risk or r, unit, binary),
             "factor": factors[r.factor].title if r.factor in factors else r.factor, "factor_id": r.factor,
             "judgment_share": None if judgment is None or pd.isna(judgment) else float(judgment),
             "judgment_low": _float_or_none(getattr(r, "judgment_ST_low", None)),
             "judgment_high": _float_or_none(getattr(r, "judgment_ST_high", None)),
-            "binary": binary, "cond_k": cm.k,
+            "binary": binary, "kind": kind, "cond_k": cm.k,
             "cond_median": cm.median, "cond_low": cm.low, "cond_high": cm.high,
             "size": size,
         })
@@ -193,15 +200,17 @@ def render_report(results, scenario, folder, *, figures: str = "default", phase=
         se_max = max(r["se"] for r in rows)
         figures.append(Figure(
             "risk-matrix.png", later(plots.risk_matrix, points), "Risk matrix",
-            f"Each risk (numbered as in the register) by its likelihood and, where the output has a size, the "
-            f"median of the output over the paths where the risk happens, beyond the threshold as a share of "
-            f"the threshold (log scale). Risks without a size (on a yes/no output, or never happening in "
-            f"{n:,} paths) sit on the strip below. Horizontal "
+            f"Each risk (numbered as in the register) by its likelihood. Vertical axis, for risks on an amount "
+            f"(an output that is not a whole number on every path): the median of the output over the paths where "
+            f"the risk happens, divided by the threshold (log scale; 1 = at the threshold). Risks on a count of "
+            f"events or a yes/no output have no size — for them the conditional median only says where the "
+            f"threshold fell between two whole numbers — and sit on the strip below, as do risks that never happen "
+            f"in {n:,} paths. Horizontal "
             f"bars: 95% Wilson interval of the likelihood (largest standard error {fmt_pct(se_max, 2)}, "
             f"n = {n:,} paths); vertical bars: 95% interval of the conditional median from order statistics "
             f"(missing where fewer than about 6 paths exceed).",
-            "Scatter of the risks: likelihood on the horizontal axis, size beyond the threshold on the vertical "
-            "axis.", wide=True))
+            "Scatter of the risks: likelihood on the horizontal axis; for amounts, the conditional median as a "
+            "multiple of the threshold on the vertical axis.", wide=True))
 
     # ---- fan charts
     last = scenario.months[-1]
@@ -363,6 +372,8 @@ def render_report(results, scenario, folder, *, figures: str = "default", phase=
                 "sha256": s.sha256, "file": Path(s.file).name if s.file else ""} for s in scenario.sources]
 
     context = {
+        "headline": _headline(rows, drivers),
+        "limitations": list(scenario.limitations),
         "version": __version__,
         "scenario": scenario,
         "meta": meta,
@@ -404,6 +415,33 @@ def _by_when_figure(o, values, scenario, n: int) -> Figure:
                   title, caption, f"Step chart of the share of paths where {o.title or o.name} has happened, by month.")
 
 
+HEADLINE_RISKS = 5
+#: Words for a likelihood, by band (lower bound, word); the bands are the report's own convention.
+LIKELIHOOD_WORDS = ((0.9, "very likely"), (0.66, "likely"), (0.33, "about as likely as not"), (0.1, "unlikely"),
+                    (0.0, "very unlikely"))
+
+
+def likelihood_word(p: float) -> str:
+    return next(word for bound, word in LIKELIHOOD_WORDS if p >= bound)
+
+
+def _headline(rows: list, drivers: dict) -> list:
+    """The top risks by likelihood, each with a one-line reading (likelihood in words, what moves it most)."""
+    top_by_output = {t["output"]: t["drivers"] for t in drivers.get("top_drivers", [])}
+    out = []
+    for r in sorted(rows, key=lambda r: -r["likelihood"])[:HEADLINE_RISKS]:
+        parts = [f"{likelihood_word(r['likelihood'])} in this model ({fmt_pct(r['likelihood'])}, 95% interval "
+                 f"{fmt_pct(r['ci_low'])} to {fmt_pct(r['ci_high'])})"]
+        d = next(iter(top_by_output.get(r["output"], [])), None)
+        if d is not None and d["S1"] == d["S1"] and d["S1_low"] > 0:
+            parts.append(f"{d['parameter']} ({d['evidence']}) moves it most, explaining about "
+                         f"{d['S1']:.0%} of the variance of {r['output']} alone")
+        if r["judgment_share"] is not None:
+            parts.append(f"{fmt_pct(r['judgment_share'], 0)} of it rests on judgment")
+        out.append({"num": r["num"], "id": r["id"], "title": r["title"], "reading": "; ".join(parts) + "."})
+    return out
+
+
 def _float_or_none(value):
     return None if value is None or pd.isna(value) else float(value)
 
@@ -420,9 +458,17 @@ def _drivers(results, scenario, reg: pd.DataFrame, meta: dict, *, with_tornados:
     # given-data estimates from a bounded subset of paths, so the section's time does not grow with the run
     # (its bootstrap intervals are those of the subset, and the captions give its size)
     subset = results.head(DRIVER_PATHS)
-    tables = given_data(subset, scenario, by=("parameter", "factor", "evidence"), outputs=outputs,
-                        seed=int(meta.get("seed", 0) or 0))
-    tornados = [tornado(subset, scenario, o) for o in outputs] if with_tornados else []
+    # each output is attributed only among the parameters with a path to it in the model's dependency graph
+    # (the others are independent of it by construction: whatever an estimator gives them is noise)
+    graph = dependency_graph(scenario)
+    per_output = {o: _restricted(scenario, graph.parameters_of(o)) for o in outputs}
+    seed = int(meta.get("seed", 0) or 0)
+    parts = [given_data(subset, per_output[o], by=("parameter", "factor", "evidence"), outputs=[o], seed=seed)
+             for o in outputs]
+    tables = {k: pd.concat([t[k] for t in parts], ignore_index=True) for k in ("parameter", "factor", "evidence")}
+    tornados = [tornado(subset, per_output[o], o) for o in outputs] if with_tornados else []
+    n_sampled = len(graph.sampled)
+    reach = {o: len(graph.parameters_of(o)) for o in outputs}
     share = None
     info = meta.get("judgment_share", {})
     if "judgment_ST" in reg.columns and info:
@@ -431,7 +477,8 @@ def _drivers(results, scenario, reg: pd.DataFrame, meta: dict, *, with_tornados:
     titles = {r.id: r.title for r in scenario.risks}
     section = drivers_section(tornados=tornados, given=tables["parameter"],
                               given_groups=pd.concat([tables["factor"], tables["evidence"]]), share=share,
-                              titles=titles, lazy=True)
+                              titles=titles, lazy=True, n_paths=subset.n_paths, n_run=results.n_paths,
+                              reach=reach, n_sampled=n_sampled)
     section["notes"] = list(dict.fromkeys(list(section.get("notes", [])) +
                                           meta.get("judgment_share", {}).get("notes", [])))
     if scenario.correlations:
@@ -439,6 +486,23 @@ def _drivers(results, scenario, reg: pd.DataFrame, meta: dict, *, with_tornados:
                                 "explained together; indices of single correlated parameters lose their additive "
                                 "meaning.")
     return section
+
+
+def output_kind(sorted_values: np.ndarray) -> str:
+    """``"yes/no"`` (0 or 1 on every path), ``"count"`` (a whole number on every path) or ``"amount"``."""
+    v = sorted_values
+    if is_binary(v):
+        return "yes/no"
+    if v.size and np.all(np.isfinite(v)) and np.all(v == np.round(v)):
+        return "count"
+    return "amount"
+
+
+def _restricted(scenario, parameters: tuple):
+    """The scenario with only ``parameters`` among its sampled parameters (derived ones kept), for attribution."""
+    keep = set(parameters)
+    return replace(scenario, parameters=tuple(p for p in scenario.parameters
+                                              if p.distribution is None or p.name in keep))
 
 
 def is_yes_no_band(b: dict) -> bool:
@@ -490,8 +554,26 @@ def _header(scenario, meta: dict, n: int, total_time=None) -> list:
     files = meta.get("scenario_files") or list(scenario.files)
     if files and len(files) > 1:
         items.append(("extends chain", " → ".join(str(f) for f in files)))
-    items.append(("scenario SHA-256", meta.get("scenario_sha256") or scenario.sha256))
+    for o in meta.get("overrides") or [{"key": k, "value": v, "before": b} for k, v, b in scenario.overrides]:
+        before = "not set" if o.get("before") is None else _value_text(o["before"])
+        items.append(("override", f"--set {o['key']} = {_value_text(o['value'])} (file: {before})"))
+    shas = meta.get("scenario_file_sha256") or list(scenario.file_sha256)
+    for f, sha in zip(files or [scenario.path], shas):
+        items.append(("file SHA-256", f"{sha} ({Path(str(f)).name}, its bytes on disk)"))
+    merged = meta.get("scenario_sha256") or scenario.sha256
+    items.append(("document SHA-256", f"{merged} (the merged scenario as canonical JSON, after extends and --set; "
+                                      "not the hash of any file)"))
+    for w in meta.get("warnings", ()):
+        items.append(("warning", w))
     return items
+
+
+def _value_text(v) -> str:
+    if isinstance(v, float):
+        return fmt_num(v, 6) if not v.is_integer() else f"{int(v):,}"
+    if isinstance(v, int) and not isinstance(v, bool):
+        return f"{v:,}"
+    return str(v)
 
 
 def _ledger(scenario, results) -> list:
@@ -525,8 +607,9 @@ def _cite(c, sources: dict) -> dict:
 
 def _structure(scenario) -> dict:
     return {
-        "states": [{"name": s.name, "title": s.title, "unit": s.unit, "factor": s.factor, "init": s.init,
-                    "update": s.update, "nonnegative": s.nonnegative} for s in scenario.states],
+        # keys never named like a dict method: jinja's ``s.update`` would find ``dict.update`` first
+        "states": [{"name": s.name, "title": s.title, "unit": s.unit, "factor": s.factor, "init_expr": s.init,
+                    "update_expr": s.update, "nonnegative": s.nonnegative} for s in scenario.states],
         "outputs": [{"name": o.name, "title": o.title, "unit": o.unit, "definition": output_definition(o)}
                     for o in scenario.outputs],
         "interventions": [{"name": iv.name, "window": month_span(iv.start, iv.until),

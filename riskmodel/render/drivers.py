@@ -119,7 +119,7 @@ def tornado_chart(table: pd.DataFrame, *, title: Optional[str] = None, max_bars:
         for row in shown.itertuples():
             u = f" {row.unit}" if row.unit else ""
             span = f"{fmt_num(row.x_low)} → {fmt_num(row.x_high)}{u}"
-            labels.append(f"{_short(row.parameter, 34)}\n{_short(span, 40)}")
+            labels.append(f"{row.parameter}\n{_short(span, 44)}")  # a name is never cut: two would read alike
         ax.set_yticks(y, labels, fontsize=8)
         ax.axvline(base, color=OKABE_ITO["black"], lw=1.0)
         ax.annotate(f"overall mean {fmt_num(base)}", xy=(base, 1.0), xycoords=("data", "axes fraction"),
@@ -316,7 +316,9 @@ def judgment_share_chart(table: pd.DataFrame, *, titles: Optional[dict] = None, 
 def drivers_figures(*, tornados: Sequence[pd.DataFrame] = (), given: Optional[pd.DataFrame] = None,
                     given_groups: Optional[pd.DataFrame] = None, explanation=None,
                     share: Optional[pd.DataFrame] = None, titles: Optional[dict] = None,
-                    prefix: str = "drivers", lazy: bool = False) -> list:
+                    prefix: str = "drivers", lazy: bool = False, n_paths: Optional[int] = None,
+                    n_run: Optional[int] = None, reach: Optional[dict] = None,
+                    n_sampled: Optional[int] = None) -> list:
     """The section's figures as :class:`Figure` objects (file names under ``figures/``).
 
     Parameters
@@ -333,6 +335,12 @@ def drivers_figures(*, tornados: Sequence[pd.DataFrame] = (), given: Optional[pd
         :func:`riskmodel.sensitivity.judgment_share`.
     titles : dict, optional
         Risk id -> title, for the judgment-share chart.
+    n_paths, n_run : int, optional
+        Paths the tornados were estimated from, and paths in the run (captions).
+    reach, n_sampled : optional
+        Output -> number of sampled parameters with a path to it in the
+        model's dependency graph, and the scenario's number of sampled
+        parameters (the tables are expected to hold only the former).
     """
     draw = later if lazy else (lambda func, *args, **kwargs: func(*args, **kwargs))
     figs = []
@@ -348,15 +356,17 @@ def drivers_figures(*, tornados: Sequence[pd.DataFrame] = (), given: Optional[pd
                      f"and in its highest decile (vermillion, around P95); the line is the overall mean. Largest "
                      f"swing: {top.parameter}, {fmt_num(top.mean_low)} to {fmt_num(top.mean_high)}"
                      + (f" {unit}" if unit else "") + f" (± {fmt_num(1.96 * top.swing_se)} at 95%, Monte Carlo "
-                     f"standard error {fmt_num(top.swing_se)}); each decile mean is over about "
-                     f"{int(top.n_low):,} of the run's {int(round(top.n_low / 0.1)):,} paths; bars within "
-                     "1.96 standard errors of no swing are left out."),
+                     f"standard error {fmt_num(top.swing_se)}); " + _ends_text(top, n_paths, n_run)
+                     + _reach_text(out, reach, n_sampled)
+                     + "bars within 1.96 standard errors of no swing are left out."),
             alt=f"Tornado chart of {out}: " + "; ".join(
                 f"{r.parameter} from {fmt_num(r.mean_low)} to {fmt_num(r.mean_high)}" for r in t.head(5).itertuples()),
         ))
     if given is not None and len(given):
         n = int(given["n"].iloc[0])
         half = float(((given["S1_high"] - given["S1_low"]) / 2).max())
+        blank = (" A blank cell: the parameter has no path to that output in the model (it cannot move it), or "
+                 "its index is below 0.005.") if reach is not None else ""
         figs.append(Figure(
             file=f"{prefix}-given-heatmap.png", png=draw(indices_heatmap, given),
             title="First-order indices by risk output",
@@ -364,7 +374,7 @@ def drivers_figures(*, tornados: Sequence[pd.DataFrame] = (), given: Optional[pd
                      f"own {n:,} paths (quantile binning, bias corrected; no extra simulation); the parameters with "
                      f"the largest index are shown. Monte Carlo error: 95% bootstrap intervals (1.96 bootstrap "
                      f"standard errors) at most ±{half:.3f}; each output's table row gives its three largest "
-                     "with their intervals."),
+                     "with their intervals." + blank),
             alt="Heat map of first-order indices, risk outputs by parameter.", wide=True))
     if given_groups is not None and len(given_groups) and (given_groups["by"] == "evidence").any():
         eg = given_groups[given_groups["by"] == "evidence"]
@@ -409,6 +419,29 @@ def drivers_figures(*, tornados: Sequence[pd.DataFrame] = (), given: Optional[pd
     return figs
 
 
+def _ends_text(top, n_paths: Optional[int], n_run: Optional[int]) -> str:
+    """How many paths each end's mean is over, as counted (ties make an end larger than a tenth)."""
+    lo, hi = int(top.n_low), int(top.n_high)
+    ends = f"{lo:,} paths" if lo == hi else f"{lo:,} (low end) and {hi:,} (high end) paths"
+    if n_paths is None:
+        return f"each end's mean is over {ends}; "
+    of = f"the first {n_paths:,} of the run's {n_run:,} paths" if n_run and n_run > n_paths else \
+        f"the run's {n_paths:,} paths"
+    tied = " (more than a tenth: the parameter takes few distinct values, and every path at the end value counts)" \
+        if max(lo, hi) > 0.11 * n_paths else ""
+    return f"each end's mean is over {ends} of {of}{tied}; "
+
+
+def _reach_text(out: str, reach: Optional[dict], n_sampled: Optional[int]) -> str:
+    if reach is None or out not in reach or n_sampled is None:
+        return ""
+    k = reach[out]
+    if k == n_sampled:
+        return ""
+    return (f"only the {k} of the scenario's {n_sampled} uncertain parameters with a path to {out} in the model "
+            f"are considered (the others cannot move it); ")
+
+
 def write_pngs(figures: Sequence[Figure], folder: str | Path) -> list:
     """Write each figure's PNG into ``folder`` (created if missing); return the paths."""
     folder = Path(folder)
@@ -428,7 +461,7 @@ def _pct_text(v) -> str:
 def drivers_section(*, tornados: Sequence[pd.DataFrame] = (), given: Optional[pd.DataFrame] = None,
                     given_groups: Optional[pd.DataFrame] = None, explanation=None,
                     share: Optional[pd.DataFrame] = None, titles: Optional[dict] = None,
-                    figure_dir: str = "figures", lazy: bool = False) -> dict:
+                    figure_dir: str = "figures", lazy: bool = False, **counts) -> dict:
     """Everything the report needs for "What drives this result".
 
     Returns
@@ -442,7 +475,7 @@ def drivers_section(*, tornados: Sequence[pd.DataFrame] = (), given: Optional[pd
         fragments, text escaped, images from ``figure_dir``).
     """
     figures = drivers_figures(tornados=tornados, given=given, given_groups=given_groups, explanation=explanation,
-                              share=share, titles=titles, lazy=lazy)
+                              share=share, titles=titles, lazy=lazy, **counts)
     intro = ("Which uncertain parameters move each risk's output. Tornado charts show how far the output's mean moves "
              "between a parameter's low and high ends; first-order indices give the share of the output's variance "
              "a parameter explains alone (from the run's own paths, no extra simulation); the judgment share is the "
@@ -454,6 +487,11 @@ def drivers_section(*, tornados: Sequence[pd.DataFrame] = (), given: Optional[pd
                 {"parameter": r.parameter, "evidence": r.evidence, "S1": float(r.S1), "S1_low": float(r.S1_low),
                  "S1_high": float(r.S1_high), "spearman": float(r.spearman)} for r in t.head(3).itertuples()]})
     groups = given_groups.to_dict("records") if given_groups is not None else []
+    # a group whose interval ends below 0.005 cannot be told from nothing: counted, not listed; no "-0.00"
+    shown_groups = [g for g in groups if np.isfinite(g["S1_high"]) and g["S1_high"] >= 0.005]
+    groups_hidden = len(groups) - len(shown_groups)
+    groups = [{**g, **{k: (0.0 if abs(g[k]) < 0.005 else g[k]) for k in ("S1", "S1_low", "S1_high")}}
+              for g in shown_groups]
     judgment = share.to_dict("records") if share is not None else []
     sentence = str(share["sentence"].iloc[0]) if share is not None and len(share) else ""
     notes = list(explanation.notes) if explanation is not None else []
@@ -494,7 +532,11 @@ def drivers_section(*, tornados: Sequence[pd.DataFrame] = (), given: Optional[pd
         md += [f"> {_md(n)}", ""]
         h.append(f"<p class=\"note\">{_html.escape(n)}</p>")
     h.append("</section>")
+    if groups_hidden:
+        notes.append(f"{groups_hidden} factor or evidence groups whose main effects are below 0.005 at the top of "
+                     f"their 95% interval are not listed in the group table.")
     return {"title": SECTION_TITLE, "intro": intro, "figures": figures, "top_drivers": top, "groups": groups,
+            "groups_hidden": groups_hidden,
             "judgment": judgment, "judgment_sentence": sentence, "notes": notes, "markdown": "\n".join(md),
             "html": "\n".join(h)}
 

@@ -47,6 +47,18 @@ OKABE_ITO = {
 #: Colours for series (scenarios, factors) in order; yellow last (weak on white).
 SERIES_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
 MARKERS = ("o", "s", "D", "^", "v", "P", "X", "h")
+#: Per scenario in a comparison: a line style and a hatch besides the colour, so that series stay apart in
+#: grey print and for colour-blind readers; the reference (series 0) is solid and drawn on top.
+LINESTYLES = ("-", (0, (6, 2)), (0, (1.5, 1.5)), (0, (6, 2, 1.5, 2)), (0, (3, 1, 1, 1, 1, 1)), (0, (9, 3)),
+              (0, (2, 3)), (0, (4, 1, 4, 4)))
+HATCHES = ("////", "\\\\", "....", "xxxx", "----", "||||", "++++", "oo")
+
+
+def series_style(i: int) -> dict:
+    """Colour, line style, marker, hatch and drawing order of the i-th series (0: the reference, on top)."""
+    lines = SERIES_COLOURS[:7]  # no yellow on a white page; 7 colours against 8 styles: no pair repeats before 56
+    return {"color": lines[i % len(lines)], "ls": LINESTYLES[i % len(LINESTYLES)],
+            "marker": MARKERS[i % len(MARKERS)], "hatch": HATCHES[i % len(HATCHES)], "zorder": 20 - i}
 DPI = 120
 GREY = "#666666"
 WINDOW_GREY = "#999999"
@@ -105,6 +117,23 @@ def fmt_num(x: float, digits: int = 3) -> str:
     return text.replace("-", "−")
 
 
+def fmt_pct(p, digits: int = 1) -> str:
+    """A probability in percent: ``0.3124`` -> ``31.2%``; small values keep two significant digits.
+
+    Never more than ``digits`` decimals above 1%: a value that would round up to 100 reads ``>99.9%``.
+    """
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return "–"
+    v = float(p) * 100
+    if v == 0 or v == 100:
+        return f"{v:.{digits}f}%"
+    if abs(v) < 1:
+        return f"{v:.2g}%"
+    if v < 100 and float(f"{v:.{digits}f}") == 100:
+        return f">{100 - 10 ** -digits:.{digits}f}%"  # never "100.0%" for a likelihood below 1, never more digits
+    return f"{v:.{digits}f}%"
+
+
 def tick_num(x: float, _pos=None) -> str:
     """An axis tick: ``1.5k``, ``2.25M``, or the number itself below a thousand."""
     a = abs(x)
@@ -120,9 +149,22 @@ def _pct_tick(x: float, _pos=None) -> str:
     return text + "%"
 
 
+class _SpanLogLocator(ticker.LogLocator):
+    """Ticks at 1, 2 and 5 times powers of ten over up to 2.5 decades, 1 and 3 up to 4, powers of ten beyond.
+
+    Over a wide span 1-2-5 ticks run together ("100k200k"); the subdivision follows the span drawn.
+    """
+
+    def tick_values(self, vmin, vmax):
+        if vmin > 0 and vmax > 0:
+            decades = abs(math.log10(vmax / vmin))
+            self.set_params(subs=(1.0, 2.0, 5.0) if decades <= 2.5 else (1.0, 3.0) if decades <= 4 else (1.0,))
+        return super().tick_values(vmin, vmax)
+
+
 def _log_ticks(axis, formatter) -> None:
-    """Log axis ticks at 1, 2 and 5 times powers of ten, labelled; no minor ticks (they cost more than they show)."""
-    axis.set_major_locator(ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0), numticks=12))
+    """Log axis ticks at 1, 2 and 5 times powers of ten (fewer over wide spans), labelled; no minor ticks."""
+    axis.set_major_locator(_SpanLogLocator(base=10, subs=(1.0, 2.0, 5.0), numticks=12))
     axis.set_major_formatter(ticker.FuncFormatter(formatter))
     axis.set_minor_locator(ticker.NullLocator())
 
@@ -203,6 +245,20 @@ def _unit_label(unit: str) -> str:
 
 def _shorten(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+def distinct_labels(rows: Sequence[str], width: int) -> list:
+    """Labels shortened to ``width``, wrapped onto a second line where shortening would make two read the same."""
+    import textwrap
+
+    short = [_shorten(r, width) for r in rows]
+    out = []
+    for r, sh in zip(rows, short):
+        if short.count(sh) > 1:
+            lines = textwrap.wrap(str(r), width=width, break_long_words=False) or [str(r)]
+            sh = "\n".join(lines[:2]) if len(lines) <= 2 else lines[0] + "\n" + _shorten(" ".join(lines[1:]), width)
+        out.append(sh)
+    return out
 
 
 def _wrap_title(text: str, width: int = 52, lines: int = 2) -> tuple:
@@ -300,17 +356,19 @@ def mean_lines(months: Sequence, series: Sequence[tuple], *, title: str, windows
     ``series`` is (label, mean array of len(months)) pairs; colours cycle
     through the palette, then line styles.
     """
-    styles = ("-", (0, (5, 2)), (0, (1, 1.5)), (0, (6, 2, 1, 2)))
     ncol = 3
     legend_rows = -(-len(series) // ncol)
     with matplotlib.rc_context(STYLE):
         fig = _figure(width, height + 0.21 * legend_rows, margins=(0.75, 0.2, 0.32, 0.6 + 0.21 * legend_rows))
         ax = fig.add_subplot()
         x = [_mid(m) for m in months]
+        every = max(1, len(x) // 6)
         for i, (label, mean) in enumerate(series):
-            ax.plot(x, mean, color=SERIES_COLOURS[i % len(SERIES_COLOURS)],
-                    ls=styles[(i // len(SERIES_COLOURS)) % len(styles)], lw=2.0, label=_shorten(label, 60),
-                    marker="o" if len(x) == 1 else None)
+            st = series_style(i)
+            # a line style and a marker each (markers staggered), widths narrowing: identical lines stay visible
+            ax.plot(x, mean, color=st["color"], ls=st["ls"], lw=_series_width(i), label=_shorten(label, 60),
+                    marker=st["marker"], ms=5, markevery=(i % every, every) if len(x) > 1 else None,
+                    zorder=st["zorder"])
         _shade_windows(ax, windows)
         _date_axis(ax, months[0], months[-1])
         top = max(1.0, max(float(np.nanmax(m)) for _, m in series) if series else 1.0)
@@ -319,89 +377,6 @@ def mean_lines(months: Sequence, series: Sequence[tuple], *, title: str, windows
         ax.set_title(_shorten(title, 90))
         ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.1), ncol=ncol, borderaxespad=0.0, handlelength=2.2,
                   columnspacing=1.5)
-        return png_bytes(fig)
-
-
-def lines_grid(panels: Sequence[tuple], *, labels: Sequence[str], windows: Sequence[Window] = (), ncols: int = 3,
-               panel_width: float = 3.4, panel_height: float = 2.2) -> bytes:
-    """Small multiples by month: one panel per quantity, one line per series (scenario).
-
-    ``panels`` is (title, [(series index, months, values), ...]); ``labels``
-    names the series for the legend; ``windows`` are shaded in every panel as
-    coloured strips (per series).
-    """
-    n = len(panels)
-    ncols = max(1, min(ncols, n))
-    nrows = max(1, -(-n // ncols))
-    legend_rows = -(-len(labels) // 3)
-    with matplotlib.rc_context({**STYLE, "axes.titlesize": 9.5, "xtick.labelsize": 8, "ytick.labelsize": 8}):
-        fig = _figure(panel_width * ncols, panel_height * nrows + 0.5 + 0.22 * legend_rows,
-                      margins=(0.6, 0.15, 0.3, 0.45 + 0.22 * legend_rows), wspace=0.3, hspace=0.6)
-        axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
-        for ax, (title, series) in zip(axes, panels):
-            first = last = None
-            for i, months, values in series:
-                x = [_mid(m) for m in months]
-                ax.plot(x, values, color=SERIES_COLOURS[i % len(SERIES_COLOURS)], lw=_series_width(i) * 0.8)
-                first = months[0] if first is None or months[0] < first else first
-                last = months[-1] if last is None or months[-1] > last else last
-            _shade_windows(ax, [w for w in windows if any(w.series == i for i, _, _ in series)], SERIES_COLOURS)
-            _date_axis(ax, first, last)
-            top = max(float(np.nanmax(v)) for _, _, v in series)
-            ax.set_ylim(0, max(top * 1.08, 1e-9))
-            ax.yaxis.set_major_locator(ticker.MaxNLocator(4))
-            ax.set_title(_shorten(title, 40))
-        for ax in axes[n:]:
-            ax.set_visible(False)
-        handles = [Line2D([], [], color=SERIES_COLOURS[i % len(SERIES_COLOURS)], lw=_series_width(i) * 0.8,
-                          label=_shorten(lab, 48)) for i, lab in enumerate(labels)]
-        fig.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.6 / fig.get_figwidth(), 0.02), ncol=3,
-                   borderaxespad=0.0)
-        return png_bytes(fig)
-
-
-def fan_overlay(series: Sequence[tuple], *, title: str, unit: str, windows: Sequence[Window] = (),
-                width: float = 9.0, height: float = 3.9) -> bytes:
-    """Several scenarios' fan charts of one state on one axes.
-
-    Parameters
-    ----------
-    series : sequence of (label, months, bands)
-        Per scenario: its label, its months and its bands (as in :func:`fan_chart`).
-        Each gets a colour: median (solid), 50% band (filled), 5% and 95% (thin dashed).
-    windows : intervention windows with ``series`` naming the scenario.
-    """
-    n_items = len(series) + 2 + (1 if windows else 0)
-    ncol = 3
-    legend_rows = -(-n_items // ncol)
-    with matplotlib.rc_context(STYLE):
-        fig = _figure(width, height + 0.22 * legend_rows, margins=(0.85, 0.2, 0.32, 0.62 + 0.22 * legend_rows))
-        ax = fig.add_subplot()
-        handles = []
-        first, last, lo = None, None, 0.0
-        for i, (label, months, b) in enumerate(series):
-            c = SERIES_COLOURS[i % len(SERIES_COLOURS)]
-            x = [_mid(m) for m in months]
-            ax.fill_between(x, b["q25"], b["q75"], color=c, alpha=0.20, lw=0)
-            ax.plot(x, b["q05"], color=c, lw=0.9, ls=(0, (3, 2)))
-            ax.plot(x, b["q95"], color=c, lw=0.9, ls=(0, (3, 2)))
-            lw = _series_width(i)
-            ax.plot(x, b["q50"], color=c, lw=lw)
-            handles.append(Line2D([], [], color=c, lw=lw, label=_shorten(label, 48)))
-            first = months[0] if first is None or months[0] < first else first
-            last = months[-1] if last is None or months[-1] > last else last
-            lo = min(lo, float(np.nanmin(b["q05"])))
-        handles += [Patch(color=GREY, alpha=0.3, label="50% band"),
-                    Line2D([], [], color=GREY, lw=0.9, ls=(0, (3, 2)), label="5% and 95%")]
-        handles += _shade_windows(ax, windows, SERIES_COLOURS)
-        _date_axis(ax, first, last)
-        ax.yaxis.set_major_formatter(ticker.FuncFormatter(tick_num))
-        if lo >= 0:
-            ax.set_ylim(bottom=0)
-        ax.set_ylabel(_unit_label(unit))
-        ax.set_title(_shorten(title, 90))
-        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, -0.1), ncol=ncol, borderaxespad=0.0,
-                  handlelength=1.8, columnspacing=1.5)
         return png_bytes(fig)
 
 
@@ -426,15 +401,16 @@ def _series_width(i: int) -> float:
     return max(1.2, 3.2 - 0.8 * i)
 
 
-def _draw_curve(ax, curve: ExceedanceCurve, colour: str, label: Optional[str], lw: float = 1.9) -> None:
+def _draw_curve(ax, curve: ExceedanceCurve, colour: str, label: Optional[str], lw: float = 1.9, ls="-",
+                zorder: float = 2) -> None:
     if curve.discrete:
         xs = curve.x
         pad = (xs[-1] - xs[0]) * 0.04 or 0.5
         x = np.concatenate([[xs[0] - pad], xs, [xs[-1] + pad]])
         p = np.concatenate([[1.0], curve.p, [curve.p[-1]]])
-        ax.step(x, p, where="post", color=colour, lw=lw, label=label)
+        ax.step(x, p, where="post", color=colour, lw=lw, label=label, ls=ls, zorder=zorder)
     else:
-        ax.plot(curve.x, curve.p, color=colour, lw=lw, label=label)
+        ax.plot(curve.x, curve.p, color=colour, lw=lw, label=label, ls=ls, zorder=zorder)
 
 
 def _draw_marks(ax, marks: Sequence[ThresholdMark], colours: Sequence[str], many_series: bool) -> None:
@@ -467,12 +443,7 @@ def _draw_marks(ax, marks: Sequence[ThresholdMark], colours: Sequence[str], many
 
 
 def _pct(p: float) -> str:
-    if p is None or math.isnan(p):
-        return "–"
-    v = p * 100
-    if v == 0 or v >= 10 or v == 100:
-        return f"{v:.1f}%".replace(".0%", "%") if v in (0, 100) else f"{v:.1f}%"
-    return f"{v:.2g}%" if v < 1 else f"{v:.1f}%"
+    return fmt_pct(p)  # one rounding rule for the page and its figures
 
 
 def _exceedance_axes(ax, unit: str, log_x: bool, title: str, integer: bool = False) -> None:
@@ -509,22 +480,6 @@ def exceedance_plot(curve: ExceedanceCurve, *, title: str, unit: str, marks: Seq
         return png_bytes(fig)
 
 
-def exceedance_overlay(curves: Sequence[tuple], *, title: str, unit: str, marks: Sequence[ThresholdMark] = (),
-                       width: float = 9.0, height: float = 3.9) -> bytes:
-    """Several scenarios' exceedance curves of one output; ``curves`` is (label, ExceedanceCurve) pairs."""
-    legend_rows = -(-len(curves) // 3)
-    with matplotlib.rc_context(STYLE):
-        fig = _figure(width, height + 0.22 * legend_rows, margins=(0.85, 0.25, 0.32, 0.85 + 0.22 * legend_rows))
-        ax = fig.add_subplot()
-        for i, (label, curve) in enumerate(curves):
-            _draw_curve(ax, curve, SERIES_COLOURS[i % len(SERIES_COLOURS)], _shorten(label, 48), _series_width(i))
-        _exceedance_axes(ax, unit, all(c.log_x for _, c in curves), title, all(_integer(c) for _, c in curves))
-        _draw_marks(ax, marks, SERIES_COLOURS, True)
-        ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.2), ncol=3, borderaxespad=0.0, handlelength=1.8,
-                  columnspacing=1.5)
-        return png_bytes(fig)
-
-
 # --------------------------------------------------------------------------- dot plots
 
 
@@ -548,11 +503,13 @@ def dot_plot(rows: Sequence[str], series: Sequence[tuple], *, title: str, xlabel
             y = y0 - offsets[i]
             ok = ~np.isnan(p)
             c = SERIES_COLOURS[i % len(SERIES_COLOURS)]
-            ax.errorbar(p[ok], y[ok], xerr=_err(p[ok], lo[ok], hi[ok]), fmt=MARKERS[i % len(MARKERS)], ms=6,
-                        color=c, mec="white", mew=0.7, elinewidth=1.6, capsize=2.5,
-                        label=_shorten(label, 48) if k > 1 else None)
+            bars = ax.errorbar(p[ok], y[ok], xerr=_err(p[ok], lo[ok], hi[ok]), fmt=MARKERS[i % len(MARKERS)], ms=6,
+                               color=c, mec="white", mew=0.7, elinewidth=1.6, capsize=2.5, zorder=20 - i,
+                               label=_shorten(label, 48) if k > 1 else None)
+            if k > 1:
+                bars[2][0].set_linestyle(LINESTYLES[i % len(LINESTYLES)])
         ax.set_yticks(y0)
-        ax.set_yticklabels([_shorten(r, 58) for r in rows])
+        ax.set_yticklabels(distinct_labels(rows, 58))
         ax.set_ylim(-0.7, len(rows) - 0.3)
         ax.set_xlim(-0.01, 1.01)
         ax.xaxis.set_major_locator(ticker.MultipleLocator(0.2))
@@ -572,11 +529,11 @@ def dot_plot(rows: Sequence[str], series: Sequence[tuple], *, title: str, xlabel
 
 @dataclass(frozen=True)
 class MatrixPoint:
-    """A risk on the matrix: likelihood (95% interval) and size beyond the threshold (95% interval).
+    """A risk on the matrix: likelihood (95% interval) and size (95% interval).
 
-    ``size`` is ``|m - t| / |t|``, the conditional median m of the output
-    where the risk happens, beyond the threshold t, as a share of t; nan for a
-    yes/no output (no size) or when the risk never happened.
+    ``size`` is ``m / t``, the conditional median m of the output where the
+    risk happens as a multiple of the threshold t (an amount only); nan for a
+    count or yes/no output (no size) or when the risk never happened.
     """
 
     label: str  # e.g. "3"
@@ -587,6 +544,22 @@ class MatrixPoint:
     size: float
     size_low: float
     size_high: float
+
+
+def _strip_lanes(ps: Sequence[float], gap: float = 0.06, n_lanes: int = 3) -> list:
+    """A lane (0..n_lanes-1) per point so that points closer than ``gap`` in likelihood never share one."""
+    lanes = [0] * len(ps)
+    last = [-math.inf] * n_lanes  # the likelihood of the last point put in each lane
+    for j in sorted(range(len(ps)), key=lambda k: ps[k]):
+        free = [ln for ln in range(n_lanes) if ps[j] - last[ln] >= gap]
+        lane = free[0] if free else min(range(n_lanes), key=lambda ln: last[ln])
+        lanes[j], last[lane] = lane, ps[j]
+    return lanes
+
+
+def _times_tick(x: float, _pos=None) -> str:
+    """A multiple of the threshold: ``×2``, ``×0.5``."""
+    return "×" + fmt_num(x, 2)
 
 
 def risk_matrix(points: Sequence[MatrixPoint], *, width: float = 9.0, height: float = 6.0) -> bytes:
@@ -614,16 +587,18 @@ def risk_matrix(points: Sequence[MatrixPoint], *, width: float = 9.0, height: fl
                 ax.annotate(pt.label, (pt.p, pt.size), xytext=(6, 4), textcoords="offset points", fontsize=9,
                             fontweight="bold", color=c, zorder=5)
             ax.set_yscale("log")
-            _log_ticks(ax.yaxis, _pct_tick)
+            _log_ticks(ax.yaxis, _times_tick)
             lo = min(p.size_low if not math.isnan(p.size_low) else p.size for p in sized)
             hi = max(p.size_high if not math.isnan(p.size_high) else p.size for p in sized)
-            ax.set_ylim(max(lo, 1e-4) / 1.6, hi * 1.6)
-            ax.set_ylabel("median outcome beyond threshold\n(% of threshold, if it happens)")
-            ax.set_title("Risk matrix: how likely, and how far beyond the threshold if it happens")
+            ax.set_ylim(min(max(lo, 1e-4), 1.0) / 1.6, max(hi, 1.0) * 1.6)
+            ax.axhline(1.0, color="#777777", lw=0.8, ls=":", zorder=1)
+            ax.set_ylabel("median where it happens\n÷ threshold (amounts)")
+            ax.set_title("Risk matrix: how likely, and how large where it happens")
         if strip is not None:
+            lanes = _strip_lanes([pt.p for pt in flat])
             for j, pt in enumerate(flat):
                 c = colour[pt.group]
-                yj = (j % 3) * 0.5
+                yj = lanes[j] * 0.5
                 strip.errorbar([pt.p], [yj], xerr=_err(pt.p, pt.p_low, pt.p_high), fmt=marker[pt.group], ms=7,
                                color=c, mec="white", mew=0.8, elinewidth=1.3, capsize=2.5, zorder=4)
                 strip.annotate(pt.label, (pt.p, yj), xytext=(6, 2), textcoords="offset points", fontsize=9,
@@ -631,7 +606,7 @@ def risk_matrix(points: Sequence[MatrixPoint], *, width: float = 9.0, height: fl
             strip.set_ylim(-0.5, 1.5)
             strip.set_yticks([])
             strip.grid(axis="y", visible=False)
-            strip.set_ylabel("no size", rotation=0, ha="right", va="center", labelpad=8)
+            strip.set_ylabel("counts, yes/no:\nno size", rotation=0, ha="right", va="center", labelpad=8)
             if ax is None:
                 strip.set_title("Risk matrix: likelihood only (no risk has a size)")
         bottom = strip if strip is not None else ax
@@ -714,3 +689,43 @@ def evidence_bars(counts: dict, *, width: float = 6.4, height: float = 1.7) -> b
         ax.set_title("Parameters by evidence class")
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), borderaxespad=0.3)
         return png_bytes(fig)
+
+
+# --------------------------------------------------------------------------- differences from the reference
+
+
+# --------------------------------------------------------------------------- backtest
+
+
+def reliability_diagram(table, *, width: float = 4.8, height: float = 4.6) -> bytes:
+    """Observed frequency against the mean forecast per bin, with 95% intervals and the bin sizes.
+
+    ``table`` is :func:`riskmodel.scoring.reliability_table` (``mean_forecast``,
+    ``observed_frequency``, ``ci_low``, ``ci_high``, ``n``).
+    """
+    with matplotlib.rc_context(STYLE):
+        fig = _figure(width, height)
+        ax = fig.add_subplot()
+        ax.plot([0, 1], [0, 1], color=GREY, lw=1, ls=(0, (4, 2)), label="calibrated")
+        obs = np.asarray(table["observed_frequency"], dtype=float)
+        err = np.vstack([obs - np.asarray(table["ci_low"], dtype=float),
+                         np.asarray(table["ci_high"], dtype=float) - obs])
+        ax.errorbar(np.asarray(table["mean_forecast"], dtype=float), obs, yerr=np.clip(err, 0, None), fmt="o", ms=6,
+                    color=SERIES_COLOURS[0], mec="white", mew=0.7, elinewidth=1.4, capsize=3,
+                    label="observed frequency (95% interval)")
+        for r in table.itertuples():
+            ax.annotate(f"n={r.n}", (r.mean_forecast, r.observed_frequency), textcoords="offset points",
+                        xytext=(6, 4), fontsize=8, color="#444444")
+        ax.set_xlim(-0.02, 1.02)
+        ax.set_ylim(-0.03, 1.03)
+        ax.xaxis.set_major_formatter(ticker.FuncFormatter(_pct_tick))
+        ax.yaxis.set_major_formatter(ticker.FuncFormatter(_pct_tick))
+        ax.set_xlabel("forecast probability (bin mean)")
+        ax.set_ylabel("share of risks that happened")
+        ax.set_title("Reliability")
+        ax.legend(loc="upper left", frameon=False)
+        return png_bytes(fig)
+
+
+# the comparison's plots live in plots_compare (kept here by name: callers use plots.X)
+from .plots_compare import difference_chart, exceedance_overlay, fan_overlay, lines_grid  # noqa: E402,F401
