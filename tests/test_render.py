@@ -107,7 +107,7 @@ def test_report_contents(tiny):
     assert "✓ verified</span>, line 3 of tiny.txt" in html
     assert "No source gives a rate." in html and "derived: fighters / 5" in html and "(from samples)" in html
     # evidence summary and sources
-    assert re.search(r'badge cited">cited</span></td><td class="num">1</td><td class="num">33%', html)
+    assert re.search(r'badge partly cited">partly cited</span></td><td class="num">1</td><td class="num">33%', html)
     assert scenario.sources[0].sha256 in html
     # every figure states its Monte Carlo error and the number of paths (or the band method)
     captions = re.findall(r"<figcaption>(.*?)</figcaption>", html, re.S)
@@ -118,6 +118,67 @@ def test_report_contents(tiny):
         # the run's 400 paths, or (the judgment share) the paths of its own design
         assert re.search(r"standard error|rank error", caption) and ("400" in caption or "simulated paths" in caption), \
             caption
+
+
+def test_report_ledger_says_what_is_stated(tiny):
+    """The ledger: which defining numbers are stated (quote, source, line), which are the analyst's; derived
+    parameters with their inputs' evidence; the summary counts; validation warnings in the Model section."""
+    _, scenario, _, out = tiny
+    md = (out / "report.md").read_text(encoding="utf-8")
+    html = (out / "index.html").read_text(encoding="utf-8").replace("<wbr>", "")
+    row = next(line for line in md.splitlines() if line.startswith("| fighters |"))
+    assert "| partly cited |" in row
+    assert "ci90\\[0\\] 700: the analyst's; ci90\\[1\\] 1500: the analyst's;" in row  # Markdown-escaped brackets
+    assert '"About 1,000 fighters remain" — A tiny source, undated, ✓ verified, line 3.' in row
+    row = next(line for line in md.splitlines() if line.startswith(("| per_region |", "| per\\_region |")))
+    assert "| derived |" in row and "derived from partly cited: fighters." in row
+    for text in (md, html):
+        assert "1 of the 1 derived parameters rest on cited inputs only. Citations: 2 verified in stored texts, " \
+               "0 quoted from references and not checked against a stored text." in text
+        assert "warning: " in text and "tiny-source" in text and "is undated, so hindsight cannot be checked" in text
+    assert re.search(r"<td class=\"num\">1</td><td class=\"num\">33%</td></tr>\n<tr><td><span class=\"badge "
+                     r"derived\">derived", html)
+    summary = md.split("## Evidence summary")[1].split("##")[0]
+    assert "| fully cited | 0 | 0% |" in summary and "| partly cited | 1 | 33% |" in summary
+    assert "| derived | 1 | 33% |" in summary and "| judgment | 1 | 33% |" in summary
+
+
+def test_report_ledger_fully_cited_and_reference(write, tmp_path):
+    """A fully cited constant shows the quote and line that state it; a reference quote is shown as not checked."""
+    import hashlib
+    import textwrap
+
+    from conftest import SOURCE_TEXT
+
+    data = SOURCE_TEXT.encode("utf-8")
+    (tmp_path / "sources" / "registry.yaml").write_text(textwrap.dedent(f"""\
+        schema: riskmodel-sources/1
+        sources:
+          - id: tiny-source
+            title: A tiny source
+            date: 2023-06-01
+            file: tiny.txt
+            sha256: {hashlib.sha256(data).hexdigest()}
+          - id: ref
+            title: A reference
+            date: 2023-11-30
+            url: https://example.org/a
+        """), encoding="utf-8")
+    text = VALID.replace("    dist: lognormal\n    ci90: [700, 1500]\n    judgment: [ci90]\n", "    dist: constant\n"
+                         "    value: 1000\n", 1)
+    q = 'quote: "risks will likely increase as the mission winds down"'
+    text = text.replace(q, q + '\n      - source: ref\n        quote: "a figure no stored text holds: 42 events"', 1)
+    scenario = validate(write(text))
+    results = run(scenario, samples=200)
+    out = write_run_folder(results, tmp_path / "run2", extra=render_into(results, scenario))
+    md = (out / "report.md").read_text(encoding="utf-8")
+    row = next(line for line in md.splitlines() if line.startswith("| fighters |"))
+    assert '| fully cited |' in row and 'value 1000: stated by "About 1,000 fighters remain" [tiny-source, line 3];' in row
+    assert ('> "a figure no stored text holds: 42 events" — A reference [ref], 2023-11-30, quoted from '
+            'https://example.org/a, not checked against a stored text') in md
+    assert "Citations: 2 verified in stored texts, 1 quoted from references" in md
+    html = (out / "index.html").read_text(encoding="utf-8")
+    assert 'quoted from <a href="https://example.org/a">https://example.org/a</a>, not checked against a stored text' in html
 
 
 def test_scenario_text_never_becomes_markup(write, tmp_path):

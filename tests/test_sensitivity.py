@@ -28,6 +28,10 @@ from riskmodel.errors import ScenarioError
 
 Z = 1.959963984540054
 PI = math.pi
+from conftest import SOURCE_TEXT, write_registry  # noqa: E402
+
+# the tiny source with a line that states the numbers the cited test parameters rest on
+STATED_TEXT = SOURCE_TEXT + "In the test model the share lies between 0 and 1, with a mean of 0 and a standard deviation of 1.\n"
 
 
 def se(low, high) -> np.ndarray:
@@ -167,16 +171,17 @@ def test_linear_model(write):
     assert_within(ex.groups, "S1", {"factor:f": 5 / 7.25, "factor:g": 2.25 / 7.25}, max_se=0.02)
 
 
-def test_additive_groups_sum_to_one(write):
+def test_additive_groups_sum_to_one(write, scenario_dir):
     """Y = x1 + 2 x2 + x3² + x4 (uniform(0, 1)); factors {x1, x2} / {x3, x4}, evidence {x1} cited / rest judgment.
 
     Additive, so each grouping's first-order indices sum to 1 (within 3 SE of the sum, SEs added in quadrature),
     and each group's S1 is its own variance share: Var = 1/12 + 4/12 + 4/45 + 1/12."""
+    write_registry(scenario_dir, STATED_TEXT)
     path = write(scenario("""\
         sources: sources/registry.yaml
         parameters:
           x1: {factor: f, dist: uniform, low: 0, high: 1, evidence: cited,
-               cite: [{source: tiny-source, quote: "About 1,000 fighters remain"}]}
+               cite: [{source: tiny-source, quote: "the share lies between 0 and 1"}]}
           x2: {factor: f, dist: uniform, low: 0, high: 1, evidence: judgment, rationale: t}
           x3: {factor: g, dist: uniform, low: 0, high: 1, evidence: judgment, rationale: t}
           x4: {factor: g, dist: uniform, low: 0, high: 1, evidence: judgment, rationale: t}
@@ -323,14 +328,15 @@ def test_tornado_linear(write):
     assert top["x_low"] == pytest.approx(0.05, abs=0.01) and top["x_high"] == pytest.approx(0.95, abs=0.01)
 
 
-def test_judgment_share(write):
+def test_judgment_share(write, scenario_dir):
     """Y = x1 (cited, sd 1) + x2 (judgment, sd 2) + monthly normal(0, 1) noise over 1 month:
     Var = 1 + 4 + 1; judgment share 4/6 (first and total order); noise 1/6."""
+    write_registry(scenario_dir, STATED_TEXT)
     path = write(scenario("""\
         sources: sources/registry.yaml
         parameters:
           x1: {factor: f, dist: normal, mu: 0, sigma: 1, evidence: cited,
-               cite: [{source: tiny-source, quote: "About 1,000 fighters remain"}]}
+               cite: [{source: tiny-source, quote: "a mean of 0 and a standard deviation of 1"}]}
           x2: {factor: g, dist: normal, mu: 0, sigma: 2, evidence: judgment, rationale: t}
         states:
           e: {factor: f, update: "normal(0, 1)"}
@@ -356,12 +362,13 @@ def test_judgment_share(write):
                                       "N = 4096 base samples, ± 0.0")
 
 
-def test_judgment_share_without_judgment(write):
+def test_judgment_share_without_judgment(write, scenario_dir):
+    write_registry(scenario_dir, STATED_TEXT)
     path = write(scenario("""\
         sources: sources/registry.yaml
         parameters:
           x1: {factor: f, dist: normal, mu: 0, sigma: 1, evidence: cited,
-               cite: [{source: tiny-source, quote: "About 1,000 fighters remain"}]}
+               cite: [{source: tiny-source, quote: "a mean of 0 and a standard deviation of 1"}]}
         outputs:
           y: {expr: "x1"}
         risks:

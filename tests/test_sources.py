@@ -469,3 +469,32 @@ def test_a_text_that_is_not_utf8_is_reported_at_the_registry_line(tmp_path):
 def test_a_missing_registry_is_an_error(tmp_path):
     with pytest.raises(ScenarioError, match="source registry not found"):
         load_registry(tmp_path / "nope.yaml")
+
+
+def test_reference_entries_and_date_not_after(tmp_path):
+    """An entry with url and no file is a reference (no text, no hash); date_not_after is a calendar day, not
+    given with a date; the first and last day a partial date can mean."""
+    import datetime as dt
+
+    from riskmodel.errors import ScenarioError
+    from riskmodel.sources import date_range, load_registry
+
+    reg = tmp_path / "registry.yaml"
+    reg.write_text("schema: riskmodel-sources/1\nsources:\n"
+                   "  - id: ref\n    title: A reference\n    date: 2023-12-31\n    url: https://example.org/r\n",
+                   encoding="utf-8")
+    (s,) = load_registry(reg).sources
+    assert s.reference and s.text == "" and s.sha256 == "" and s.date == "2023-12-31"
+    reg.write_text("schema: riskmodel-sources/1\nsources:\n"
+                   "  - id: ref\n    title: A reference\n    date: 2023-12-31\n    date_not_after: 2023-12-31\n"
+                   "    url: https://example.org/r\n"
+                   "  - id: odd\n    title: Neither\n    date_not_after: \"2023-13-01\"\n    url: https://example.org/o\n",
+                   encoding="utf-8")
+    with pytest.raises(ScenarioError) as err:
+        load_registry(reg)
+    got = [(p.key_path, p.position.line, p.message) for p in err.value.problems]
+    assert got == [(("sources", 0, "date_not_after"), 6, "a source with a date needs no date_not_after"),
+                   (("sources", 1, "date_not_after"), 10, "date_not_after '2023-13-01' is not a calendar day")]
+    assert date_range("2023-02") == (dt.date(2023, 2, 1), dt.date(2023, 2, 28))
+    assert date_range("2023") == (dt.date(2023, 1, 1), dt.date(2023, 12, 31))
+    assert date_range("2023-07-01") == (dt.date(2023, 7, 1),) * 2 and date_range("") is None

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .. import __version__
+from .. import evidence as _evidence
 from ..analyse import risk_register
 from ..distributions import make_distribution
 from ..graph import dependency_graph
@@ -347,8 +348,8 @@ def render_report(results, scenario, folder, *, figures: str = "default", phase=
     ledger = _ledger(scenario, results)
     counts = Counter(p.evidence for p in scenario.parameters)
     total = sum(counts.values())
-    evidence = [{"cls": c, "count": counts.get(c, 0), "share": counts.get(c, 0) / total if total else 0.0}
-                for c in EVIDENCE_CLASSES]
+    summary = _evidence.evidence_summary(scenario)
+    evidence = [{"cls": c, "count": k, "share": k / total if total else 0.0} for c, k in summary.counts().items()]
     if total:
         figures.append(Figure("evidence.png", later(plots.evidence_bars, dict(counts)), "Evidence",
                               f"{total} parameters by evidence class (counts, not weights; how much each result "
@@ -389,6 +390,8 @@ def render_report(results, scenario, folder, *, figures: str = "default", phase=
         "ledger": ledger,
         "evidence": evidence,
         "evidence_total": total,
+        "evidence_summary": summary,
+        "lints": [{"level": x.level, "text": str(x.problem)} for x in getattr(scenario, "lints", ())],
         "evidence_fig": evidence_fig,
         "sources": sources,
         "structure": _structure(scenario),
@@ -593,6 +596,9 @@ def _ledger(scenario, results) -> list:
                 "name": p.name, "description": p.description, "dist": dist,
                 "interval": interval, "from_samples": from_samples, "unit": p.unit, "evidence": p.evidence,
                 "cites": [_cite(c, sources) for c in p.cite], "rationale": p.rationale,
+                "cls": _evidence.parameter_class(p), "numbers": _numbers(p, sources),
+                "inputs": {k: sorted(v) for k, v in _evidence.rests_on(scenario, p).items()}
+                if p.evidence == "derived" else {},
             })
         out.append({"name": f.name, "title": f.title, "description": f.description, "modelled": f.modelled,
                     "cites": [_cite(c, sources) for c in f.cite], "params": params})
@@ -601,8 +607,22 @@ def _ledger(scenario, results) -> list:
 
 def _cite(c, sources: dict) -> dict:
     s = sources.get(c.source)
+    url = s.url if s and s.url.startswith(("http://", "https://")) else ""
     return {"quote": c.quote, "source": c.source, "title": s.title if s else c.source,
-            "file": Path(s.file).name if s and s.file else "", "line": c.line, "verified": c.line is not None}
+            "file": Path(s.file).name if s and s.file else "", "line": c.line, "verified": c.line is not None,
+            "reference": bool(getattr(c, "reference", False)), "url": url,
+            "date": (s.date or (f"no later than {s.date_not_after}" if s.date_not_after else "undated")) if s else ""}
+
+
+def _numbers(p, sources: dict) -> list:
+    """Each defining number of a cited parameter: the quote (source, line) that states it, or the analyst's."""
+    out = []
+    for n in p.numbers:
+        c = p.cite[n.cite] if n.cite is not None else None
+        out.append({"label": n.label, "value": n.value, "stated": c is not None,
+                    "quote": c.quote if c else "", "source": c.source if c else "",
+                    "line": c.line if c else None, "reference": bool(c.reference) if c else False})
+    return out
 
 
 def _structure(scenario) -> dict:
