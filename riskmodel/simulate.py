@@ -269,8 +269,6 @@ def _run_group(model: CompiledModel, task: _Group, seed: int, sampler: str, band
     """
     blocks, sizes, offset, n = task.blocks, list(task.sizes), task.offset, task.n
     T, S = model.n_months, len(model.states)
-    edges = np.cumsum([0] + sizes)
-    block_slices = list(zip(edges[:-1], edges[1:]))
     t0 = time.perf_counter()
 
     # ---- parameters: uniforms per block, correlation, inverse CDFs, derived
@@ -344,6 +342,9 @@ def _run_group(model: CompiledModel, task: _Group, seed: int, sampler: str, band
         else:
             acc.append(np.zeros(n))
     block_sums = np.zeros((len(blocks), 2, S, T))  # per block: mean and sum of squared deviations (M2)
+    full_blocks = sum(1 for size in sizes if size == BLOCK_SIZE)
+    if any(size != BLOCK_SIZE for size in sizes[:full_blocks]):  # only the run's last block may be partial
+        raise ValueError(f"blocks of {sizes} paths: only the last block may be partial")
     band_rows = max(0, min(n, band_paths - offset))
     band = np.empty((S, T, band_rows))
     state_names = [s.name for s in model.states]
@@ -359,14 +360,10 @@ def _run_group(model: CompiledModel, task: _Group, seed: int, sampler: str, band
             except _expr.NumericalError as exc:
                 raise _trouble(model, s, t, exc.message, np.asarray(exc.path_index), params, offset) from None
             x = np.broadcast_to(x, (n,)) if np.ndim(x) == 0 else x
-            # per block, in block order (identical under any grouping): sum and sum of squares, two fast passes
-            # that also reveal NaN and inf (they propagate), so the exact element check runs only on trouble
+            # per block (identical under any grouping): sum and sum of squares, two fast passes that also
+            # reveal NaN and inf (they propagate), so the exact element check runs only on trouble
             with np.errstate(all="ignore"):  # inf - inf on trouble: the check below names it
-                for k, (a, b) in enumerate(block_slices):
-                    seg = x[a:b]
-                    total = seg.sum()
-                    block_sums[k, 0, si, t] = total / (b - a)
-                    block_sums[k, 1, si, t] = max(0.0, float(np.dot(seg, seg)) - total * total / (b - a))
+                _block_moments(x, full_blocks, block_sums[:, :, si, t])
             if not np.isfinite(block_sums[:, :, si, t]).all():
                 finite = np.isfinite(x)
                 if not finite.all():
@@ -410,6 +407,25 @@ def _run_group(model: CompiledModel, task: _Group, seed: int, sampler: str, band
         param_table[:, j] = params[name]
     return {"params": param_table, "outputs": outputs, "block_sums": block_sums, "band": band,
             "sample_s": sample_s, "step_s": time.perf_counter() - t0}
+
+
+def _block_moments(x: np.ndarray, full_blocks: int, out: np.ndarray) -> None:
+    """``out[k] = (mean, M2)`` of each block's slice of ``x``: all full blocks in one pass each.
+
+    Every block, full or the run's partial last one, is reduced the same way (a row of a C-contiguous
+    2-D view: pairwise sum, and the row's sum of squares by ``einsum``), so a block's figures are the
+    same whichever group it ran in.
+    """
+    edge = full_blocks * BLOCK_SIZE
+    parts = [(x[:edge].reshape(full_blocks, BLOCK_SIZE), slice(0, full_blocks))] if full_blocks else []
+    if edge < len(x):
+        parts.append((x[edge:].reshape(1, len(x) - edge), slice(full_blocks, full_blocks + 1)))
+    for rows, where in parts:
+        m = rows.shape[1]
+        total = rows.sum(axis=1)
+        squares = np.einsum("ij,ij->i", rows, rows)
+        out[where, 0] = total / m
+        out[where, 1] = np.maximum(0.0, squares - total * total / m)
 
 
 # ---- where groups run: this process, local processes, or a Dask cluster -----------------------------
