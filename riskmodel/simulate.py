@@ -91,6 +91,28 @@ class _SplitGenerator:
         return self._draw("uniform", (low, high), size)
 
 
+class _Draws:
+    """A block's generator, with the draws of :class:`numpy.random.Generator` done faster where the
+    numbers stay the same: ``normal(loc, scale)`` as ``loc + scale * standard_normal()``, which is
+    how NumPy computes it, without its per-element broadcasting loop (about 19 against 13 ns a draw
+    here). Every other draw is the generator's own.
+    """
+
+    __slots__ = ("gen",)
+
+    def __init__(self, gen: np.random.Generator):
+        self.gen = gen
+
+    def __getattr__(self, name):
+        return getattr(self.gen, name)
+
+    def normal(self, loc, scale, size=None):
+        z = self.gen.standard_normal(size)
+        z *= scale
+        z += loc
+        return z
+
+
 def _available_memory_bytes() -> Optional[int]:
     """Memory this process may still take: MemAvailable, or the cgroup's room if smaller; None if unknown."""
     found = []
@@ -318,13 +340,13 @@ def _run_group(model: CompiledModel, task: _Group, seed: int, sampler: str, band
                         _check_finite(model, ("parameters", name, "formula"), f"derived parameter '{name}' under "
                                       + ", ".join(f"intervention '{model.interventions[i].name}'" for i in active),
                                       f"formula {model.scenario.parameter(name).formula!r}", env[name], env, offset, t)
-            envs[active] = env
+            envs[active] = _with_hoisted(model, env, n)
         return envs[active]
 
     rngs = {}
     for s in model.states:
         if s.random:
-            gens = [_sampling.stream(seed, b, "state", s.name) for b in blocks]
+            gens = [_Draws(_sampling.stream(seed, b, "state", s.name)) for b in blocks]
             rngs[s.name] = gens[0] if len(gens) == 1 else _SplitGenerator(gens, sizes)
     init_ctx = _expr.EvalContext(params, n=n)
     prev = {s.name: np.broadcast_to(s.init(init_ctx), (n,)).astype(np.float64) for s in model.states}
@@ -407,6 +429,15 @@ def _run_group(model: CompiledModel, task: _Group, seed: int, sampler: str, band
         param_table[:, j] = params[name]
     return {"params": param_table, "outputs": outputs, "block_sums": block_sums, "band": band,
             "sample_s": sample_s, "step_s": time.perf_counter() - t0}
+
+
+def _with_hoisted(model: CompiledModel, env: dict, n: int) -> dict:
+    """``env`` with the month-invariant parts of the updates (:attr:`CompiledModel.hoisted`) evaluated once."""
+    if model.hoisted:
+        c = _expr.EvalContext(env, n=n)
+        for name, fn in model.hoisted:
+            env[name] = fn(c)
+    return env
 
 
 def _block_moments(x: np.ndarray, full_blocks: int, out: np.ndarray) -> None:
