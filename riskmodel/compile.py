@@ -207,7 +207,10 @@ def compile_scenario(scenario: Scenario, *, hoist: bool = True) -> CompiledModel
     order = _topological(state_names, {n: set(e.names) & set(state_names) for n, e in updates.items()})
     by_name = {s.name: s for s in scenario.states}
     random = {n: bool(e.random_calls) for n, e in updates.items()}
-    plain = frozenset(p.name for p in scenario.parameters if getattr(p, "over", None) is None)
+    # parameters with one value per path; anything dimensioned or per element (issue 16) is left in place
+    dimensioned = {base for base, *_ in getattr(scenario, "dimensioned", ())}
+    plain = frozenset(p.name for p in scenario.parameters if p.name not in dimensioned
+                      and getattr(p, "over", None) is None and getattr(p, "element", None) is None)
     taken = set(state_names) | {p.name for p in scenario.parameters} | {o.name for o in scenario.outputs}
     updates, parts = _hoist_updates(updates, plain, taken) if hoist else (updates, {})
     hoisted = tuple((name, _expr.compile_expression(_expr.parse_expression(text))) for text, name in parts.items())
