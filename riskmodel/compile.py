@@ -9,7 +9,8 @@ callables. Nothing here draws a number.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import ast
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
@@ -86,6 +87,7 @@ class CompiledModel:
     outputs: tuple
     n_months: int
     schedules: tuple = ()  # ((name, ndarray (n_months,)), ...): each schedule's value by month
+    hoisted: tuple = field(default=())  # ((name, callable), ...): parts of updates over parameters alone
 
     @property
     def parameter_names(self) -> tuple:
@@ -114,13 +116,79 @@ def _topological(names: list[str], deps: dict[str, set]) -> list[str]:
     return order
 
 
-def compile_scenario(scenario: Scenario) -> CompiledModel:
+def _invariant(node, parameters: frozenset) -> bool:
+    """Whether a sub-tree depends on parameters and constants alone (the same every month).
+
+    A whitelist: names of (undimensioned) parameters, numbers, arithmetic, comparisons, logic and the
+    language's deterministic functions. Anything else (``t``, ``prev``, states, random draws,
+    subscripts, any construct added later) makes the sub-tree vary.
+    """
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
+    if isinstance(node, ast.Name):
+        return node.id in parameters
+    if isinstance(node, ast.BinOp):
+        return _invariant(node.left, parameters) and _invariant(node.right, parameters)
+    if isinstance(node, ast.UnaryOp):
+        return _invariant(node.operand, parameters)
+    if isinstance(node, ast.BoolOp):
+        return all(_invariant(v, parameters) for v in node.values)
+    if isinstance(node, ast.Compare):
+        return _invariant(node.left, parameters) and all(_invariant(c, parameters) for c in node.comparators)
+    if isinstance(node, ast.Call):
+        name = node.func.id if isinstance(node.func, ast.Name) else None
+        return (name in _expr.FUNCTIONS and name not in _expr.RANDOM_FUNCTIONS and not node.keywords
+                and all(_invariant(a, parameters) for a in node.args))
+    return False
+
+
+class _Hoister(ast.NodeTransformer):
+    """Replace each largest sub-tree over parameters alone by a name whose value is computed once."""
+
+    def __init__(self, parameters: frozenset, taken: set, found: dict):
+        self.parameters, self.taken, self.found = parameters, taken, found
+
+    def visit(self, node):
+        if (isinstance(node, ast.expr) and not isinstance(node, (ast.Name, ast.Constant))
+                and _invariant(node, self.parameters)
+                and any(isinstance(sub, ast.Name) and sub.id in self.parameters for sub in ast.walk(node))):
+            text = ast.unparse(node)
+            if text not in self.found:
+                k = len(self.found)
+                while f"hoisted{k}" in self.taken:
+                    k += 1
+                self.taken.add(f"hoisted{k}")
+                self.found[text] = f"hoisted{k}"
+            return ast.copy_location(ast.Name(id=self.found[text], ctx=ast.Load()), node)
+        return self.generic_visit(node)
+
+
+def _hoist_updates(updates: dict, parameters: frozenset, taken: set) -> tuple:
+    """Updates with their month-invariant parts named, and those parts: ``(updates, {text: name})``.
+
+    Monthly evaluation then reads a name instead of recomputing, say, ``base_attacks * vacuum_mult``
+    on every path in every month. The parts are evaluated as the same expressions they were inside
+    the update (same operations, same order), so every number is unchanged.
+    """
+    found: dict = {}
+    out = {}
+    for name, expr in updates.items():
+        tree = _Hoister(parameters, taken, found).visit(ast.parse(ast.unparse(expr.tree.body), mode="eval"))
+        text = ast.unparse(tree)
+        out[name] = expr if text == ast.unparse(expr.tree.body) else _expr.parse_expression(text)
+    return out, found
+
+
+def compile_scenario(scenario: Scenario, *, hoist: bool = True) -> CompiledModel:
     """Compile a validated scenario for simulation.
 
     Parameters
     ----------
     scenario : Scenario
         From :func:`riskmodel.validate`.
+    hoist : bool
+        Compute the parts of state updates that depend on parameters alone once per path instead of
+        every month (:attr:`CompiledModel.hoisted`); the numbers are the same either way.
 
     Returns
     -------
@@ -164,6 +232,15 @@ def compile_scenario(scenario: Scenario) -> CompiledModel:
     state_names = [s.name for s in scenario.states]
     updates = {s.name: _expr.parse_expression(s.update) for s in scenario.states}
     by_name = {s.name: s for s in scenario.states}
+    random = {n: bool(e.random_calls) for n, e in updates.items()}
+    # parameters with one value per path; anything dimensioned or per element (issue 16) is left in place
+    dimensioned = {base for base, *_ in getattr(scenario, "dimensioned", ())}
+    plain = frozenset(p.name for p in scenario.parameters if p.name not in dimensioned
+                      and getattr(p, "over", None) is None and getattr(p, "element", None) is None)
+    taken = (set(state_names) | {p.name for p in scenario.parameters} | {o.name for o in scenario.outputs}
+             | set(schedule_names))
+    updates, parts = _hoist_updates(updates, plain, taken) if hoist else (updates, {})
+    hoisted = tuple((name, compiled(_expr.parse_expression(text))) for text, name in parts.items())
     order = _topological(state_names, {n: _dims.element_dependencies(e, dims, by_name[n].element) & set(state_names)
                                        for n, e in updates.items()})
     states = tuple(
@@ -173,7 +250,7 @@ def compile_scenario(scenario: Scenario) -> CompiledModel:
             init=compiled(_expr.parse_expression(by_name[n].init), by_name[n].element),
             update_text=by_name[n].update,
             nonnegative=by_name[n].nonnegative,
-            random=bool(updates[n].random_calls),
+            random=random[n],
         )
         for n in order
     )
@@ -232,4 +309,5 @@ def compile_scenario(scenario: Scenario) -> CompiledModel:
         scenario=scenario, sampled=sampled, distributions=dists, correlation=correlation, derived=derived,
         states=states, interventions=interventions, outputs=tuple(aggregated + computed), n_months=horizon,
         schedules=tuple((s.name, s.series(origin, horizon)) for s in scenario.schedules),
+        hoisted=hoisted,
     )

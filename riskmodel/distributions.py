@@ -38,7 +38,7 @@ from .model import Distribution
 
 __all__ = [
     # keys and checks
-    "KindKeys", "DIST_KEYS", "KINDS", "PERT_LAMB_DEFAULT", "check_distribution",
+    "KindKeys", "DIST_KEYS", "KINDS", "KEY_SYNONYMS", "key_hint", "PERT_LAMB_DEFAULT", "check_distribution",
     # construction
     "make_distribution", "distribution",
     # frozen distributions
@@ -185,7 +185,7 @@ def check_distribution(kind: str, args: Mapping[str, Any], bounds: Any = None) -
             if key == "bounds":
                 problems.append((key, "bounds must be given beside dist, not among its arguments", takes))
                 continue
-            hint = did_you_mean(str(key), spec.keys)
+            hint = key_hint(str(key), spec.keys)
             problems.append((str(key), f"{key!r} does not apply to {kind}", (hint + " " if hint else "") + takes))
 
     # required key sets
@@ -242,6 +242,39 @@ def check_distribution(kind: str, args: Mapping[str, Any], bounds: Any = None) -
                  "choose bounds that overlap the distribution")
             )
     return problems
+
+
+#: Names analysts often write for a distribution's keys (from other tools and textbooks).
+#: A hint only suggests one when it is a key of the distribution at hand.
+KEY_SYNONYMS: dict = {
+    "sd": "sigma", "std": "sigma", "stdev": "sigma", "stddev": "sigma", "std_dev": "sigma",
+    "standard_deviation": "sigma", "scale": "sigma", "mean": "mu", "loc": "mu", "location": "mu",
+    "min": "low", "minimum": "low", "lower": "low", "lo": "low", "max": "high", "maximum": "high",
+    "upper": "high", "hi": "high", "peak": "mode", "most_likely": "mode", "likeliest": "mode",
+    "alpha": "a", "beta": "b", "k": "shape", "theta": "scale", "prob": "p", "probability": "p",
+    "ci": "ci90", "ci_90": "ci90", "interval": "ci90", "range90": "ci90", "lambda": "lamb",
+    "weight": "weights", "probs": "weights", "probabilities": "weights", "outcomes": "values",
+    "val": "value",
+}
+
+
+def key_hint(key: str, keys: Sequence[str]) -> str:
+    """``did you mean 'x'?`` for a mistyped key, from ``keys`` only (synonyms first, then spelling).
+
+    Examples
+    --------
+    >>> key_hint("sd", DIST_KEYS["normal"].keys)
+    "did you mean 'sigma'?"
+    >>> key_hint("sd", DIST_KEYS["gamma"].keys)
+    ''
+    >>> key_hint("hihg", DIST_KEYS["pert"].keys)
+    "did you mean 'high'?"
+    """
+    word = str(key)
+    target = KEY_SYNONYMS.get(word.lower())
+    if target in keys and target != word:
+        return f"did you mean '{target}'?"
+    return did_you_mean(word, keys)
 
 
 def _takes_hint(kind: str) -> str:

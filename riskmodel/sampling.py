@@ -147,7 +147,8 @@ def uniforms(method: str, names: Sequence[str], n: int, *, seed: int, block: int
     Returns
     -------
     ndarray of float, shape (n, len(names))
-        Every value in ``[2**-53, 1 - 2**-53]``.
+        Every value in ``[2**-53, 1 - 2**-53]``; in column-major (Fortran) order, so that a
+        parameter's column is contiguous for its inverse CDF.
 
     Notes
     -----
@@ -178,7 +179,7 @@ def uniforms(method: str, names: Sequence[str], n: int, *, seed: int, block: int
         if other != name:
             raise ValueError(f"parameters {other!r} and {name!r} share a random stream (hash collision); rename one")
     d = len(names)
-    out = np.empty((n, d))
+    out = np.empty((n, d), order="F")  # column by column: each parameter's values contiguous
     if method == "mc":
         for j, name in enumerate(names):
             out[:, j] = stream(seed, block, "parameter", name).random(n)
@@ -265,7 +266,7 @@ def impose_rank_correlation(u: np.ndarray, target: np.ndarray, rng: np.random.Ge
     if target.shape != (d, d):
         raise ValueError(f"target must be ({d}, {d}) for {d} columns, got shape {target.shape}")
     _check_correlation(target, "target")
-    out = u.copy()
+    out = u.copy(order="K")  # keeps a column-major design column-major
     linked = np.flatnonzero((target - np.eye(d) != 0).any(axis=0))
     k = len(linked)
     if k == 0 or n <= k:

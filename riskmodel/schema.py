@@ -16,7 +16,8 @@ from typing import Annotated, Literal, Optional, Union
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = ["SCHEMA_ID", "ScenarioModel", "FactorModel", "ParameterModel", "StateModel", "InterventionModel",
-           "OutputModel", "RiskModel", "ScheduleModel", "CiteModel", "json_schema", "MODEL_FOR_SECTION"]
+           "OutputModel", "RiskModel", "ScheduleModel", "CiteModel", "json_schema", "MODEL_FOR_SECTION",
+           "parameter_keys"]
 
 SCHEMA_ID = "riskmodel/1"
 DIST_KINDS = ("normal", "lognormal", "pert", "triangular", "uniform", "beta", "gamma", "bernoulli", "discrete", "constant")
@@ -211,9 +212,78 @@ def field_names(model: type[BaseModel]) -> list[str]:
     return [f.alias or name for name, f in model.model_fields.items()]
 
 
+#: Keys of a parameter that belong to how it is drawn or derived; every other field of
+#: :class:`ParameterModel` is common to all parameters (factor, evidence, cite, ...), so a field
+#: added to ParameterModel is common unless it is named here or in ``distributions.DIST_KEYS``.
+_DRAW_KEYS = ("dist", "bounds", "formula")
+
+
+def parameter_keys(dist: Optional[str] = None) -> list[str]:
+    """The keys a parameter may carry: the common ones plus those of its ``dist`` (or ``formula``).
+
+    ``dist=None`` gives a derived parameter's keys (``formula``); an unknown
+    kind gives every key. The per-kind keys are
+    :data:`riskmodel.distributions.DIST_KEYS` (imported here on demand: it
+    pulls in SciPy).
+
+    Examples
+    --------
+    >>> [k for k in parameter_keys("normal") if k in ("mu", "sigma", "ci90", "shape", "dist", "formula")]
+    ['dist', 'ci90', 'mu', 'sigma']
+    """
+    from .distributions import DIST_KEYS
+
+    everything = field_names(ParameterModel)
+    if dist is not None and dist not in DIST_KEYS:
+        return everything
+    own = {"formula"} if dist is None else {"dist", "bounds", *DIST_KEYS[dist].keys}
+    drawn = set(_DRAW_KEYS).union(*(spec.keys for spec in DIST_KEYS.values()))
+    return [k for k in everything if k not in drawn or k in own]
+
+
+def _parameter_variants(schema: dict) -> None:
+    """Give ParameterModel's schema one branch per ``dist`` (and one for ``formula``) with exactly its keys.
+
+    Each branch is an ``if``/``then`` on ``dist`` (JSON Schema 2020-12): the
+    ``then`` lists the properties that kind takes, forbids the rest
+    (``additionalProperties: false``) and requires one of its key sets.
+    """
+    from .distributions import DIST_KEYS
+
+    definition = schema.get("$defs", {}).get("ParameterModel")
+    if definition is None:
+        return
+    props = definition["properties"]
+    branches = []
+    for kind, spec in DIST_KEYS.items():
+        then = {"properties": {k: True for k in parameter_keys(kind)}, "additionalProperties": False}
+        if len(spec.required) == 1:
+            then["required"] = list(spec.required[0])
+        else:  # one key set in full, and no key of the others (normal: mu and sigma, or ci90)
+            then["oneOf"] = [
+                {"required": list(alt),
+                 "not": {"anyOf": [{"required": [k]} for other in spec.required if other != alt
+                                   for k in other if k not in alt]}}
+                for alt in spec.required]
+        branches.append({"if": {"properties": {"dist": {"const": kind}}, "required": ["dist"]}, "then": then})
+    derived = {"properties": {k: True for k in parameter_keys(None)}, "additionalProperties": False,
+               "required": ["formula"]}
+    branches.append({"if": {"not": {"required": ["dist"]}}, "then": derived})
+    definition["allOf"] = branches
+    for kind_keys in DIST_KEYS.values():  # say which kinds each distribution key belongs to
+        for key in kind_keys.keys:
+            kinds = [k for k, s in DIST_KEYS.items() if key in s.keys]
+            if key in props:
+                note = "Only with dist: " + ", ".join(kinds) + "."
+                text = props[key].get("description", "")
+                if note not in text:
+                    props[key]["description"] = (text + " " + note).strip()
+
+
 def json_schema() -> str:
     """The JSON Schema of scenario files, as indented JSON text."""
     schema = ScenarioModel.model_json_schema(by_alias=True)
+    _parameter_variants(schema)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = "https://riskmodel.invalid/schema/riskmodel-1.json"
     return json.dumps(schema, indent=2)

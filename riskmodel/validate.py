@@ -33,7 +33,7 @@ from .errors import Position, ProblemCollector, ScenarioError, did_you_mean
 from .load import LoadedDocument, load
 from .model import (Correlation, Distribution, Factor, Intervention, Month, Output, Parameter, Risk,
                     Scenario, SourceRef, State)
-from .schema import MODEL_FOR_SECTION, ScheduleModel, CiteModel, ScenarioModel, field_names
+from .schema import MODEL_FOR_SECTION, ScheduleModel, CiteModel, ScenarioModel, field_names, parameter_keys
 from .yamlio import position_of
 
 __all__ = ["validate", "RESERVED_NAMES"]
@@ -105,14 +105,37 @@ class _Checker:
             return MODEL_FOR_SECTION[loc[0]]
         return ScenarioModel
 
+    def _keys_for(self, loc: tuple) -> list:
+        """The keys the mapping at loc takes; a parameter's are those of its own ``dist`` (or ``formula``)."""
+        model = self._model_for(loc)
+        if model is MODEL_FOR_SECTION["parameters"] and len(loc) == 2:
+            item = self._node(loc)
+            if isinstance(item, Mapping):
+                dist = item.get("dist")
+                if isinstance(dist, str) or (dist is None and "formula" in item):
+                    return parameter_keys(dist)
+        return field_names(model)
+
+    def _node(self, loc: tuple):
+        node: Any = self.tree
+        for part in loc:
+            if isinstance(node, Mapping) and part in node:
+                node = node[part]
+            elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+                node = node[part]
+            else:
+                return None
+        return node
+
     def _report_pydantic(self, loc: tuple, errs: list[dict]) -> None:
         types = {e["type"] for e in errs}
         err = errs[0]
         value = err.get("input")
         if "extra_forbidden" in types:
             key = loc[-1]
-            choices = field_names(self._model_for(loc[:-1]))
-            hint = did_you_mean(key, choices) or "allowed keys: " + ", ".join(choices)
+            choices = self._keys_for(loc[:-1])
+            hint = (_dist.key_hint(key, choices) if loc[0] == "parameters" else did_you_mean(key, choices)) \
+                or "allowed keys: " + ", ".join(choices)
             self.add(loc, f"unknown key '{key}'", hint)
         elif "missing" in types:
             self.add(loc, "required key missing", f"add `{loc[-1]}:`")
