@@ -732,3 +732,19 @@ def test_a_narrow_terminal_encoding_is_no_traceback(tmp_path, encoding):
     assert proc.returncode == 0, proc.stderr.decode(encoding)
     assert b"Traceback" not in proc.stderr
     assert b"\\u6f22\\u5b57" in proc.stdout  # the CJK title, escaped, not a crash
+
+
+@pytest.mark.parametrize("name, value, hint", [
+    ("RISKMODEL_MAX_FILE_BYTES", "abc", "2000000"),
+    ("RISKMODEL_MAX_EXTENDS_DEPTH", "1.5", "16"),
+    ("RISKMODEL_MAX_NODES", "-3", "200000"),
+])
+def test_a_bad_environment_variable_is_one_line_naming_it_exit_1(tmp_path, name, value, hint):
+    path = write_scenario(tmp_path)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RISKMODEL_")}
+    env[name] = value
+    proc = subprocess.run([sys.executable, "-m", "riskmodel", "validate", str(path)], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1
+    assert proc.stderr == f"{name}={value}: not a whole number of at least 1; set it to one such as {hint}, or " \
+                          "unset it\n"
