@@ -446,15 +446,19 @@ def _run_tasks(model: CompiledModel, tasks: list, seed: int, sampler: str, band_
         for future in dask_completed(futures):
             yield future.result()
     elif workers > 1 and len(tasks) > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        from .workers import end_pool, init_worker
+
+        with ProcessPoolExecutor(max_workers=workers, initializer=init_worker, initargs=(os.getpid(),)) as pool:
             futures = [pool.submit(_remote_group, model.scenario, t, seed, sampler, band_paths,
                                    _slice(parameter_values, t)) for t in tasks]
             try:
                 for future in as_completed(futures):
                     yield future.result()
-            except BaseException:
+            except BaseException as exc:
                 for f in futures:
                     f.cancel()
+                if isinstance(exc, KeyboardInterrupt):  # Ctrl-C or SIGTERM: stop the workers now
+                    end_pool(pool)
                 raise
     else:
         for t in tasks:

@@ -748,3 +748,54 @@ def test_a_bad_environment_variable_is_one_line_naming_it_exit_1(tmp_path, name,
     assert proc.returncode == 1
     assert proc.stderr == f"{name}={value}: not a whole number of at least 1; set it to one such as {hint}, or " \
                           "unset it\n"
+
+
+# ---- no orphans: workers die with their parent; SIGTERM is handled like Ctrl-C (item 10) ------------
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat_file in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat_file.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat_file.parent.name))
+        except (OSError, ValueError, IndexError):
+            pass
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the workers through /proc")
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_workers_do_not_outlive_a_killed_run(tmp_path, sig):
+    path = write_scenario(tmp_path, T=96)
+    out = tmp_path / "out"
+    proc = cli_subprocess("run", str(path), "--samples", "2000000", "--workers", "2", "--out", str(out), cwd=tmp_path)
+    deadline = time.monotonic() + 120
+    workers: list[int] = []
+    while len(workers) < 2 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+        workers = _children(proc.pid)
+    assert len(workers) >= 2, "the workers did not start"
+    proc.send_signal(sig)
+    code = proc.wait(timeout=60)
+    deadline = time.monotonic() + 20
+    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    orphans = [w for w in workers if _alive(w)]
+    for w in orphans:
+        os.kill(w, signal.SIGKILL)
+    assert orphans == [], f"{len(orphans)} of {len(workers)} workers outlived the run"
+    assert not out.exists() and leftovers(tmp_path, out) == []
+    if sig == signal.SIGTERM:
+        assert code == 130
+        assert proc.stderr.read().strip().splitlines()[-1] == (
+            "interrupted: nothing was written, and an earlier folder at --out is as it was")
