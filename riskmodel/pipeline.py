@@ -16,6 +16,7 @@ from .outfolder import check_out_folder, remove_stale_temporaries, restore_inter
 from .results import Results, read_run_json
 from .simulate import DEFAULT_MEMORY_BYTES, simulate
 from .validate import validate
+from .yamlio import OUTSIDE, project_root
 
 __all__ = ["run", "write_run_folder", "check_out_folder", "remove_stale_temporaries", "render_into", "scenario_of",
            "report", "compare", "write_comparison_folder", "default_comparison_folder"]
@@ -169,16 +170,22 @@ def scenario_of(results: Results, *, where: str = "run.json") -> Scenario:
                                "run the scenario again with `riskmodel run`")
     tree = json.loads(document)
     sources = tree.get("sources")
-    if isinstance(sources, str) and not Path(sources).is_absolute():
+    # a stored document may name sources within the run folder's project only (the scenario's, for a run in memory)
+    root = project_root(where if Path(where).is_file() else (path or where))
+    if isinstance(sources, str):
+        tree.pop("sources")
         for f in list(meta.get("scenario_files") or []) + [path]:
-            candidate = Path(f).parent / sources
-            if f and candidate.is_file():
-                tree["sources"] = str(candidate.resolve())
+            candidate = Path(os.path.realpath(Path(f).parent / sources)) if f else None
+            if candidate is not None and candidate.is_file() and (
+                    OUTSIDE["allowed"] or root in candidate.parents):
+                tree["sources"] = str(candidate)
                 break
     with tempfile.TemporaryDirectory(prefix="riskmodel-stored-scenario-") as tmp:
         stored = Path(tmp) / f"{tree.get('name', 'scenario')}.json"
         stored.write_text(json.dumps(tree, ensure_ascii=False), encoding="utf-8")
+        allowed = OUTSIDE["allowed"]
         try:
+            OUTSIDE["allowed"] = True  # the stored file sits in a temporary folder; its sources were checked above
             scenario = validate(stored)
         except ScenarioError as exc:
             first = exc.problems[0]
@@ -186,6 +193,8 @@ def scenario_of(results: Results, *, where: str = "run.json") -> Scenario:
                                    f"validates ({len(exc.problems)} problem(s); first: "
                                    f"{first.message})", "restore the scenario file or its sources, or run it "
                                    "again") from None
+        finally:
+            OUTSIDE["allowed"] = allowed
     return dataclasses.replace(scenario, path=path, files=tuple(meta.get("scenario_files") or (path,)),
                                sha256=sha or scenario.sha256, document=document)
 
