@@ -231,8 +231,43 @@ def _impossible_date(text: str) -> tuple[int, str] | None:
     return None
 
 
+def _flow_depth_over(text: str, limit: int) -> int | None:
+    """The line where ``[`` / ``{`` nesting outside quotes and comments first passes ``limit``, or None.
+
+    Checked on the raw text before parsing: the parser takes tens of seconds
+    over a file nested 10,000 brackets deep before its own depth check runs.
+    """
+    if text.count("[") + text.count("{") <= limit:
+        return None
+    depth, quote, line, prev = 0, "", 1, "\n"
+    for ch in text:
+        if ch == "\n":
+            line += 1
+            if quote == "#":
+                quote = ""
+        elif quote:
+            if ch == quote and (quote != '"' or prev != "\\"):
+                quote = ""
+        elif ch in "'\"" and prev in " \t\n[{,:":
+            quote = ch
+        elif ch == "#" and prev in " \t\n":
+            quote = "#"
+        elif ch in "[{":
+            depth += 1
+            if depth > limit:
+                return line
+        elif ch in "]}":
+            depth = max(0, depth - 1)
+        prev = ch
+    return None
+
+
 def parse_yaml_text(text: str, file: str) -> Any:
     """Parse YAML ``text`` (already decoded) into YMap/YList/scalars."""
+    deep = _flow_depth_over(text, LIMITS["max_depth"])
+    if deep is not None:
+        raise ScenarioError.at(file, deep, (), f"nesting deeper than {LIMITS['max_depth']} levels",
+                               "a scenario file needs a handful of levels")
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     try:
