@@ -80,8 +80,16 @@ def run(
         scenario = validate(path_or_scenario, overrides=overrides)
     if sampler is not None and sampler not in ("mc", "lhs", "sobol"):
         raise ScenarioError.at("--sampler", None, (), f"unknown sampler '{sampler}'", "use mc, lhs or sobol")
-    if seed is not None and int(seed) < 0:
-        raise ScenarioError.at(f"--seed {seed}", None, (), "a seed must be a whole number, 0 or more", "e.g. --seed 1")
+    if seed is not None and not 0 <= int(seed) <= 2**63 - 1:
+        shown = str(seed) if len(str(seed)) <= 30 else f"{str(seed)[:20]}... ({len(str(seed))} digits)"
+        raise ScenarioError.at(f"--seed {shown}", None, (), "a seed must be a whole number from 0 to 2^63-1 "
+                               "(9223372036854775807)", "e.g. --seed 1")
+    if max_samples is not None and until_se is None:
+        raise ScenarioError.at(f"--max-samples {max_samples}", None, (), "caps --until-se, which is not given; "
+                               "alone it would be ignored", "add --until-se SE, or give --samples N instead")
+    if max_samples is not None and int(max_samples) < 1:
+        raise ScenarioError.at(f"--max-samples {max_samples}", None, (), "a cap on paths must be 1 or more",
+                               "e.g. --max-samples 1000000")
     if until_se is not None and not 0 < float(until_se) < float("inf"):
         raise ScenarioError.at(f"--until-se {until_se}", None, (), "a standard error to reach must be a number above 0",
                                "e.g. --until-se 0.005")
