@@ -799,3 +799,18 @@ def test_workers_do_not_outlive_a_killed_run(tmp_path, sig):
         assert code == 130
         assert proc.stderr.read().strip().splitlines()[-1] == (
             "interrupted: nothing was written, and an earlier folder at --out is as it was")
+
+
+def test_a_nul_in_a_path_a_file_names_is_a_message(tmp_path):
+    project = _project(tmp_path)
+    (project / "sources").mkdir()
+    registry = project / "sources" / "registry.yaml"
+    registry.write_text('schema: riskmodel-sources/1\nsources:\n  - id: s\n    title: S\n    file: "a\\0b.txt"\n'
+                        f"    sha256: '{'0' * 64}'\n")
+    result = runner.invoke(app, ["validate", str(registry)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "sources[0].file: the source text path holds a NUL character; write the path as plain text" in result.stderr
+    outcomes = project / "outcomes.yaml"
+    outcomes.write_text('schema: riskmodel-outcomes/1\nscenario: "x\\0.yaml"\nobservations: []\n')
+    result = runner.invoke(app, ["validate", str(outcomes)])
+    assert result.exit_code == 2 and "scenario: the scenario file path holds a NUL character" in result.stderr
