@@ -814,3 +814,22 @@ def test_a_nul_in_a_path_a_file_names_is_a_message(tmp_path):
     outcomes.write_text('schema: riskmodel-outcomes/1\nscenario: "x\\0.yaml"\nobservations: []\n')
     result = runner.invoke(app, ["validate", str(outcomes)])
     assert result.exit_code == 2 and "scenario: the scenario file path holds a NUL character" in result.stderr
+
+
+@pytest.mark.parametrize("value, shown", [(".nan", "nan"), ("1e400", "inf"), ("-.inf", "-inf")])
+def test_an_outcome_value_that_is_not_finite_is_refused_by_validate(tmp_path, value, shown):
+    from riskmodel.outcomes import load_outcomes
+
+    examples = Path(__file__).resolve().parent.parent / "scenarios" / "examples"
+    text = (examples / "outcomes" / "minimal.yaml").read_text(encoding="utf-8")
+    assert "    value: 310000\n" in text
+    outcomes = examples / "outcomes" / f".fault-{os.getpid()}.yaml"  # beside the example, so its paths resolve
+    outcomes.write_text(text.replace("    value: 310000\n", f"    value: {value}\n", 1), encoding="utf-8")
+    try:
+        with pytest.raises(ScenarioError) as err:
+            load_outcomes(outcomes)
+    finally:
+        outcomes.unlink()
+    (problem,) = err.value.problems
+    assert problem.key_path[-1] == "value"
+    assert problem.message == f"must be a finite number (not .nan, .inf or beyond ±1.8e308), got {shown}"
