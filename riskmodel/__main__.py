@@ -1,3 +1,9 @@
-from .cli import main
+import sys
+
+try:
+    from .cli import main
+except KeyboardInterrupt:  # Ctrl-C while the modules load: nothing has been read or written yet
+    sys.stderr.write("interrupted during start-up: nothing was written\n")
+    sys.exit(130)
 
 main()

@@ -74,8 +74,18 @@ def _user_errors(func):
         except MemoryError:
             typer.echo("out of memory; lower --samples or --memory, or free memory, then try again", err=True)
             raise typer.Exit(code=1)
+        except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (see main)
+            typer.echo(INTERRUPTED, err=True)
+            raise typer.Exit(code=130)
 
     return wrapper
+
+
+INTERRUPTED = "interrupted: nothing was written, and an earlier folder at --out is as it was"
+
+
+def _terminate(signum, frame) -> None:
+    raise KeyboardInterrupt  # SIGTERM ends a command the way Ctrl-C does: temporaries removed, one line
 
 
 def _version(value: bool) -> None:
@@ -803,7 +813,14 @@ def main() -> None:
             stream.reconfigure(errors="backslashreplace")
         except (AttributeError, ValueError):
             pass
-    app(prog_name="riskmodel")
+    import signal
+
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        app(prog_name="riskmodel", standalone_mode=True)
+    except KeyboardInterrupt:  # outside a command (option parsing, start-up)
+        sys.stderr.write(INTERRUPTED + "\n")
+        sys.exit(130)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -24,11 +24,11 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from .errors import Position, Problem, ScenarioError
-from .yamlio import YList, YMap, parse_yaml_text, read_yaml, resolve_named
+from .yamlio import YList, YMap, env_int, parse_yaml_text, read_yaml, resolve_named
 
 __all__ = ["LoadedDocument", "load", "parse_override", "MAX_EXTENDS_DEPTH"]
 
-MAX_EXTENDS_DEPTH = int(os.environ.get("RISKMODEL_MAX_EXTENDS_DEPTH", 16))
+MAX_EXTENDS_DEPTH = env_int("RISKMODEL_MAX_EXTENDS_DEPTH", 16, example="16")
 
 #: Lists merged item by item, keyed by these fields.
 _LIST_KEYS = {"risks": "id", "interventions": "name"}
@@ -190,7 +190,7 @@ def parse_override(text: str) -> tuple[tuple, Any, Position]:
     parts = tuple(p.strip() for p in key.strip().split("."))
     if not key.strip() or any(not p for p in parts):
         raise ScenarioError.at(pos.file, None, (), f"'{key}' is not a key path", "e.g. parameters.wagner_fighters.ci90")
-    parts = tuple(int(p) if p.isdigit() else p for p in parts)
+    parts = tuple(int(p) if p.isascii() and p.isdigit() else p for p in parts)  # "²" and "٠" are names, not indices
     try:
         value = parse_yaml_text(raw if raw.strip() else "null", pos.file)
     except ScenarioError as exc:  # the value's own line (always 1) means nothing on a command line

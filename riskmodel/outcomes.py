@@ -94,7 +94,7 @@ class NumericObservationModel(_Strict):
     state: Optional[str] = Field(None, description="A state name of the scenario (its value in the month `date`).")
     error: Optional[MeasurementErrorModel] = Field(
         None, description="Measurement error, `{sd: x}` or `{relative: r}`: needed by `riskmodel update`.")
-    value: float = Field(description="The value observed, in the output's unit.")
+    value: float = Field(allow_inf_nan=False, description="The value observed, in the output's unit.")
     date: Optional[MonthStr] = Field(None, description="When it was observed, YYYY-MM.")
     cite: list[CiteModel] = Field(default_factory=list, description="Passages of registered sources that state it.")
     url: Optional[Url] = Field(None, description="Where it is stated, when no registered source holds it.")
@@ -220,7 +220,7 @@ class Outcomes:
 _TYPE_WORDS = {
     "float_type": "a number", "int_type": "a whole number", "string_type": "text", "bool_type": "true or false",
     "dict_type": "a mapping of keys", "list_type": "a list", "model_type": "a mapping of keys",
-    "float_parsing": "a number",
+    "float_parsing": "a number", "finite_number": "a finite number (not .nan, .inf or beyond ±1.8e308)",
 }
 
 

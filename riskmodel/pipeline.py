@@ -19,6 +19,7 @@ from .results import Results, read_run_json
 from .validate import override_warnings
 from .simulate import DEFAULT_MEMORY_BYTES, simulate
 from .validate import validate
+from .yamlio import OUTSIDE, project_root
 
 __all__ = ["run", "write_run_folder", "check_out_folder", "remove_stale_temporaries", "render_into", "scenario_of",
            "report", "compare", "write_comparison_folder", "default_comparison_folder"]
@@ -157,8 +158,16 @@ def run(
             scenario = validate(path_or_scenario, overrides=overrides)
     if sampler is not None and sampler not in ("mc", "lhs", "sobol"):
         raise ScenarioError.at("--sampler", None, (), f"unknown sampler '{sampler}'", "use mc, lhs or sobol")
-    if seed is not None and int(seed) < 0:
-        raise ScenarioError.at(f"--seed {seed}", None, (), "a seed must be a whole number, 0 or more", "e.g. --seed 1")
+    if seed is not None and not 0 <= int(seed) <= 2**63 - 1:
+        shown = str(seed) if len(str(seed)) <= 30 else f"{str(seed)[:20]}... ({len(str(seed))} digits)"
+        raise ScenarioError.at(f"--seed {shown}", None, (), "a seed must be a whole number from 0 to 2^63-1 "
+                               "(9223372036854775807)", "e.g. --seed 1")
+    if max_samples is not None and until_se is None:
+        raise ScenarioError.at(f"--max-samples {max_samples}", None, (), "caps --until-se, which is not given; "
+                               "alone it would be ignored", "add --until-se SE, or give --samples N instead")
+    if max_samples is not None and int(max_samples) < 1:
+        raise ScenarioError.at(f"--max-samples {max_samples}", None, (), "a cap on paths must be 1 or more",
+                               "e.g. --max-samples 1000000")
     if until_se is not None and not 0 < float(until_se) < float("inf"):
         raise ScenarioError.at(f"--until-se {until_se}", None, (), "a standard error to reach must be a number above 0",
                                "e.g. --until-se 0.005")
@@ -287,16 +296,22 @@ def scenario_of(results: Results, *, where: str = "run.json") -> Scenario:
                                "run the scenario again with `riskmodel run`")
     tree = json.loads(document)
     sources = tree.get("sources")
-    if isinstance(sources, str) and not Path(sources).is_absolute():
+    # a stored document may name sources within the run folder's project only (the scenario's, for a run in memory)
+    root = project_root(where if Path(where).is_file() else (path or where))
+    if isinstance(sources, str):
+        tree.pop("sources")
         for f in list(meta.get("scenario_files") or []) + [path]:
-            candidate = Path(f).parent / sources
-            if f and candidate.is_file():
-                tree["sources"] = str(candidate.resolve())
+            candidate = Path(os.path.realpath(Path(f).parent / sources)) if f else None
+            if candidate is not None and candidate.is_file() and (
+                    OUTSIDE["allowed"] or root in candidate.parents):
+                tree["sources"] = str(candidate)
                 break
     with tempfile.TemporaryDirectory(prefix="riskmodel-stored-scenario-") as tmp:
         stored = Path(tmp) / f"{tree.get('name', 'scenario')}.json"
         stored.write_text(json.dumps(tree, ensure_ascii=False), encoding="utf-8")
+        allowed = OUTSIDE["allowed"]
         try:
+            OUTSIDE["allowed"] = True  # the stored file sits in a temporary folder; its sources were checked above
             scenario = validate(stored)
         except ScenarioError as exc:
             first = exc.problems[0]
@@ -304,6 +319,8 @@ def scenario_of(results: Results, *, where: str = "run.json") -> Scenario:
                                    f"validates ({len(exc.problems)} problem(s); first: "
                                    f"{first.message})", "restore the scenario file or its sources, or run it "
                                    "again") from None
+        finally:
+            OUTSIDE["allowed"] = allowed
     return dataclasses.replace(scenario, path=path, files=tuple(meta.get("scenario_files") or (path,)),
                                sha256=sha or scenario.sha256, document=document)
 

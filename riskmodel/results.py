@@ -139,6 +139,11 @@ def _read(path: Path, reader):
     """``reader(path)``; a damaged file (truncated, not UTF-8, not the format) is a ScenarioError naming it."""
     try:
         return reader(path)
+    except RecursionError:  # a run.json nested 100,000 deep
+        from .errors import ScenarioError
+
+        raise ScenarioError.at(str(path), None, (), f"cannot be read as a run folder's {path.name}: nested too "
+                               "deep", "run the scenario again to write the folder anew") from None
     except ValueError as exc:  # JSON, CSV and Parquet (ArrowInvalid) errors, UnicodeDecodeError
         from .errors import ScenarioError
 

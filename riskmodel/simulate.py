@@ -518,15 +518,19 @@ def _run_tasks(model: CompiledModel, tasks: list, seed: int, sampler: str, band_
         for future in dask_completed(futures):
             yield future.result()
     elif workers > 1 and len(tasks) > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        from .workers import end_pool, init_worker
+
+        with ProcessPoolExecutor(max_workers=workers, initializer=init_worker, initargs=(os.getpid(),)) as pool:
             futures = [pool.submit(_remote_group, model.scenario, t, seed, sampler, band_paths,
                                    _slice(parameter_values, t), keep) for t in tasks]
             try:
                 for future in as_completed(futures):
                     yield future.result()
-            except BaseException:
+            except BaseException as exc:
                 for f in futures:
                     f.cancel()
+                if isinstance(exc, KeyboardInterrupt):  # Ctrl-C or SIGTERM: stop the workers now
+                    end_pool(pool)
                 raise
     else:
         for t in tasks:
@@ -535,8 +539,10 @@ def _run_tasks(model: CompiledModel, tasks: list, seed: int, sampler: str, band_
 
 def _client_for(scheduler: Any):
     """A Dask client from an address, an existing client, or RISKMODEL_SCHEDULER; None for local."""
+    where = "--scheduler"
     if scheduler is None:
         scheduler = os.environ.get("RISKMODEL_SCHEDULER") or None
+        where = "RISKMODEL_SCHEDULER"
     if scheduler is None:
         return None, False
     if not isinstance(scheduler, str):
@@ -549,8 +555,12 @@ def _client_for(scheduler: Any):
     try:
         return Client(scheduler, timeout="10s"), True
     except OSError as exc:
-        raise ScenarioError.at("--scheduler", None, (), f"cannot reach the Dask scheduler at {scheduler}: {exc}",
+        raise ScenarioError.at(where, None, (), f"cannot reach the Dask scheduler at {scheduler}: {exc}",
                                "start one with `dask scheduler`, or leave --scheduler out to run locally") from None
+    except (ValueError, TypeError, KeyError, IndexError) as exc:  # not an address: 'not a url', '::::'
+        raise ScenarioError.at(where, None, (), f"{scheduler!r} is not a Dask scheduler address "
+                               f"({(str(exc).splitlines() or [type(exc).__name__])[0][:120]})",
+                               "write tcp://HOST:PORT, or leave it out to run locally") from None
 
 
 def simulate(

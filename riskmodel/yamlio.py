@@ -28,10 +28,45 @@ from .errors import Position, ScenarioError
 __all__ = ["YMap", "YList", "read_yaml", "parse_yaml_text", "position_of", "LIMITS", "resolve_named",
            "project_root", "OUTSIDE"]
 
+#: Environment variables that could not be read: name -> the one-line message (see :func:`check_environment`).
+ENV_PROBLEMS: dict = {}
+
+
+def env_int(name: str, default: int, *, minimum: int = 1, example: str = "") -> int:
+    """A whole number from environment variable ``name``, or ``default`` when it is unset.
+
+    A value that is not a whole number >= ``minimum`` (``abc``, ``1.5``,
+    ``-3``) is not silently replaced: it is recorded, and the first read of
+    any input (:func:`check_environment`) fails naming the variable.
+    """
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    text = raw.strip().replace("_", "")
+    if text.isascii() and text.isdigit() and len(text) <= 30 and int(text) >= minimum:
+        ENV_PROBLEMS.pop(name, None)
+        return int(text)
+    from .terminal import safe_text
+
+    shown = safe_text(raw if len(raw) <= 40 else raw[:40] + "...")
+    ENV_PROBLEMS[name] = (f"{name}={shown}", f"not a whole number of at least {minimum:,}",
+                          f"set it to one{f' such as {example}' if example else ''}, or unset it")
+    return default
+
+
+def check_environment() -> None:
+    """Raise EnvironmentFailure naming the first environment variable that could not be read."""
+    if ENV_PROBLEMS:
+        from .errors import EnvironmentFailure
+
+        label, message, hint = next(iter(ENV_PROBLEMS.values()))
+        raise EnvironmentFailure(label, message, hint) from None
+
+
 #: Loading limits; each error message says which one to raise and how.
 LIMITS = {
-    "max_file_bytes": int(os.environ.get("RISKMODEL_MAX_FILE_BYTES", 2_000_000)),
-    "max_nodes": int(os.environ.get("RISKMODEL_MAX_NODES", 200_000)),
+    "max_file_bytes": env_int("RISKMODEL_MAX_FILE_BYTES", 2_000_000, example="2000000"),
+    "max_nodes": env_int("RISKMODEL_MAX_NODES", 200_000, example="200000"),
     "max_depth": 64,
 }
 
@@ -196,8 +231,44 @@ def _impossible_date(text: str) -> tuple[int, str] | None:
     return None
 
 
+def _flow_depth_over(text: str, limit: int) -> int | None:
+    """The line where ``[`` / ``{`` nesting outside quotes and comments first passes ``limit``, or None.
+
+    Checked on the raw text before parsing: the parser takes tens of seconds
+    over a file nested 10,000 brackets deep before its own depth check runs.
+    """
+    if text.count("[") + text.count("{") <= limit:
+        return None
+    depth, quote, line, prev = 0, "", 1, "\n"
+    for ch in text:
+        if ch == "\n":
+            line += 1
+            if quote == "#":
+                quote = ""
+        elif quote:
+            if ch == quote and (quote != '"' or prev != "\\"):
+                quote = ""
+        elif ch in "'\"" and prev in " \t\n[{,:":
+            quote = ch
+        elif ch == "#" and prev in " \t\n":
+            quote = "#"
+        elif ch in "[{":
+            depth += 1
+            if depth > limit:
+                return line
+        elif ch in "]}":
+            depth = max(0, depth - 1)
+        prev = ch
+    return None
+
+
 def parse_yaml_text(text: str, file: str) -> Any:
     """Parse YAML ``text`` (already decoded) into YMap/YList/scalars."""
+    deep = _flow_depth_over(text, 4 * LIMITS["max_depth"])  # far past the limit: the parser would take long
+    # (a file just past the limit is left to the converter's check below, which names the key path)
+    if deep is not None:
+        raise ScenarioError.at(file, deep, (), f"nesting deeper than {LIMITS['max_depth']} levels",
+                               "a scenario file needs a handful of levels")
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     try:
@@ -281,6 +352,7 @@ def read_text_file(path: str | Path, *, what: str = "file", max_bytes: int | Non
     before it is opened for reading, so nothing blocks), and at most the size
     limit + 1 bytes are read whatever size the file reports.
     """
+    check_environment()
     path = Path(path)
     limit = LIMITS["max_file_bytes"] if max_bytes is None else max_bytes
     shown = str(path)

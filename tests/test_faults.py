@@ -732,3 +732,104 @@ def test_a_narrow_terminal_encoding_is_no_traceback(tmp_path, encoding):
     assert proc.returncode == 0, proc.stderr.decode(encoding)
     assert b"Traceback" not in proc.stderr
     assert b"\\u6f22\\u5b57" in proc.stdout  # the CJK title, escaped, not a crash
+
+
+@pytest.mark.parametrize("name, value, hint", [
+    ("RISKMODEL_MAX_FILE_BYTES", "abc", "2000000"),
+    ("RISKMODEL_MAX_EXTENDS_DEPTH", "1.5", "16"),
+    ("RISKMODEL_MAX_NODES", "-3", "200000"),
+])
+def test_a_bad_environment_variable_is_one_line_naming_it_exit_1(tmp_path, name, value, hint):
+    path = write_scenario(tmp_path)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RISKMODEL_")}
+    env[name] = value
+    proc = subprocess.run([sys.executable, "-m", "riskmodel", "validate", str(path)], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1
+    assert proc.stderr == f"{name}={value}: not a whole number of at least 1; set it to one such as {hint}, or " \
+                          "unset it\n"
+
+
+# ---- no orphans: workers die with their parent; SIGTERM is handled like Ctrl-C (item 10) ------------
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat_file in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat_file.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat_file.parent.name))
+        except (OSError, ValueError, IndexError):
+            pass
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the workers through /proc")
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_workers_do_not_outlive_a_killed_run(tmp_path, sig):
+    path = write_scenario(tmp_path, T=96)
+    out = tmp_path / "out"
+    proc = cli_subprocess("run", str(path), "--samples", "2000000", "--workers", "2", "--out", str(out), cwd=tmp_path)
+    deadline = time.monotonic() + 120
+    workers: list[int] = []
+    while len(workers) < 2 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+        workers = _children(proc.pid)
+    assert len(workers) >= 2, "the workers did not start"
+    proc.send_signal(sig)
+    code = proc.wait(timeout=60)
+    deadline = time.monotonic() + 20
+    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    orphans = [w for w in workers if _alive(w)]
+    for w in orphans:
+        os.kill(w, signal.SIGKILL)
+    assert orphans == [], f"{len(orphans)} of {len(workers)} workers outlived the run"
+    assert not out.exists() and leftovers(tmp_path, out) == []
+    if sig == signal.SIGTERM:
+        assert code == 130
+        assert proc.stderr.read().strip().splitlines()[-1] == (
+            "interrupted: nothing was written, and an earlier folder at --out is as it was")
+
+
+def test_a_nul_in_a_path_a_file_names_is_a_message(tmp_path):
+    project = _project(tmp_path)
+    (project / "sources").mkdir()
+    registry = project / "sources" / "registry.yaml"
+    registry.write_text('schema: riskmodel-sources/1\nsources:\n  - id: s\n    title: S\n    file: "a\\0b.txt"\n'
+                        f"    sha256: '{'0' * 64}'\n")
+    result = runner.invoke(app, ["validate", str(registry)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "sources[0].file: the source text path holds a NUL character; write the path as plain text" in result.stderr
+    outcomes = project / "outcomes.yaml"
+    outcomes.write_text('schema: riskmodel-outcomes/1\nscenario: "x\\0.yaml"\nobservations: []\n')
+    result = runner.invoke(app, ["validate", str(outcomes)])
+    assert result.exit_code == 2 and "scenario: the scenario file path holds a NUL character" in result.stderr
+
+
+@pytest.mark.parametrize("value, shown", [(".nan", "nan"), ("1e400", "inf"), ("-.inf", "-inf")])
+def test_an_outcome_value_that_is_not_finite_is_refused_by_validate(tmp_path, value, shown):
+    from riskmodel.outcomes import load_outcomes
+
+    examples = Path(__file__).resolve().parent.parent / "scenarios" / "examples"
+    text = (examples / "outcomes" / "minimal.yaml").read_text(encoding="utf-8")
+    assert "    value: 310000\n" in text
+    outcomes = examples / "outcomes" / f".fault-{os.getpid()}.yaml"  # beside the example, so its paths resolve
+    outcomes.write_text(text.replace("    value: 310000\n", f"    value: {value}\n", 1), encoding="utf-8")
+    try:
+        with pytest.raises(ScenarioError) as err:
+            load_outcomes(outcomes)
+    finally:
+        outcomes.unlink()
+    (problem,) = err.value.problems
+    assert problem.key_path[-1] == "value"
+    assert problem.message == f"must be a finite number (not .nan, .inf or beyond ±1.8e308), got {shown}"

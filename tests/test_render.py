@@ -244,6 +244,7 @@ def test_report_renders_again_without_simulating(tiny, monkeypatch):
 
 
 def test_report_rebuilds_the_scenario_from_the_stored_document(write, tmp_path):
+    (tmp_path / "riskmodel.toml").write_text("")  # a project: the run folder may name its sources
     path = write(VALID)
     out = tmp_path / "out"
     # an override: the file alone no longer gives the run's document (its SHA-256 differs)

@@ -93,8 +93,15 @@ def resolve_figures(figures: list) -> list:
     n = render_processes()
     if len(pending) > 2 and n > 1 and "fork" in multiprocessing.get_all_start_methods() \
             and _picklable({f.png.func for f in pending}):
-        with ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("fork")) as pool:
-            pngs = list(pool.map(_draw, [f.png for f in pending], chunksize=max(1, len(pending) // (4 * n))))
+        from ..workers import end_pool, init_worker
+
+        with ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("fork"),
+                                 initializer=init_worker, initargs=(os.getpid(),)) as pool:  # die with the parent
+            try:
+                pngs = list(pool.map(_draw, [f.png for f in pending], chunksize=max(1, len(pending) // (4 * n))))
+            except KeyboardInterrupt:
+                end_pool(pool)
+                raise
     else:
         pngs = [p.png.draw() for p in pending]
     for f, png in zip(pending, pngs):
