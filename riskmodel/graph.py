@@ -23,8 +23,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Optional
 
 from . import expressions as _expr
+from . import exprdims as _dims
 from .model import Scenario
 
 __all__ = ["DependencyGraph", "dependency_graph"]
@@ -69,10 +71,25 @@ class DependencyGraph:
         return parameter in self.ancestors(output)
 
 
-def _names(text) -> set:
-    """Names an expression reads (``prev(x)`` included as ``x``)."""
-    parsed = _expr.parse_expression(str(text))
-    return set(parsed.names) | set(getattr(parsed, "prev_refs", ()))
+def _names(text, dims: dict, element: Optional[str] = None) -> set:
+    """Expanded names an expression reads, this month or through ``prev``.
+
+    For a dimensioned model the names are element names, as the compiled model
+    orders them (:func:`riskmodel.exprdims.element_dependencies`): a bare
+    dimensioned name in the expression of ``element`` reads ``name[element]``,
+    ``x[label]`` reads ``x[label]``, a reduction reads every element.
+    """
+    if not isinstance(text, str):  # an intervention's per-element mapping of numbers reads no name
+        return set()
+    parsed = _expr.parse_expression(text)
+    out = set(_dims.element_dependencies(parsed, dims, element))
+    for name in getattr(parsed, "prev_refs", ()):
+        if name in dims:
+            out |= {f"{name}[{element}]"} if element is not None else {f"{name}[{e}]" for e in dims[name]}
+        else:
+            out.add(name)
+    out |= {f"{name}[{label}]" for name, label, _, via_prev in getattr(parsed, "subscripts", ()) if via_prev}
+    return out
 
 
 def dependency_graph(scenario: Scenario) -> DependencyGraph:
@@ -83,19 +100,27 @@ def dependency_graph(scenario: Scenario) -> DependencyGraph:
 @lru_cache(maxsize=8)
 def _graph(scenario: Scenario) -> DependencyGraph:
     inputs: dict = {}
+    dims = {base: dict(scenario.dimensions)[dim] for base, dim in scenario.dimensioned}
 
     def add(node: str, names) -> None:
         inputs.setdefault(node, set()).update(n for n in names if n != node)
 
+    def nodes(name: str) -> list:  # a dimensioned base name stands for each of its elements
+        return [f"{name}[{e}]" for e in dims[name]] if name in dims else [name]
+
     for p in scenario.parameters:
-        add(p.name, _names(p.formula) if p.formula is not None else ())
+        add(p.name, _names(p.formula, dims, p.element) if p.formula is not None else ())
     for s in scenario.states:
-        add(s.name, _names(s.update) | _names(s.init))
+        add(s.name, _names(s.update, dims, s.element) | _names(s.init, dims, s.element))
     for iv in scenario.interventions:
         for target, value in iv.set:
-            add(target, _names(value))
+            for node in nodes(target):
+                add(node, _names(value, dims, node.partition("[")[2].rstrip("]") or None))
     for o in scenario.outputs:
-        add(o.name, {o.state} if o.state is not None else _names(o.expr) if o.expr is not None else ())
+        if o.state is not None:
+            add(o.name, nodes(o.state))
+        elif o.expr is not None:
+            add(o.name, _names(o.expr, dims, o.element))
     return DependencyGraph(inputs={k: frozenset(v) for k, v in inputs.items()},
                            parameters=frozenset(p.name for p in scenario.parameters),
                            sampled=tuple(p.name for p in scenario.parameters if p.distribution is not None))

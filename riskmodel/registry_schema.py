@@ -20,8 +20,10 @@ FIELD_DOCS = {
     "title": "The text's title as it states it, or a descriptive one (say so in `note`).",
     "publisher": "Who published the text, when the text names it.",
     "date": "Publication date as the text states it: YYYY-MM-DD, YYYY-MM or YYYY.",
-    "url": "Where the text was published, when known.",
-    "file": "The stored text, relative to the registry file, kept byte for byte.",
+    "date_not_after": "YYYY-MM-DD: for an undated text known only to be no later than that day (not with `date`).",
+    "url": "Where the text was published; a reference (an entry without `file`) needs it.",
+    "file": "The stored text, relative to the registry file, kept byte for byte; without it the entry is a "
+            "reference, its quotes recorded but not checked against a text.",
     "sha256": "SHA-256 of the stored file (lower-case hex); `riskmodel sources check` compares it.",
     "note": "Free text: provenance, what the text says about its own date, why a field is missing.",
 }
@@ -45,7 +47,11 @@ def json_schema(indent: int = 2) -> str:
             "schema": {"const": _sources.SCHEMA, "description": "Always `riskmodel-sources/1`."},
             "sources": {"type": "array", "description": "One entry per registered text.",
                         "items": {"type": "object", "additionalProperties": False,
-                                  "required": list(_sources._REQUIRED_KEYS), "properties": props}},
+                                  # a stored text (file, sha256) or a reference (url, no file)
+                                  "required": ["id", "title"],
+                                  "oneOf": [{"required": ["file", "sha256"]},
+                                            {"required": ["url"], "not": {"required": ["file"]}}],
+                                  "properties": props}},
         },
     }
     return json.dumps(schema, indent=indent, ensure_ascii=False)

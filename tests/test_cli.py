@@ -235,7 +235,9 @@ def test_schema_registry_describes_every_key_the_reader_accepts_and_readme_docum
     schema = json.loads(result.output)
     entry = schema["properties"]["sources"]["items"]
     assert sorted(entry["properties"]) == sorted(sources._ENTRY_KEYS)
-    assert sorted(entry["required"]) == sorted(sources._REQUIRED_KEYS)
+    stored, reference = entry["oneOf"]
+    assert sorted(entry["required"] + stored["required"]) == sorted(sources._REQUIRED_KEYS)
+    assert sorted(entry["required"] + reference["required"]) == sorted(sources._REFERENCE_KEYS)
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme[readme.index("### Registry fields"):]
     for key in sources._ENTRY_KEYS:

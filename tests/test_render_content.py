@@ -73,7 +73,7 @@ def graph_report(tmp_path_factory):
     path.write_text(GRAPH, encoding="utf-8")
     scenario = validate(path)
     results = run(scenario, samples=2000)
-    out = write_run_folder(results, folder / "run", extra=render_into(results, scenario))
+    out = write_run_folder(results, folder / "run", extra=render_into(results, scenario, figures="all"))  # tornados: on request
     return scenario, results, out
 
 
@@ -494,7 +494,7 @@ def test_heat_map_and_tornados_get_only_parameters_with_a_path(monkeypatch, tmp_
     (tmp_path / "s.yaml").write_text(GRAPH, encoding="utf-8")
     scenario = validate(tmp_path / "s.yaml")
     results = run(scenario, samples=1500)
-    write_run_folder(results, tmp_path / "run", extra=render_into(results, scenario))
+    write_run_folder(results, tmp_path / "run", extra=render_into(results, scenario, figures="all"))
     g = dependency_graph(scenario)
     pairs = [(r.output, r.parameter) for r in seen["heat"][0].itertuples()]
     pairs += [(r.output, r.parameter) for t in seen["tornado"] for r in t.itertuples()]
