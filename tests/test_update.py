@@ -370,3 +370,29 @@ def test_weighted_quantile_ignores_zero_weights_exactly():
     cw = np.cumsum(w[order]) / w.sum()
     direct = [col[order][np.argmax(cw >= q - 1e-12)] for q in qs]
     assert list(weighted_quantile(col, w, qs)) == direct
+
+
+def test_binary_observation_of_a_by_when_risk(tmp_path):
+    """`agg: first` (issue 16) observed end to end: no event by 2024-04 leaves p ~ beta(a, b + 4), and the
+    posterior likelihood of a first event within 6 months is E[1 - (1 - p)^2] under it (months 4 and 5)."""
+    a, b, k = 2, 3, 4
+    _scenario(tmp_path, parameters=BETA["parameters"], states="""\
+        ev: {factor: f, update: "event(p)"}
+        """, outputs="""\
+        when: {state: ev, agg: first}
+        """, risks="""\
+        - {id: soon, title: A first event within 6 months, factor: f, output: when, threshold: 6, direction: below}
+        """)
+    out = _outcomes(tmp_path, """\
+        - {risk: soon, happened: false, date: 2024-04, url: "https://example.org/x", note: test}
+        """)
+    post = update(None, out, samples=40000)
+    m, se = _posterior_mean_se(post, "p")
+    assert abs(m - a / (a + b + k)) < 4 * se
+    when = post.outputs["when"].to_numpy()
+    assert np.all(post.weights[when < k] == 0)  # a path with an event in months 0..3 disagrees
+    hit = (when < 6).astype(float)
+    pm = float(post.weights @ hit)
+    pse = float(np.sqrt(np.sum(post.weights ** 2 * (hit - pm) ** 2)))
+    exact = 1 - np.exp(betaln(a, b + k + 2) - betaln(a, b + k))
+    assert abs(pm - exact) < 4 * pse
