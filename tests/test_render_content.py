@@ -500,3 +500,22 @@ def test_heat_map_and_tornados_get_only_parameters_with_a_path(monkeypatch, tmp_
     pairs += [(r.output, r.parameter) for t in seen["tornado"] for r in t.itertuples()]
     assert pairs and all(g.has_path(p, o) for o, p in pairs)
     assert ("spread_end", "spread") in pairs and not any(p == "noise" for _, p in pairs)
+
+
+def test_exceedance_curve_of_a_by_when_output_counts_never_above_every_month():
+    import warnings
+
+    from riskmodel.render._stats import exceedance_curve
+
+    v = np.sort(np.concatenate([np.arange(40.0), np.full(60, np.inf)]))  # 40 paths by month 0..39, 60 never
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        c = exceedance_curve(v, points=50)
+    assert c.x[0] == 0 and c.x[-1] == 39 and np.all(np.isfinite(c.x))
+    assert c.p[-1] == pytest.approx(0.6)  # P(X > 39): the 60 paths that never reach it
+    assert c.p[0] == pytest.approx(0.99)
+    w = np.sort(np.concatenate([np.linspace(0.0, 35.0, 400), np.full(600, np.inf)]))  # many values: a grid
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        g = exceedance_curve(w, points=50)
+    assert not g.discrete and g.x[-1] == 35 and g.p[-1] == pytest.approx(0.6)

@@ -81,13 +81,17 @@ def exceedance_curve(sorted_values: np.ndarray, points: int = EXCEEDANCE_POINTS)
     n = v.size
     if n == 0:
         return ExceedanceCurve(np.array([]), np.array([]), True, False, 0)
-    change = np.flatnonzero(np.diff(v) != 0)
+    change = np.flatnonzero(v[1:] != v[:-1])  # not np.diff: inf - inf is nan
     n_unique = change.size + 1
     if n_unique <= DISCRETE_MAX_VALUES:
         x = np.concatenate([v[change], v[-1:]])  # the distinct values
+        x = x[np.isfinite(x)]  # "never" (inf) is no point on the axis: it stays in P(X > x) at every point
         p = 1.0 - np.searchsorted(v, x, side="right") / n
         return ExceedanceCurve(x, p, True, False, n)
-    lo, hi = v[0], v[-1]
+    finite = v[np.isfinite(v)]  # agg: first gives inf for "never": above every point of the grid, not its end
+    if finite.size == 0:
+        return ExceedanceCurve(np.array([]), np.array([]), True, False, n)
+    lo, hi = finite[0], finite[-1]
     log_x = bool(lo > 0 and hi / lo > 100)
     x = np.geomspace(lo, hi, points) if log_x else np.linspace(lo, hi, points)
     p = 1.0 - np.searchsorted(v, x, side="right") / n
