@@ -157,10 +157,7 @@ def _validate_one(file: Path, overrides: List[str]) -> tuple:
     if kind == "riskmodel-sources/1":
         from .sources import load_registry
 
-        reg = load_registry(file)
-        refs = sum(1 for x in reg.sources if x.reference)
-        return (f"source registry: {len(reg.sources) - refs} stored texts, every SHA-256 matches; "
-                f"{refs} references (not stored)"), ()
+        return f"source registry: {_registry_summary(load_registry(file))}", ()
     if kind == "riskmodel-outcomes/1":
         from .outcomes import load_outcomes
 
@@ -683,7 +680,13 @@ def sources_list(
     reg = load_registry(_find_registry(target, registry))
     for s in reg.sources:
         meta = "; ".join(x for x in (s.publisher, s.date) if x)
-        typer.echo(safe_text(f"{s.id}: {s.title}" + (f" ({meta})" if meta else "") + f" [{Path(s.file).name}]"))
+        typer.echo(safe_text(f"{s.id}: {s.title}" + (f" ({meta})" if meta else "") + (f" [reference: {s.url}]" if s.reference else f" [{Path(s.file).name}]")))
+
+
+def _registry_summary(reg) -> str:
+    """What a checked registry holds: stored texts (their SHA-256s match) and references (nothing to hash)."""
+    refs = sum(1 for x in reg.sources if x.reference)
+    return f"{len(reg.sources) - refs} stored texts, every SHA-256 matches; {refs} references (not stored)"
 
 
 @sources_app.command("check")
@@ -696,8 +699,7 @@ def sources_check(
     from .sources import load_registry
 
     path = _find_registry(target, registry)
-    reg = load_registry(path)
-    typer.echo(f"{path}: {len(reg.sources)} sources, every SHA-256 matches")
+    typer.echo(f"{path}: {_registry_summary(load_registry(path))}")
 
 
 @sources_app.command("find")

@@ -77,7 +77,7 @@ def test_sources_commands():
     listed = runner.invoke(app, ["sources", "list", "--registry", str(REGISTRY)])
     assert listed.exit_code == 0 and "contrapuntal-2023-07-01" in listed.output
     checked = runner.invoke(app, ["sources", "check", "--registry", str(REGISTRY)])
-    assert checked.exit_code == 0 and "5 sources" in checked.output
+    assert checked.exit_code == 0 and "5 stored texts, every SHA-256 matches; 35 references" in checked.output
     found = runner.invoke(app, ["sources", "find", "Wagner fighters", "--registry", str(REGISTRY)])
     assert found.exit_code == 0 and "contrapuntal-2023-07-01:" in found.output
     missing = runner.invoke(app, ["sources", "find", "no such words here at all", "--registry", str(REGISTRY)])
@@ -218,7 +218,7 @@ def test_sources_commands_find_the_registry_a_file_names(tmp_path, monkeypatch):
     listed = runner.invoke(app, ["sources", "list", str(variant)])
     assert listed.exit_code == 0 and "contrapuntal-2023-07-01" in listed.output, listed.output
     checked = runner.invoke(app, ["sources", "check", str(REGISTRY)])
-    assert checked.exit_code == 0 and "5 sources" in checked.output
+    assert checked.exit_code == 0 and "5 stored texts, every SHA-256 matches; 35 references" in checked.output
     found = runner.invoke(app, ["sources", "find", "Wagner fighters", str(REGISTRY.parent)])
     assert found.exit_code == 0 and "contrapuntal-2023-07-01:" in found.output
     nothing = runner.invoke(app, ["sources", "list"])

@@ -64,7 +64,7 @@ def test_shipped_registry_loads_with_the_agreed_ids(registry):
     # The 35 reference pages of the research phase (issue 17), moved from the draft file, in its order,
     # each dated on or before the Mali case's as_of.
     import yaml
-    draft = yaml.safe_load((Path(__file__).parent.parent / "scenarios/sources/references-2023.yaml").read_text())
+    draft = yaml.safe_load((Path(__file__).parent.parent / "scenarios/sources/evidence-2023/quotes.yaml").read_text())
     refs = [s for s in registry if s.reference]
     assert [s.id for s in refs] == [e["id"] for e in draft["sources"]] and len(refs) == 35
     assert all(s.url and (s.date or s.date_not_after) <= "2023-12-31" for s in refs)
