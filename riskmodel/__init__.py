@@ -8,6 +8,10 @@ simulate -> analyse -> render). Every stage is a library call; the CLI in
 __version__ = "0.1.0"
 
 import sys
+import time as _time
+
+#: When the package was first imported (seconds since the epoch): a bound on the start-up a run reports.
+IMPORTED_AT = _time.time()
 
 from .errors import EnvironmentFailure, Position, Problem, ScenarioError
 

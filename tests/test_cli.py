@@ -264,3 +264,19 @@ def test_the_program_counts_its_start_up_as_a_phase(tmp_path):
     timings = json.loads((out / "run.json").read_text())["run_timings"]
     assert list(timings["phases_s"])[0] == "start-up" and timings["phases_s"]["start-up"] > 0
     assert sum(timings["phases_s"].values()) <= timings["total_s"] + 1e-3
+
+
+def test_start_up_phase_is_bounded_by_the_packages_import(monkeypatch):
+    """A process clock that puts the start long before the package's import (seen once: 57 s, the pip install
+    before a newcomer's first run) is not believed: start-up counts from the import instead."""
+    import time
+
+    import riskmodel
+    from riskmodel import pipeline
+
+    monkeypatch.setattr(pipeline, "process_start_time", lambda: time.time() - 100.0)
+    phases = pipeline.Phases(since_process_start=True)
+    assert phases.times["start-up"] == pytest.approx(time.time() - riskmodel.IMPORTED_AT, abs=0.5)
+    monkeypatch.setattr(pipeline, "process_start_time", lambda: riskmodel.IMPORTED_AT - 0.3)  # a believable clock
+    phases = pipeline.Phases(since_process_start=True)
+    assert phases.times["start-up"] == pytest.approx(time.time() - riskmodel.IMPORTED_AT + 0.3, abs=0.2)
