@@ -212,7 +212,7 @@ def as_of_date(c, tree: dict, origin: Month | None) -> _dt.date | None:
     elif raw is None:
         if origin is None:
             return None
-        return _dt.date(origin.year, origin.month, 1) - _dt.timedelta(days=1)
+        return origin.plus(-1).last_day()
     else:
         return None  # the structure check reports the type
     return day

@@ -7,6 +7,8 @@ YAML. Containers are tuples; mappings are tuples of pairs or read-only views.
 
 from __future__ import annotations
 
+import calendar as _calendar
+import datetime as _dt
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -45,6 +47,10 @@ class Month:
     def plus(self, months: int) -> "Month":
         k = self.year * 12 + (self.month - 1) + months
         return Month(k // 12, k % 12 + 1)
+
+    def last_day(self) -> _dt.date:
+        """The month's last calendar day (``Month(2024, 2).last_day()`` is 2024-02-29)."""
+        return _dt.date(self.year, self.month, _calendar.monthrange(self.year, self.month)[1])
 
 
 @dataclass(frozen=True)

@@ -585,8 +585,7 @@ def _check_dates(c: "_Checker", here: tuple, scenario: Scenario, om: Any, is_bin
     ok = True
     if scenario.as_of:
         as_of = _dt.date.fromisoformat(scenario.as_of)
-        month_end = _dt.date(month.year + (month.month == 12), month.month % 12 + 1, 1) - _dt.timedelta(days=1)
-        if month_end <= as_of:
+        if month.last_day() <= as_of:
             c.add(here + ("date",), f"observed {month}, not after the scenario's as_of {as_of}",
                   "an outcome scores the forecast only when it was not yet known; date it after as_of")
             ok = False

@@ -41,6 +41,7 @@ from typing import Iterator, Sequence
 import ftfy
 
 from .errors import Position, Problem, ProblemCollector, ScenarioError, did_you_mean
+from .model import Month
 from .yamlio import YList, YMap, position_of, read_text_file, read_yaml, resolve_named
 
 __all__ = [
@@ -379,9 +380,7 @@ def date_range(text: str) -> tuple[_dt.date, _dt.date] | None:
         day = _dt.date(*parts)
         return day, day
     if len(parts) == 2:
-        first = _dt.date(parts[0], parts[1], 1)
-        nxt = _dt.date(parts[0] + (parts[1] == 12), parts[1] % 12 + 1, 1)
-        return first, nxt - _dt.timedelta(days=1)
+        return _dt.date(parts[0], parts[1], 1), Month(parts[0], parts[1]).last_day()
     return _dt.date(parts[0], 1, 1), _dt.date(parts[0], 12, 31)
 
 
