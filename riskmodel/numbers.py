@@ -9,8 +9,11 @@ What is read
 ------------
 - digits, with thousands separators: ``15,200``; ``15 200`` with a no-break
   (U+00A0), narrow no-break (U+202F) or thin (U+2009) space between the
-  groups (an ordinary space is not a separator: ``in 2020 2021`` are two
-  numbers); decimals ``2.5``, ``.5``;
+  groups; an ordinary space too, as French and other texts copied from the
+  web write thousands (``422 000``), but only between a first group of one
+  to three digits and groups of exactly three (``in 2020 2021`` are two
+  numbers; ``15 100`` reads as 15,100, the one ambiguity this leaves);
+  decimals ``2.5``, ``.5``;
 - scales: ``1.2 billion``, ``2.7 million``, ``5 thousand``, ``3 trillion``
   (and ``bn``, ``m`` straight after a number with no space: ``$1.2bn``);
 - percentages: ``40%``, ``40 %``, ``40 percent``, ``40 per cent`` state 40
@@ -81,10 +84,10 @@ _QUALIFIERS = ("at least", "at most", "more than", "less than", "fewer than", "u
 #: A word the length rule counts (letters, or a number): see :func:`word_count`.
 WORD_COUNT = re.compile(r"[^\W_]+(?:[’'.,\u00a0\u202f\u2009-][^\W_]+)*")
 
-_GROUP_SEP = ",\u00a0\u202f\u2009"
+_GROUP_SEP = ",\u00a0\u202f\u2009 "
 # digits: grouped thousands (the same separator throughout) or plain, then a decimal part
 _DIGITS = (r"(?:\d{1,3}(?:,\d{3})+|\d{1,3}(?:\u00a0\d{3})+|\d{1,3}(?:\u202f\d{3})+|\d{1,3}(?:\u2009\d{3})+"
-           r"|\d+)(?:\.\d+)?|\.\d+")
+           r"|\d{1,3}(?: \d{3})+|\d+)(?:\.\d+)?|\.\d+")
 _SCALE_RE = r"(?:\s*(?P<{n}>thousand|million|billion|trillion)\b|(?P<{n}s>bn|mn|tn|k|m|b)\b)?"
 _PCT_RE = r"(?P<{n}>\s?%|\s*per\s?cent\b|\s*percent\b)?"
 _NUMBER = (r"(?P<{n}>" + _DIGITS + r")" + _SCALE_RE.replace("{n}", "{n}sc") + _PCT_RE.replace("{n}", "{n}pc"))

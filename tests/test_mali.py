@@ -21,11 +21,12 @@ import numpy as np
 import pytest
 
 import riskmodel
+from riskmodel.sources import load_registry
 
 ROOT = Path(__file__).resolve().parents[1]
 MALI = ROOT / "scenarios" / "mali"
 BASELINE = MALI / "baseline.yaml"
-VARIANTS = ("regional-force", "wagner-exit", "wagner-surge", "agreement-holds", "accelerated-collapse")
+VARIANTS = ("regional-force", "wagner-exit", "wagner-surge", "ceasefire-holds", "war-continues")
 FILES = [BASELINE] + [MALI / f"{v}.yaml" for v in VARIANTS]
 
 N = 2000
@@ -37,6 +38,7 @@ Z = 3.0  # one-sided 3-sigma: chance of a false failure about 0.0013 per check
 # and each 0/1 state's maximum over the horizon (to check that it is absorbing).
 COUNTRIES = ("niger", "burkina_faso", "benin_north", "cote_divoire")  # the dimension of `spilled`
 ZERO_ONE = ("spilled", "agreement_collapsed", "coup", "elections_held")
+ABSORBING = ("spilled", "coup", "elections_held")  # at war (agreement_collapsed) can end in a ceasefire
 ZERO_ONE_SERIES = tuple(f"spilled[{c}]" for c in COUNTRIES) + ZERO_ONE[1:]  # states as the bands name them
 OVERRIDES = (
     "outputs.t_attacks_civ_pre={state: attacks_civilians, agg: sum, until: 2024-06}",
@@ -79,11 +81,20 @@ def test_file_validates_and_every_quote_is_found(path: Path) -> None:
     sc = riskmodel.validate(path)
     cites = [c for f in sc.factors for c in f.cite] + [c for p in sc.parameters for c in p.cite]
     assert len(cites) > 0
-    # validate raises on a quote it cannot find; a found one carries its line in the source text
-    assert all(isinstance(c.line, int) and c.line >= 1 for c in cites)
-    registered = {"bnn-phased-withdrawal", "withdrawal-concluded", "contrapuntal-2023-07-01", "wilson-namatovu",
-                  "end-of-minusma-implications"}
-    assert {c.source for c in cites} <= registered
+    # validate raises on a quote it cannot find in a stored text; a found one carries its line there.
+    # A reference (a dated public page, not stored) has no line: its quote is recorded, not checked.
+    stored = {"bnn-phased-withdrawal", "withdrawal-concluded", "contrapuntal-2023-07-01", "wilson-namatovu",
+              "end-of-minusma-implications"}
+    registry = load_registry(MALI.parent / "sources" / "registry.yaml")
+    for c in cites:
+        if c.source in stored:
+            assert not c.reference and isinstance(c.line, int) and c.line >= 1, c
+        else:
+            src = registry.get(c.source)
+            assert src is not None and src.reference and src.url.startswith("http"), c.source
+            assert c.reference and c.line is None, c
+            # dated no later than the case's as_of (2023-12-31): the validator makes a later date an error
+            assert (src.date or src.date_not_after) <= "2023-12-31", c.source
     # every factor that the model uses is cited; every parameter class has what it needs
     assert all(f.cite for f in sc.factors)
     for p in sc.parameters:
@@ -114,7 +125,13 @@ CITED = {
     "mission_personnel": ({"low": 12000, "high": 15200}, ["15,200", "15,000", "12,000"]),
     "withdrawal_deadline_year": ({"value": 2023}, ["December 2023"]),
     "wagner_fighters": ({}, ["1,000"]),
-    "moura_death_toll": ({"value": 500}, ["over 500"]),
+    "moura_death_toll": ({"value": 500}, ["over 500", "at least 500"]),
+    "acled_jnim_civilian_events": ({"value": 180}, ["over 180 events"]),
+    "acled_jnim_share": ({"value": 0.33}, ["33%"]),
+    "acled_state_share": ({"value": 0.29}, ["29%"]),
+    "acled_state_civilian_events": ({"value": 160}, ["nearly 160 events"]),
+    "idps_mali_2023": ({"value": 422000}, ["422 000"]),
+    "refugees_mali_2023": ({"value": 175000}, ["175 000"]),
     "coups_observed": ({"value": 2}, ["two coups", "two military takeovers"]),
     "mission_years": ({"value": 10}, ["decade-long"]),
     "election_year": ({"value": 2026}, ["2026"]),
@@ -161,7 +178,7 @@ def test_baseline_register_has_at_least_eight_titled_risks(runs) -> None:
 def test_bounds_hold_on_every_path(runs, name: str) -> None:
     out, bands = runs[name].outputs, runs[name].bands
     assert len(out) == N
-    first = [c for c in out.columns if c.startswith(("agreement_first_collapse", "spill_first"))]  # agg: first
+    first = [c for c in out.columns if c.startswith("spill_first")]  # agg: first
     assert np.isfinite(out.drop(columns=first).to_numpy()).all()
     for col in first:  # a month index of the horizon, or inf: never within it
         v = out[col].to_numpy()
@@ -171,18 +188,20 @@ def test_bounds_hold_on_every_path(runs, name: str) -> None:
     assert out["documented_share"].between(0, 1).all()
     assert (out["abuses_documented_total"] <= out["abuses_total"]).all()
     assert (out["moura_scale_total"] <= out["mass_atrocities_total"]).all()
-    # 0/1 states are 0 or 1 in every month of every path, and once 1 they stay 1
+    # 0/1 states are 0 or 1 in every month of every path; the absorbing ones, once 1, stay 1
     for s in ZERO_ONE:
         for col in ([f"[{c}]" for c in COUNTRIES] if s == "spilled" else [""]):
             lo, hi = out[f"t_{s}_min{col}"], out[f"t_{s}_max{col}"]
             assert lo.isin([0.0, 1.0]).all() and hi.isin([0.0, 1.0]).all(), s
             end = out[f"spill_end{col}"] if s == "spilled" else out[f"{s}_end"]
-            assert (end == hi).all(), s  # absorbing: the last month holds the maximum
-    assert (out["agreement_collapsed_2024"] <= out["agreement_collapsed_end"]).all()
+            if s in ABSORBING:
+                assert (end == hi).all(), s  # absorbing: the last month holds the maximum
     assert (out["spill_countries"].between(0, 4)).all()
     assert (out["spill_countries"] == sum(out[f"spill_end[{c}]"] for c in COUNTRIES)).all()
-    # by when: collapsed in 2024 exactly when the first month of collapse is before t = 12
-    assert ((out["agreement_first_collapse"] < 12) == (out["agreement_collapsed_2024"] == 1)).all()
+    # at war in January 2024 (init 1: the agreement collapsed in August 2023) unless a ceasefire came
+    # in the first month; the months at war count the 1s of the series
+    assert out["war_months"].between(0, 36).all()
+    assert ((out["war_months"] == 36) <= (out["agreement_collapsed_end"] == 1)).all()
     # elections cannot come before January 2026
     early = bands[(bands.state == "elections_held") & (bands.month < "2026-01")]
     assert (early["mean"] == 0).all()
@@ -229,24 +248,23 @@ def test_wagner_surge_raises_abuses(runs) -> None:
     assert mean > Z * se, (mean, se)
 
 
-def test_accelerated_collapse_raises_the_collapse_likelihood(runs) -> None:
-    base, acc = runs["baseline"].outputs, runs["accelerated-collapse"].outputs
-    mean, se = paired(runs, "accelerated-collapse", "agreement_collapsed_2024")
+def test_war_continues_means_war_in_every_month_and_more_attacks(runs) -> None:
+    war = runs["war-continues"].outputs
+    # a zero ceasefire hazard never fires: at war from the origin (init 1) to the end, on every path
+    assert (war["war_months"] == 36).all() and (war["agreement_collapsed_2024"] == 1).all()
+    assert runs["baseline"].outputs["war_months"].mean() < 36  # the baseline has ceasefires
+    reg = runs["war-continues"].register.set_index("risk")
+    assert reg.loc["agreement_collapse_12m", "likelihood"] == 1.0
+    mean, se = paired(runs, "war-continues", "attacks_total")
     assert mean > Z * se, (mean, se)
-    # the collapse draw is bernoulli(hazard) against the same uniform each month and the hazard is
-    # at least as high in every month: a path collapsed in the baseline is collapsed here too
-    assert (acc["agreement_collapsed_2024"] >= base["agreement_collapsed_2024"]).all()
-    assert (acc["agreement_collapsed_end"] >= base["agreement_collapsed_end"]).all()
-    reg = runs["accelerated-collapse"].register.set_index("risk")
-    breg = runs["baseline"].register.set_index("risk")
-    assert reg.loc["agreement_collapse_12m", "likelihood"] > breg.loc["agreement_collapse_12m", "likelihood"]
 
 
-def test_agreement_holds_means_no_collapse_and_fewer_attacks(runs) -> None:
-    holds = runs["agreement-holds"].outputs
-    assert (holds["agreement_collapsed_end"] == 0).all()  # a zero hazard never fires
-    assert runs["baseline"].outputs["agreement_collapsed_end"].mean() > 0.1  # and the baseline did collapse
-    mean, se = paired(runs, "agreement-holds", "attacks_total")
+def test_ceasefire_holds_means_war_only_in_january_2024_and_fewer_attacks(runs) -> None:
+    holds = runs["ceasefire-holds"].outputs
+    # the hazard 1 ends the war in the first month; the breakdown hazard 0 never restarts it
+    assert (holds["war_months"] == 0).all() and (holds["agreement_collapsed_end"] == 0).all()
+    assert runs["baseline"].outputs["agreement_collapsed_end"].mean() > 0.1  # the baseline stays at war often
+    mean, se = paired(runs, "ceasefire-holds", "attacks_total")
     assert mean < -Z * se, (mean, se)
 
 

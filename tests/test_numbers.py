@@ -137,9 +137,15 @@ def test_unit_scale_states_the_figure_before_scaling():
     assert states("$1.2 billion annually", 1.2e9)
 
 
-def test_plain_space_is_not_a_thousands_separator():
+def test_plain_space_groups_thousands_only_in_groups_of_three():
+    # French texts copied from the web write "422 000" with an ordinary space (the OCHA quote of the
+    # Mali case); years side by side are never grouped (a first group has at most three digits).
     assert stated_values("in 2020 2021") == (2020, 2021)
-    assert stated_values("15 200") == (15, 200)
+    assert stated_values("June 30 2023") == (30, 2023)
+    assert stated_values("plus de 422 000 personnes") == (422000,)
+    assert stated_values("de 386 454 personnes à 377 781") == (386454, 377781)
+    assert stated_values("15 200") == (15200,)  # the ambiguity the rule accepts: read as 15,200
+    assert stated_values("1 2345") == (1, 2345)  # a last group of four digits is not a thousands group
 
 
 def test_word_count():
