@@ -33,7 +33,7 @@ from .errors import Position, ProblemCollector, ScenarioError, did_you_mean
 from .load import LoadedDocument, load
 from .model import (Correlation, Distribution, Factor, Intervention, Month, Output, Parameter, Risk,
                     Scenario, SourceRef, State)
-from .schema import MODEL_FOR_SECTION, ScheduleModel, CiteModel, ScenarioModel, field_names, parameter_keys
+from .schema import MODEL_FOR_SECTION, NAME_MAX, ScheduleModel, CiteModel, ScenarioModel, field_names, parameter_keys
 from .yamlio import position_of
 
 __all__ = ["validate", "RESERVED_NAMES"]
@@ -146,12 +146,20 @@ class _Checker:
                      + f"expected one of {', '.join(choices)}")
         elif "string_pattern_mismatch" in types:
             pattern = err.get("ctx", {}).get("pattern", "")
-            if "\\d{4}" in pattern:
-                self.add(loc, f"{value!r} is not a month", "write YYYY-MM, e.g. 2025-01")
+            if "(0[1-9]|1[0-2])" in pattern:
+                if isinstance(value, str) and value[:4] == "0000" and self.month("0001" + value[4:]):
+                    self.add(loc, f"{value!r} is not a month of the calendar: there is no year 0000",
+                             "write a month from 0001-01 to 9999-12, e.g. 2025-01")
+                else:
+                    self.add(loc, f"{value!r} is not a month", "write YYYY-MM, e.g. 2025-01")
             else:
                 self.add(loc, f"{value!r} is not a valid name", "use letters, digits, _ and -, starting with a letter")
         elif types & {"greater_than_equal", "less_than_equal", "greater_than", "less_than"}:
             self.add(loc, f"{_brief(value)} is out of range", err["msg"].lower().replace("input should be", "must be"))
+        elif "string_too_long" in types:
+            limit = err.get("ctx", {}).get("max_length")
+            self.add(loc, f"a name of {len(value)} characters is too long",
+                     f"use at most {limit} characters (names become file and folder names)")
         elif types & {"too_short", "too_long"}:
             self.add(loc, f"wrong number of items ({len(value) if hasattr(value, '__len__') else value!r})",
                      err["msg"].lower().replace("list should have", "expected"))
@@ -235,6 +243,14 @@ def validate(doc: LoadedDocument | str | Path, *, overrides=()) -> Scenario:
     origin = c.month(tree.get("origin"))
     horizon = tree.get("horizon_months") if isinstance(tree.get("horizon_months"), int) else None
     last_month = origin.plus(horizon - 1) if origin and horizon and horizon > 0 else None
+    if last_month is not None and not last_month.in_calendar() and horizon <= 1200:  # (a longer one: its own error)
+        c.add(("horizon_months",), f"{horizon} months from {origin} end in {last_month.year:04d}-"
+              f"{last_month.month:02d}, past the calendar's last month 9999-12",
+              f"use at most {Month(9999, 12).index_from(origin) + 1} months from this origin")
+        last_month = None
+    elif origin is not None and origin == Month(1, 1) and tree.get("as_of") is None:
+        c.add(("origin",), "origin 0001-01 leaves no day before it for the default as_of",
+              "give `as_of:` (YYYY-MM-DD), or start the scenario in a later month")
 
     # ---- sources ---------------------------------------------------------------
     registry = None
@@ -613,7 +629,7 @@ def validate(doc: LoadedDocument | str | Path, *, overrides=()) -> Scenario:
                 c.add(here + ("reduce",), f"state '{om.state}' has no dimension to reduce over",
                       "reduce an output of a state with over: <dimension>, or remove reduce")
             if start or until:
-                _check_window(c, here, start or origin, until, origin, last_month)
+                _check_window(c, here, start or origin, until, origin, last_month, until_in_horizon=True)
         dim = dim_of.get(name)
         for e in dimensions.get(dim, ()) if dim is not None else (None,):
             outputs.append(Output(name=name if e is None else _lang.element_name(name, e),
@@ -716,14 +732,19 @@ def _check_name(c: _Checker, key_path: tuple, name: Any) -> None:
     import re
 
     if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
-        c.add(key_path, f"{name!r} is not a valid name",
+        c.add(key_path, f"{_brief(name)} is not a valid name",
               "use letters, digits and _, starting with a letter (names appear in expressions)")
+    elif len(name) > NAME_MAX:
+        c.add(key_path, f"a name of {len(name)} characters is too long",
+              f"use at most {NAME_MAX} characters (names become file names and column headers)")
     elif name in RESERVED_NAMES:
         c.add(key_path, f"'{name}' is reserved in expressions", "choose another name")
 
 
 def _check_window(c: _Checker, here: tuple, start: Month | None, until: Month | None,
-                  origin: Month | None, last: Month | None) -> None:
+                  origin: Month | None, last: Month | None, *, until_in_horizon: bool = False) -> None:
+    """``from``/``until`` of an intervention or output: in order, overlapping the horizon; an output's
+    ``until`` (``until_in_horizon``) inside it, since it names the last month the output adds up."""
     if start is not None and until is not None and until < start:
         c.add(here + ("until",), f"until {until} is before from {start}", "until is inclusive and must not precede from")
     if origin is None or last is None or start is None:
@@ -732,6 +753,9 @@ def _check_window(c: _Checker, here: tuple, start: Month | None, until: Month | 
         c.add(here + ("from",), f"from {start} is after the horizon ends ({last})", f"use a month from {origin} to {last}")
     if until is not None and until < origin:
         c.add(here + ("until",), f"until {until} is before the origin ({origin})", f"use a month from {origin} to {last}")
+    elif until is not None and until_in_horizon and until > last:
+        c.add(here + ("until",), f"until {until} is after the horizon ends ({last}); the output would cover "
+              "months that are not simulated", f"use a month from {origin} to {last}, or leave until out")
 
 
 def _report_cycles(c: _Checker, deps: Mapping[str, set], section: str, key: str, what: str) -> None:

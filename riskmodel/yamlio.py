@@ -70,6 +70,9 @@ LIMITS = {
     "max_depth": 64,
 }
 
+_FLOAT_MAX = 1.7976931348623157e308
+_LONG_DIGITS = re.compile(r"\d{4300,}")  # Python's limit for reading an integer from text
+
 _STANDARD_TAGS = {
     None,
     "tag:yaml.org,2002:map",
@@ -189,6 +192,11 @@ class _Converter:
         if isinstance(node, bool) or node is None:
             return node
         if isinstance(node, int):
+            if abs(node) > _FLOAT_MAX:  # float() of it would overflow wherever the number is used
+                digits = len(str(abs(int(node))))
+                raise ScenarioError.at(self.file, None if line0 is None else line0 + 1, key_path,
+                                       f"a number of {digits} digits is beyond the range of numbers (±1.8e308)",
+                                       "write a number within that range that the key allows")
             return int(node)
         if isinstance(node, float):
             return float(node)
@@ -262,6 +270,13 @@ def _flow_depth_over(text: str, limit: int) -> int | None:
     return None
 
 
+def _key_at(text: str, offset: int) -> str:
+    """The key written on the line of ``offset`` (``seed`` in ``seed: 777...``), or ""."""
+    start = text.rfind("\n", 0, offset) + 1
+    m = re.match(r"\s*(?:-\s+)?([A-Za-z_][\w-]*)\s*:", text[start:offset])
+    return m.group(1) if m else ""
+
+
 def parse_yaml_text(text: str, file: str) -> Any:
     """Parse YAML ``text`` (already decoded) into YMap/YList/scalars."""
     deep = _flow_depth_over(text, 4 * LIMITS["max_depth"])  # far past the limit: the parser would take long
@@ -280,6 +295,13 @@ def parse_yaml_text(text: str, file: str) -> Any:
     except RecursionError:
         raise ScenarioError.at(file, None, (), "nesting too deep to read", "a scenario file needs a handful of levels") from None
     except (ValueError, TypeError, OverflowError) as exc:  # e.g. an impossible date such as 2023-02-30
+        long_number = _LONG_DIGITS.search(text) if "digits" in str(exc) else None
+        if long_number is not None:
+            line = text.count("\n", 0, long_number.start()) + 1
+            key = _key_at(text, long_number.start())
+            raise ScenarioError.at(file, line, (key,) if key else (),
+                                   f"a number of {len(long_number.group(0)):,} digits is beyond the range of "
+                                   "numbers (±1.8e308)", "write a number within that range that the key allows") from None
         bad = _impossible_date(text)
         if bad is not None:
             line, word = bad
