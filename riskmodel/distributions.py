@@ -102,6 +102,18 @@ _TABLE_T = 30.0  # the table covers logit(u) in [-30, 30], u in [9.4e-14, 1 - 9.
 _TABLE_H0 = 0.25  # first grid step in logit(u); halved until the tolerance is met
 _TABLE_MAX_NODES = 2**17 + 1
 
+#: Shape arguments for which the inverse CDF is accurate: outside these the exact inverse
+#: (``scipy.special.betaincinv``/``gammaincinv``) loses monotonicity or the table cannot reach
+#: ``FAST_PPF_TOLERANCE`` and every draw takes the slow exact path (tests/test_distributions.py checks both ends).
+SHAPE_RANGE = {"beta": (0.05, 1e6), "gamma": (0.05, 1e5)}
+#: PERT's ``lamb`` at most this (its beta shapes are 1 + lamb × a fraction, so at most 1 + PERT_LAMB_MAX).
+PERT_LAMB_MAX = 1e6
+#: ``high − low`` of uniform, triangular and PERT at least this share of ``max(|low|, |high|)`` and at least
+#: ``WIDTH_MIN``: a narrower interval holds too few floating-point numbers to draw from (a denormal width
+#: holds one or two).
+WIDTH_MIN_RELATIVE = 1e-9
+WIDTH_MIN = 1e-300
+
 _SCALAR_KEYS = frozenset({"mu", "sigma", "low", "mode", "high", "lamb", "a", "b", "shape", "scale", "p", "value"})
 
 
@@ -123,6 +135,11 @@ def _fmt(x: Any, digits: int = 6) -> str:
     if x == int(x) and abs(x) < 1e15:
         return str(int(x))
     return f"{x:.{digits}g}"
+
+
+def _fmt_range(x: float) -> str:
+    """A range end as a message states it: ``0.05``, ``1,000,000``."""
+    return f"{int(x):,}" if x == int(x) else _fmt(x)
 
 
 def _fmt_pair(pair: Sequence[Any], digits: int = 6) -> str:
@@ -336,6 +353,11 @@ def _check_values(kind: str, args: dict) -> list:
         if not low < high:
             out.append(("high", f"high {_fmt(high)} is not above low {_fmt(low)}",
                         "need low < high (for a fixed number use dist: constant)"))
+        elif not high - low >= max(WIDTH_MIN, WIDTH_MIN_RELATIVE * max(abs(low), abs(high))):
+            out.append(("high", f"high − low = {_fmt(high - low)} is too narrow to draw from: "
+                        f"[{_fmt(low, 17)}, {_fmt(high, 17)}] holds too few floating-point numbers",
+                        f"need high − low ≥ {_fmt(WIDTH_MIN_RELATIVE)} × max(|low|, |high|) and ≥ {_fmt(WIDTH_MIN)} "
+                        "(for a fixed number use dist: constant)"))
         elif kind != "uniform":
             mode = f["mode"]
             if mode > high:
@@ -344,9 +366,21 @@ def _check_values(kind: str, args: dict) -> list:
                 out.append(("mode", f"mode {_fmt(mode)} is below low {_fmt(low)}", "need low ≤ mode ≤ high"))
     if "lamb" in f and not f["lamb"] >= 0:
         out.append(("lamb", f"lamb {_fmt(f['lamb'])} is negative", "need lamb ≥ 0 (4 is the classic PERT)"))
+    elif "lamb" in f and f["lamb"] > PERT_LAMB_MAX:
+        out.append(("lamb", f"lamb {_fmt(f['lamb'])} is outside the range where the inverse CDF is accurate",
+                    f"need 0 ≤ lamb ≤ {_fmt_range(PERT_LAMB_MAX)} (4 is the classic PERT; a PERT this peaked "
+                    "is close to dist: constant at its mode)"))
     for key in ("a", "b", "shape", "scale"):
         if key in f and not f[key] > 0:
             out.append((key, f"{key} {_fmt(f[key])} is not positive", f"need {key} > 0"))
+        elif key in f and key != "scale" and not SHAPE_RANGE[kind][0] <= f[key] <= SHAPE_RANGE[kind][1]:
+            lo, hi = SHAPE_RANGE[kind]
+            instead = ("a beta this concentrated is close to dist: normal" if f[key] > hi
+                       else "a beta this close to 0 and 1 is close to dist: bernoulli") if kind == "beta" else \
+                ("a gamma this concentrated is close to dist: normal" if f[key] > hi
+                 else "a gamma this skewed is close to 0 on most paths")
+            out.append((key, f"{key} {_fmt(f[key])} is outside the range where the inverse CDF is accurate",
+                        f"need {_fmt_range(lo)} ≤ {key} ≤ {_fmt_range(hi)} ({instead})"))
     if "p" in f and not 0 <= f["p"] <= 1:
         out.append(("p", f"p {_fmt(f['p'])} is not a probability", "need 0 ≤ p ≤ 1"))
     if kind == "discrete" and "weights" in f:
