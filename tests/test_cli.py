@@ -121,6 +121,16 @@ def test_import_of_the_cli_leaves_the_heavy_libraries_unimported():
     assert out.strip() == "[]"
 
 
+def test_validating_a_small_file_imports_no_scipy_matplotlib_or_pandas():
+    # the corpus base: a lognormal by its 90% interval (checked in closed form), a PERT, no bounds
+    code = ("import sys\nfrom riskmodel.cli import main\nsys.argv = ['riskmodel', 'validate', 'base.yaml']\n"
+            "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
+            "print(sorted(m for m in ('matplotlib', 'scipy', 'pandas') if m in sys.modules), file=sys.stderr)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT / "tests" / "corpus")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == "[]"
+
+
 def test_a_stage_function_is_not_shadowed_by_its_module():
     code = ("import riskmodel, riskmodel.pipeline, riskmodel.validate, riskmodel.backtest, riskmodel.load; "
             "print(riskmodel.validate.__module__, riskmodel.backtest.__module__, riskmodel.load.__module__, "
