@@ -414,6 +414,10 @@ def _run_group(model: CompiledModel, task: _Group, seed: int, sampler: str, band
                 if not finite.all():
                     kind = "NaN" if np.isnan(x).any() else "an infinite value"
                     raise _trouble(model, s, t, f"{kind} in state '{s.name}'", ~finite, params, offset)
+                big = int(np.argmax(np.abs(x)))  # finite, but the block's sum or sum of squares is not
+                raise _trouble(model, s, t, f"a value of {x[big]:.3g} in state '{s.name}' is too large for its "
+                               "mean and standard deviation (their sums pass the largest floating-point number, "
+                               "1.8e308); measure the state in a larger unit", np.int64(big), params, offset)
             if s.nonnegative and x.min() < 0:
                 bad = x < 0
                 raise _trouble(model, s, t, f"negative value {x[bad][0]:.6g} in nonnegative state '{s.name}'",

@@ -140,7 +140,11 @@ class _Converter:
         return Position(self.file, None if line0 is None else line0 + 1)
 
     def text(self, value: str, line0: int | None, key_path: tuple) -> str:
-        """A plain str; an unpaired surrogate (from a \\ud800 escape) cannot be text."""
+        """A plain str; an unpaired surrogate (from a \\ud800 escape) or a NUL (from \\0) cannot be text."""
+        if "\x00" in value:  # it would reach file names, report files and terminals
+            raise ScenarioError.at(self.file, None if line0 is None else line0 + 1, key_path,
+                                   "text holds a NUL character (a \\0 or \\x00 escape)",
+                                   "remove it: no file name, report or message can carry it")
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:

@@ -809,11 +809,12 @@ def test_a_nul_in_a_path_a_file_names_is_a_message(tmp_path):
                         f"    sha256: '{'0' * 64}'\n")
     result = runner.invoke(app, ["validate", str(registry)])
     assert result.exit_code == 2 and "Traceback" not in result.output
-    assert "sources[0].file: the source text path holds a NUL character; write the path as plain text" in result.stderr
+    assert ("sources[0].file: text holds a NUL character (a \\0 or \\x00 escape); remove it: no file name, "
+            "report or message can carry it") in result.stderr
     outcomes = project / "outcomes.yaml"
     outcomes.write_text('schema: riskmodel-outcomes/1\nscenario: "x\\0.yaml"\nobservations: []\n')
     result = runner.invoke(app, ["validate", str(outcomes)])
-    assert result.exit_code == 2 and "scenario: the scenario file path holds a NUL character" in result.stderr
+    assert result.exit_code == 2 and "scenario: text holds a NUL character" in result.stderr
 
 
 @pytest.mark.parametrize("value, shown", [(".nan", "nan"), ("1e400", "inf"), ("-.inf", "-inf")])
