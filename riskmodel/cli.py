@@ -503,7 +503,11 @@ def _print_comparison(runs, table, *, wide: bool = False) -> None:
     from rich import box
     from rich.table import Table
 
-    names = list(dict.fromkeys(table["scenario"]))
+    names, seen = [], {}  # one column per scenario, in order: the same name twice is two columns, "a" and "a (2)"
+    for i in sorted(set(table["position"])):
+        name = str(table.loc[table["position"] == i, "scenario"].iloc[0])
+        seen[name] = seen.get(name, 0) + 1
+        names.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
     meta = runs[0].meta
     if wide:
         t = Table(title=f"{len(runs)} scenarios, {meta['samples']:,} paths each, seed {meta['seed']}, "

@@ -124,6 +124,47 @@ class Results:
         )
 
 
+def check_matches(results: "Results", scenario, folder: str | Path) -> None:
+    """Raise ScenarioError unless a loaded run folder's tables hold the columns of ``scenario``.
+
+    A folder whose ``outputs.parquet`` (or parameters, bands, register) was
+    replaced by another run's would otherwise be rendered as this scenario's
+    report: the outputs and parameters in the scenario's order, one band per
+    state, one register row per risk, and as many rows as the run's paths.
+    """
+    from .errors import Position, Problem, ScenarioError
+
+    folder = Path(folder)
+    problems = []
+
+    def differ(file: str, what: str, got: list, want: list) -> None:
+        def shown(names):
+            return ", ".join(map(str, names[:8])) + (f", ... ({len(names)} in all)" if len(names) > 8 else "") \
+                or "none"
+        problems.append(Problem(Position(str(folder / file)), (),
+                                f"its {what} ({shown(got)}) are not the scenario's ({shown(want)})",
+                                "the file comes from another run: run the scenario again to write the folder anew"))
+
+    outputs, parameters = list(results.outputs.columns), list(results.parameters.columns)
+    if outputs != [o.name for o in scenario.outputs]:
+        differ("outputs.parquet", "columns", outputs, [o.name for o in scenario.outputs])
+    if parameters != [p.name for p in scenario.parameters]:
+        differ("parameters.parquet", "columns", parameters, [p.name for p in scenario.parameters])
+    states = sorted(set(results.bands["state"])) if "state" in results.bands.columns else []
+    if states != sorted(s.name for s in scenario.states):
+        differ("bands.csv", "states", states, sorted(s.name for s in scenario.states))
+    risks = list(results.register["risk"]) if "risk" in results.register.columns else []
+    if risks != [r.id for r in scenario.risks]:
+        differ("register.csv", "risks", risks, [r.id for r in scenario.risks])
+    samples = results.meta.get("samples")
+    for file, table in (("outputs.parquet", results.outputs), ("parameters.parquet", results.parameters)):
+        if isinstance(samples, int) and len(table) != samples:
+            problems.append(Problem(Position(str(folder / file)), (), f"it holds {len(table):,} rows, and run.json "
+                                    f"records {samples:,} paths", "run the scenario again to write the folder anew"))
+    if problems:
+        raise ScenarioError(problems)
+
+
 def read_run_json(path: str | Path) -> dict:
     """A run folder's ``run.json``; a file that is not a JSON object is a ScenarioError naming it."""
     meta = _read(Path(path), lambda p: json.loads(Path(p).read_text(encoding="utf-8")))

@@ -290,3 +290,18 @@ def test_start_up_phase_is_bounded_by_the_packages_import(monkeypatch):
     monkeypatch.setattr(pipeline, "process_start_time", lambda: riskmodel.IMPORTED_AT - 0.3)  # a believable clock
     phases = pipeline.Phases(since_process_start=True)
     assert phases.times["start-up"] == pytest.approx(time.time() - riskmodel.IMPORTED_AT + 0.3, abs=0.2)
+
+
+def test_compare_of_two_scenarios_with_the_same_name_keeps_both_columns(tmp_path):
+    corpus = ROOT / "tests" / "corpus"
+    project = tmp_path / "p"
+    shutil.copytree(corpus, project)
+    variant = (project / "base.yaml").read_text().replace("threshold: 30", "threshold: 20")
+    (project / "variant.yaml").write_text(variant)  # the same name: corpus
+    result = runner.invoke(app, ["compare", str(project / "base.yaml"), str(project / "variant.yaml"),
+                                 "--samples", "200", "--out", str(tmp_path / "cmp")], env={"COLUMNS": "100"})
+    assert result.exit_code == 0, result.output
+    header = next(line for line in result.stdout.splitlines() if line.startswith("risk"))
+    assert header.split() == ["risk", "corpus", "corpus", "(2)"]
+    row = next(line for line in result.stdout.splitlines() if line.startswith("many_attacks"))
+    assert len(row.split()) == 4  # the reference's likelihood, the variant's and its difference

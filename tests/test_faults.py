@@ -428,6 +428,24 @@ def test_a_damaged_run_folder_is_named_not_a_traceback(run_folder, tmp_path, nam
     assert snapshot(folder) == before
 
 
+@pytest.mark.parametrize("name, edit, words", [
+    ("outputs.parquet", lambda t: t.rename(columns={t.columns[0]: "other"}), "its columns (other) are not the scenario's"),
+    ("parameters.parquet", lambda t: t.iloc[:, ::-1], "its columns"),
+    ("outputs.parquet", lambda t: t.iloc[:50], "it holds 50 rows, and run.json records 100 paths"),
+])
+def test_report_refuses_tables_that_are_not_the_scenarios(run_folder, tmp_path, name, edit, words):
+    import pandas as pd
+
+    folder = tmp_path / "run"
+    shutil.copytree(run_folder, folder)
+    edit(pd.read_parquet(folder / name)).to_parquet(folder / name, index=False)
+    before = snapshot(folder)
+    result = runner.invoke(app, ["report", str(folder)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"{folder / name}: {words}"), result.stderr
+    assert "Traceback" not in result.output and snapshot(folder) == before
+
+
 # ---- what --out may replace: nothing of the user's is deleted (issue 18, items 1-3) -----------------
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "scenarios" / "examples"
