@@ -145,17 +145,16 @@ def check_matches(results: "Results", scenario, folder: str | Path) -> None:
                                 f"its {what} ({shown(got)}) are not the scenario's ({shown(want)})",
                                 "the file comes from another run: run the scenario again to write the folder anew"))
 
-    outputs, parameters = list(results.outputs.columns), list(results.parameters.columns)
-    if outputs != [o.name for o in scenario.outputs]:
-        differ("outputs.parquet", "columns", outputs, [o.name for o in scenario.outputs])
-    if parameters != [p.name for p in scenario.parameters]:
-        differ("parameters.parquet", "columns", parameters, [p.name for p in scenario.parameters])
-    states = sorted(set(results.bands["state"])) if "state" in results.bands.columns else []
-    if states != sorted(s.name for s in scenario.states):
-        differ("bands.csv", "states", states, sorted(s.name for s in scenario.states))
-    risks = list(results.register["risk"]) if "risk" in results.register.columns else []
-    if risks != [r.id for r in scenario.risks]:
-        differ("register.csv", "risks", risks, [r.id for r in scenario.risks])
+    # as sets: a scenario rebuilt from the stored (key-sorted) document lists its names in another order
+    for file, what, got, want in (
+            ("outputs.parquet", "columns", list(results.outputs.columns), [o.name for o in scenario.outputs]),
+            ("parameters.parquet", "columns", list(results.parameters.columns), [p.name for p in scenario.parameters]),
+            ("bands.csv", "states", list(dict.fromkeys(results.bands["state"])) if "state" in results.bands else [],
+             [s.name for s in scenario.states]),
+            ("register.csv", "risks", list(results.register["risk"]) if "risk" in results.register else [],
+             [r.id for r in scenario.risks])):
+        if sorted(map(str, got)) != sorted(want):
+            differ(file, what, got, want)
     samples = results.meta.get("samples")
     for file, table in (("outputs.parquet", results.outputs), ("parameters.parquet", results.parameters)):
         if isinstance(samples, int) and len(table) != samples:
