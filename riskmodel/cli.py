@@ -140,15 +140,28 @@ def validate(
         raise ScenarioError(problems)
 
 
+_KINDS = ("riskmodel/1", "riskmodel-outcomes/1", "riskmodel-sources/1")
+
+
 def _schema_of(file: Path) -> Optional[str]:
-    """The ``schema:`` a file declares, or None when it cannot be read (validation then says why)."""
+    """The kind of file to validate as: its ``schema:``, or the kind it resembles when that is misspelt or
+    missing (an outcomes file with ``schema: riskmodel-outcomes/2`` is checked as an outcomes file, which
+    names the schema, not as a scenario missing every key); None when it cannot be read (validation says why)."""
     from .yamlio import read_yaml
 
     try:
-        schema = read_yaml(file).get("schema")
+        tree = read_yaml(file)
     except ScenarioError:
         return None
-    return schema if isinstance(schema, str) else None
+    schema = tree.get("schema")
+    if schema in _KINDS:
+        return schema
+    text = str(schema or "").lower()
+    if "outcome" in text or (schema is None and "observations" in tree and "states" not in tree):
+        return "riskmodel-outcomes/1"
+    if "source" in text or (schema is None and isinstance(tree.get("sources"), list)):
+        return "riskmodel-sources/1"
+    return None
 
 
 def _validate_one(file: Path, overrides: List[str]) -> tuple:
