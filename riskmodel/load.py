@@ -290,8 +290,12 @@ def load(path: str | os.PathLike, overrides: Sequence[str] = ()) -> LoadedDocume
         parts, value, pos = parse_override(text)
         applied.append((".".join(str(p) for p in parts), _plain(value), _plain(_lookup(merged, parts))))
         merged = _apply_override(merged, parts, value, pos)
-        if parts == ("sources",) and isinstance(value, str):
-            sources_path = value
+        if parts == ("sources",) and isinstance(value, str):  # relative to the scenario file, as in the file
+            try:
+                sources_path = str(resolve_named(path, value, line=None, key_path=("sources",),
+                                                 what="source registry"))
+            except ScenarioError as exc:
+                raise ScenarioError([Problem(pos, p.key_path, p.message, p.hint) for p in exc.problems]) from None
     canonical = canonical_json(merged)
     return LoadedDocument(
         tree=merged,

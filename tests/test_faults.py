@@ -852,3 +852,21 @@ def test_an_outcome_value_that_is_not_finite_is_refused_by_validate(tmp_path, va
     (problem,) = err.value.problems
     assert problem.key_path[-1] == "value"
     assert problem.message == f"must be a finite number (not .nan, .inf or beyond ±1.8e308), got {shown}"
+
+
+def test_set_sources_resolves_against_the_scenario_file_and_stays_in_the_project(tmp_path, monkeypatch):
+    corpus = Path(__file__).resolve().parent / "corpus"
+    project = _project(tmp_path)
+    shutil.copytree(corpus / "sources", project / "sources")
+    (project / "sub").mkdir()
+    text = (corpus / "base.yaml").read_text().replace("sources: sources/registry.yaml", "sources: ../nowhere.yaml")
+    (project / "sub" / "s.yaml").write_text(text)
+    monkeypatch.chdir(project)  # from the working folder, sources/registry.yaml exists; from the file it does not
+    ok = runner.invoke(app, ["validate", "sub/s.yaml", "--set", "sources=../sources/registry.yaml"])
+    assert ok.exit_code == 0, ok.output
+    wrong = runner.invoke(app, ["validate", "sub/s.yaml", "--set", "sources=sources/registry.yaml"])
+    assert wrong.exit_code == 2 and "sub/sources/registry.yaml" in wrong.stderr
+    outside = runner.invoke(app, ["validate", "sub/s.yaml", "--set", f"sources={tmp_path / 'x.yaml'}"])
+    assert outside.exit_code == 2
+    assert outside.stderr.startswith(f"--set sources={tmp_path / 'x.yaml'}: sources: the source registry")
+    assert "lies outside the project folder" in outside.stderr
