@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -305,3 +306,12 @@ def test_compare_of_two_scenarios_with_the_same_name_keeps_both_columns(tmp_path
     assert header.split() == ["risk", "corpus", "corpus", "(2)"]
     row = next(line for line in result.stdout.splitlines() if line.startswith("many_attacks"))
     assert len(row.split()) == 4  # the reference's likelihood, the variant's and its difference
+
+
+def test_a_small_run_draws_every_figure_without_a_warning(tmp_path):
+    # --samples 50: the convergence panels hold one point each (matplotlib warned of a singular x axis)
+    proc = subprocess.run([sys.executable, "-W", "always", "-m", "riskmodel", "run", str(ROOT / "tests" / "corpus" / "base.yaml"),
+                           "--samples", "50", "--figures", "all", "--out", str(tmp_path / "run")],
+                          capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "PYTHONWARNINGS": "always"})
+    assert proc.returncode == 0, proc.stderr
+    assert "Warning" not in proc.stderr, proc.stderr
