@@ -546,15 +546,29 @@ def _normalise_by_word(text: str) -> tuple[str, list[int], list[int]]:
     """:func:`_normalise_full`, word by word: the same text and spans, several times faster on long texts.
 
     Both stages are local to a word (ftfy's repair is applied word by word; folding is per character), so
-    the text is cut at runs of plain whitespace: a word of plain ASCII normalises to itself lower-cased,
-    any other word goes through :func:`_normalise_full` alone, with the gap after it, and each gap becomes
-    one space under the same rule (none at either end, none beside a dash).
+    the text is cut at runs of plain whitespace: a stretch of words of plain ASCII normalises to itself
+    lower-cased, at once (NumPy), any other word goes through :func:`_normalise_full` alone, with the gap
+    after it, and each gap becomes one space under the same rule (none at either end, none beside a dash).
     """
     out: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
-    last, pending, pos, n = "", None, 0, len(text)
-    for gap in [*_PLAIN_GAP_RE.finditer(text), None]:
+    last, pending, pos, search_from, n = "", None, 0, 0, len(text)
+    while True:
+        run = _PLAIN_RUN_RE.match(text, pos)
+        if run is not None:
+            norm, idx = _plain_run(text[pos:run.end()])
+            if pending is not None and last and last != "-" and norm[0] != "-":
+                out.append(" ")
+                starts.append(pending[0])
+                ends.append(pending[1])
+            pending = None
+            out.append(norm)
+            starts.extend((idx + pos).tolist())
+            ends.extend((idx + pos + 1).tolist())
+            last = norm[-1]
+            pos = search_from = run.end()
+        gap = _PLAIN_GAP_RE.search(text, search_from)
         a, b = pos, (gap.start() if gap is not None else n)
         nxt = gap.end() if gap is not None else n
         if nxt < n and unicodedata.combining(text[nxt]):
@@ -563,8 +577,8 @@ def _normalise_by_word(text: str) -> tuple[str, list[int], list[int]]:
         norm = ""
         if b > a and _PLAIN_WORD_RE.fullmatch(text, a, b):
             norm, w_starts, w_ends = text[a:b].lower(), range(a, b), range(a + 1, b + 1)
-        elif nxt > a:
-            norm, w_starts, w_ends, tail = _normalise_core(text[a:nxt])
+        elif nxt > a and b > a:
+            norm, w_starts, w_ends, tail = _normalise_word(text[a:nxt])
             w_starts, w_ends = [a + x for x in w_starts], [a + x for x in w_ends]
             if tail is not None:  # else the gap is one character, kept with the combining mark after it
                 after = (a + tail[0], a + tail[1])
@@ -580,8 +594,40 @@ def _normalise_by_word(text: str) -> tuple[str, list[int], list[int]]:
             last = norm[-1]
         if pending is None:
             pending = after
-        pos = nxt
-    return "".join(out), starts, ends
+        if gap is None:
+            return "".join(out), starts, ends
+        pos, search_from = nxt, gap.end()
+
+
+@functools.lru_cache(maxsize=65536)
+def _normalise_word(word: str) -> tuple:
+    """:func:`_normalise_core` of one word and its gap, kept: the same damaged words recur through a text."""
+    norm, starts, ends, tail = _normalise_core(word)
+    return norm, tuple(starts), tuple(ends), tail
+
+
+# plain words separated by plain gaps, ending where a gap or the text ends
+_PLAIN_RUN_RE = re.compile(r"[!-%'-_a-~]+(?:[ \t\n\r]+[!-%'-_a-~]+)*(?![^ \t\n\r])")
+
+
+def _plain_run(run: str):
+    """A stretch of plain ASCII words normalised at once: the text, and the offset in ``run`` of each character.
+
+    Lower-cased; each gap becomes one space at its first character, except beside a dash.
+    """
+    import numpy as np
+
+    arr = np.frombuffer(run.encode("ascii"), dtype=np.uint8)
+    ws = (arr == 32) | (arr == 9) | (arr == 10) | (arr == 13)
+    edge = np.zeros(1, dtype=bool)
+    first = np.flatnonzero(ws & ~np.concatenate([edge, ws[:-1]]))  # a gap's first character
+    after = np.flatnonzero(ws & ~np.concatenate([ws[1:], edge])) + 1  # the character after it
+    keep = ~ws
+    keep[first[(arr[first - 1] != 45) & (arr[after] != 45)]] = True  # 45: "-"
+    low = np.frombuffer(run.lower().encode("ascii"), dtype=np.uint8).copy()
+    low[ws] = 32
+    idx = np.flatnonzero(keep)
+    return low[idx].tobytes().decode("ascii"), idx
 
 
 @functools.lru_cache(maxsize=32)
