@@ -593,7 +593,7 @@ def _check_dates(c: "_Checker", here: tuple, scenario: Scenario, om: Any, is_bin
                   "an outcome scores the forecast only when it was not yet known; date it after as_of")
             ok = False
     last = scenario.origin.plus(scenario.horizon_months - 1)
-    if not is_binary and month > last:
+    if not is_binary and not getattr(om, "state", None) and month > last:  # (a state's month: update says)
         c.add(here + ("date",), f"observed {month}, after the horizon ends ({last}); the scenario forecasts "
               "nothing past it", f"date the observation by the month it describes, {scenario.origin} to {last}")
         ok = False
