@@ -72,7 +72,8 @@ def _user_errors(func):
                                  "then try again"), err=True)
             raise typer.Exit(code=1)
         except MemoryError:
-            typer.echo("out of memory; lower --samples or --memory, or free memory, then try again", err=True)
+            typer.echo("out of memory; lower --samples or --memory (explain: --base-samples), or free memory, "
+                       "then try again", err=True)
             raise typer.Exit(code=1)
         except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (see main)
             typer.echo(INTERRUPTED, err=True)

@@ -264,7 +264,8 @@ def test_out_of_memory_exit_1_with_a_message(tmp_path, monkeypatch):
     monkeypatch.setattr(pipeline, "simulate", no_memory)
     result = runner.invoke(app, ["run", str(path), "--out", str(tmp_path / "out")])
     assert result.exit_code == 1
-    assert result.stderr == "out of memory; lower --samples or --memory, or free memory, then try again\n"
+    assert result.stderr == ("out of memory; lower --samples or --memory (explain: --base-samples), or free memory, "
+                             "then try again\n")
 
 
 def test_out_naming_a_folder_of_other_files_is_refused_before_any_work(tmp_path, monkeypatch):
