@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import errno
+import functools
 import os
 import re
 import stat
@@ -279,6 +280,15 @@ def _flow_depth_over(text: str, limit: int) -> int | None:
     return None
 
 
+@functools.lru_cache(maxsize=16)
+def _parsed(file: str, text: str) -> Any:
+    """ruamel's round-trip tree of ``text``, kept: ``validate`` reads a file once for its schema and again to
+    check it, and an ``extends`` parent is read by every child. The tree is only read, never changed."""
+    yaml = YAML(typ="rt")
+    yaml.allow_duplicate_keys = False
+    return yaml.load(text)
+
+
 def _key_at(text: str, offset: int) -> str:
     """The key written on the line of ``offset`` (``seed`` in ``seed: 777...``), or ""."""
     start = text.rfind("\n", 0, offset) + 1
@@ -341,10 +351,8 @@ def parse_yaml_text(text: str, file: str) -> Any:
     if deep is not None:
         raise ScenarioError.at(file, deep, (), f"nesting deeper than {LIMITS['max_depth']} levels",
                                "a scenario file needs a handful of levels")
-    yaml = YAML(typ="rt")
-    yaml.allow_duplicate_keys = False
     try:
-        data = yaml.load(text)
+        data = _parsed(file, text)
     except MarkedYAMLError as exc:
         raise _yaml_problem(file, exc) from None
     except YAMLError as exc:
