@@ -526,7 +526,7 @@ def _long_text(registry, n_chars: int = 400_000, seed: int = 3) -> str:
 
 
 def test_word_by_word_normalisation_equals_the_character_by_character_one_on_the_registered_texts(registry):
-    from riskmodel.sources import _normalise_by_word, _normalise_full
+    from riskmodel._normalise import _normalise_by_word, _normalise_full
 
     for source in registry:
         if source.text:
@@ -536,7 +536,7 @@ def test_word_by_word_normalisation_equals_the_character_by_character_one_on_the
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=st.sampled_from(list("ab Z1,.-–\t\n\xa0\u2009\u200b\u00ad“”’`&éÂÃ€œ™\u0301")), max_size=40))
 def test_word_by_word_normalisation_gives_the_same_text(text):
-    from riskmodel.sources import _normalise_by_word, _normalise_full
+    from riskmodel._normalise import _normalise_by_word, _normalise_full
 
     by_word, full = _normalise_by_word(text), _normalise_full(text)
     assert by_word[0] == full[0]
