@@ -24,6 +24,8 @@ COMMANDS = [
     ("riskmodel --version", [sys.executable, "-m", "riskmodel", "--version"]),
     ("riskmodel --help", [sys.executable, "-m", "riskmodel", "--help"]),
     ("riskmodel run --help", [sys.executable, "-m", "riskmodel", "run", "--help"]),
+    ("riskmodel validate tests/corpus/base.yaml (no SciPy)",
+     [sys.executable, "-m", "riskmodel", "validate", "tests/corpus/base.yaml"]),
     ("riskmodel validate scenarios/examples/minimal.yaml",
      [sys.executable, "-m", "riskmodel", "validate", "scenarios/examples/minimal.yaml"]),
     ("riskmodel validate scenarios/mali/baseline.yaml",

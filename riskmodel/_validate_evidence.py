@@ -210,7 +210,7 @@ def as_of_date(c, tree: dict, origin: Month | None) -> _dt.date | None:
             c.add(("as_of",), f"{raw!r} is not a calendar date", "write YYYY-MM-DD, e.g. 2023-12-31")
             return None
     elif raw is None:
-        if origin is None:
+        if origin is None or not origin.plus(-1).in_calendar():  # 0001-01: validate says to give as_of
             return None
         return origin.plus(-1).last_day()
     else:

@@ -31,6 +31,7 @@ import pandas as pd
 
 from . import __version__
 from . import scoring
+from .errors import Position, Problem, ScenarioError
 from .model import Scenario
 from .outcomes import Outcomes, load_outcomes
 from .results import Results
@@ -269,18 +270,26 @@ def score_outcomes(results: Results, outcomes: Outcomes) -> Backtest:
         reliability = scoring.reliability_table(p, y)
 
     # ---- numeric ----------------------------------------------------------------------
-    rows = []
+    rows, beyond = [], []
     for obs in outcomes.numeric:
         x = results.outputs[obs.output].to_numpy(dtype=float)
         low, high = scoring.pit_interval(x, obs.value)
         q05, q50, q95 = np.quantile(x, [0.05, 0.5, 0.95])
+        crps = scoring.crps_samples(x, obs.value)
+        if not np.isfinite(crps):  # never an inf in numeric.csv: the score itself is beyond float range
+            beyond.append(Problem(obs.position or Position(outcomes.path), (),
+                                  f"output '{obs.output}': the CRPS of the value {obs.value:.6g} against a forecast "
+                                  f"between {x.min():.6g} and {x.max():.6g} is beyond the range of numbers (1.8e308)",
+                                  "check the value and the output's unit"))
         rows.append({
             "output": obs.output, "date": str(obs.date) if obs.date else "", "observed": obs.value,
-            "crps": scoring.crps_samples(x, obs.value), "pit": float((low + high) / 2), "pit_low": float(low),
+            "crps": crps, "pit": float((low + high) / 2), "pit_low": float(low),
             "pit_high": float(high), "forecast_mean": float(x.mean()), "forecast_q05": float(q05),
             "forecast_q50": float(q50), "forecast_q95": float(q95), "unit": units.get(obs.output, ""),
             "evidence": _evidence(obs),
         })
+    if beyond:
+        raise ScenarioError(beyond)
     numeric = pd.DataFrame(rows, columns=_NUMERIC_COLUMNS)
 
     import scoringrules

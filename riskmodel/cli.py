@@ -72,7 +72,8 @@ def _user_errors(func):
                                  "then try again"), err=True)
             raise typer.Exit(code=1)
         except MemoryError:
-            typer.echo("out of memory; lower --samples or --memory, or free memory, then try again", err=True)
+            typer.echo("out of memory; lower --samples or --memory (explain: --base-samples), or free memory, "
+                       "then try again", err=True)
             raise typer.Exit(code=1)
         except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (see main)
             typer.echo(INTERRUPTED, err=True)
@@ -140,15 +141,28 @@ def validate(
         raise ScenarioError(problems)
 
 
+_KINDS = ("riskmodel/1", "riskmodel-outcomes/1", "riskmodel-sources/1")
+
+
 def _schema_of(file: Path) -> Optional[str]:
-    """The ``schema:`` a file declares, or None when it cannot be read (validation then says why)."""
+    """The kind of file to validate as: its ``schema:``, or the kind it resembles when that is misspelt or
+    missing (an outcomes file with ``schema: riskmodel-outcomes/2`` is checked as an outcomes file, which
+    names the schema, not as a scenario missing every key); None when it cannot be read (validation says why)."""
     from .yamlio import read_yaml
 
     try:
-        schema = read_yaml(file).get("schema")
+        tree = read_yaml(file)
     except ScenarioError:
         return None
-    return schema if isinstance(schema, str) else None
+    schema = tree.get("schema")
+    if schema in _KINDS:
+        return schema
+    text = str(schema or "").lower()
+    if "outcome" in text or (schema is None and "observations" in tree and "states" not in tree):
+        return "riskmodel-outcomes/1"
+    if "source" in text or (schema is None and isinstance(tree.get("sources"), list)):
+        return "riskmodel-sources/1"
+    return None
 
 
 def _validate_one(file: Path, overrides: List[str]) -> tuple:
@@ -503,7 +517,11 @@ def _print_comparison(runs, table, *, wide: bool = False) -> None:
     from rich import box
     from rich.table import Table
 
-    names = list(dict.fromkeys(table["scenario"]))
+    names, seen = [], {}  # one column per scenario, in order: the same name twice is two columns, "a" and "a (2)"
+    for i in sorted(set(table["position"])):
+        name = str(table.loc[table["position"] == i, "scenario"].iloc[0])
+        seen[name] = seen.get(name, 0) + 1
+        names.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
     meta = runs[0].meta
     if wide:
         t = Table(title=f"{len(runs)} scenarios, {meta['samples']:,} paths each, seed {meta['seed']}, "

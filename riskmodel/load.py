@@ -83,11 +83,17 @@ def canonical_json(tree: Any) -> str:
     return json.dumps(_plain(tree), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def _merge_key(item: Any, key: str) -> Any:
+    """The id (or name) a list item merges by, or None: a list or mapping there is no id (validation says so)."""
+    ident = item.get(key) if isinstance(item, dict) else None
+    return ident if isinstance(ident, (str, int, float, bool)) else None
+
+
 def _merge_list_by(parent: YList, child: YList, key: str) -> YList:
     out = YList(parent, pos=child.pos, item_pos=list(parent.item_pos))
-    index = {item.get(key): i for i, item in enumerate(out) if isinstance(item, dict) and item.get(key) is not None}
+    index = {_merge_key(item, key): i for i, item in enumerate(out) if _merge_key(item, key) is not None}
     for item, pos in zip(child, child.item_pos):
-        ident = item.get(key) if isinstance(item, dict) else None
+        ident = _merge_key(item, key)
         if ident is not None and ident in index:
             i = index[ident]
             out[i] = _merge(out[i], item) if isinstance(out[i], YMap) and isinstance(item, YMap) else item
@@ -174,6 +180,10 @@ def _read_chain(path: Path) -> list[tuple[Path, YMap]]:
                                    f"extends must name a scenario file, got {parent!r}", "e.g. extends: baseline.yaml")
         nxt = resolve_named(current, parent, line=tree.key_pos["extends"].line, key_path=("extends",),
                             what="parent scenario")
+        if nxt.is_dir():
+            raise ScenarioError.at(str(current), tree.key_pos["extends"].line, ("extends",),
+                                   f"parent scenario '{parent}' is a folder, not a scenario file",
+                                   "name the YAML file itself; the path is relative to this file")
         if not nxt.is_file():
             raise ScenarioError.at(str(current), tree.key_pos["extends"].line, ("extends",),
                                    f"parent scenario '{parent}' not found (looked for {nxt})",
@@ -280,8 +290,12 @@ def load(path: str | os.PathLike, overrides: Sequence[str] = ()) -> LoadedDocume
         parts, value, pos = parse_override(text)
         applied.append((".".join(str(p) for p in parts), _plain(value), _plain(_lookup(merged, parts))))
         merged = _apply_override(merged, parts, value, pos)
-        if parts == ("sources",) and isinstance(value, str):
-            sources_path = value
+        if parts == ("sources",) and isinstance(value, str):  # relative to the scenario file, as in the file
+            try:
+                sources_path = str(resolve_named(path, value, line=None, key_path=("sources",),
+                                                 what="source registry"))
+            except ScenarioError as exc:
+                raise ScenarioError([Problem(pos, p.key_path, p.message, p.hint) for p in exc.problems]) from None
     canonical = canonical_json(merged)
     return LoadedDocument(
         tree=merged,

@@ -29,13 +29,18 @@ class Month:
 
     @classmethod
     def parse(cls, text: str) -> "Month":
+        """``"2024-01"`` -> ``Month(2024, 1)``; ValueError outside the calendar (0001-01 to 9999-12)."""
         year, month = str(text).split("-")
-        if len(year) != 4 or len(month) != 2:
+        if len(year) != 4 or len(month) != 2 or not (year + month).isascii():
             raise ValueError(text)
         out = cls(int(year), int(month))
-        if not 1 <= out.month <= 12:
+        if not 1 <= out.month <= 12 or not out.in_calendar():
             raise ValueError(text)
         return out
+
+    def in_calendar(self) -> bool:
+        """Whether the month lies in the calendar the tool dates (years 0001 to 9999)."""
+        return 1 <= self.year <= 9999
 
     def __str__(self) -> str:
         return f"{self.year:04d}-{self.month:02d}"

@@ -291,6 +291,9 @@ class _Checker:
             elif kind == "string_pattern_mismatch":
                 if loc[-1] == "url":
                     self.add(loc, f"{value!r} is not a web address", "write an http(s):// address")
+                elif isinstance(value, str) and value[:5] == "0000-":
+                    self.add(loc, f"{value!r} is not a month of the calendar: there is no year 0000",
+                             "write a month from 0001-01 to 9999-12, e.g. 2024-09")
                 else:
                     self.add(loc, f"{value!r} is not a month", "write YYYY-MM, e.g. 2024-09")
             elif kind in ("greater_than", "less_than"):
@@ -589,6 +592,11 @@ def _check_dates(c: "_Checker", here: tuple, scenario: Scenario, om: Any, is_bin
             c.add(here + ("date",), f"observed {month}, not after the scenario's as_of {as_of}",
                   "an outcome scores the forecast only when it was not yet known; date it after as_of")
             ok = False
+    last = scenario.origin.plus(scenario.horizon_months - 1)
+    if not is_binary and not getattr(om, "state", None) and month > last:  # (a state's month: update says)
+        c.add(here + ("date",), f"observed {month}, after the horizon ends ({last}); the scenario forecasts "
+              "nothing past it", f"date the observation by the month it describes, {scenario.origin} to {last}")
+        ok = False
     if is_binary:
         start, end = _risk_window(scenario, om.risk)
         if not om.happened and month < end and not interim:

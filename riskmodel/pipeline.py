@@ -15,7 +15,7 @@ from .compile import compile_scenario
 from .errors import ScenarioError
 from .model import Scenario
 from .outfolder import check_out_folder, process_start_time, remove_stale_temporaries, restore_interrupted, write_run_folder
-from .results import Results, read_run_json
+from .results import Results, check_matches, read_run_json
 from .validate import override_warnings
 from .simulate import DEFAULT_MEMORY_BYTES, simulate
 from .validate import validate
@@ -356,9 +356,12 @@ def report(folder: str | os.PathLike, *, figures: str = "default") -> Path:
         runs = [Results.load(folder / "runs" / name) for name in meta["runs"]]
         scenarios = [scenario_of(r, where=str(folder / "runs" / name / "run.json"))
                      for r, name in zip(runs, meta["runs"])]
+        for r, sc, name in zip(runs, scenarios, meta["runs"]):
+            check_matches(r, sc, folder / "runs" / name)
         return write_comparison_folder(runs, scenarios, folder, option="")
     results = Results.load(folder)
     scenario = scenario_of(results, where=str(meta_path))
+    check_matches(results, scenario, folder)
     return write_run_folder(results, folder, extra=render_into(results, scenario, figures=figures), option="")
 
 

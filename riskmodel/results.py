@@ -124,6 +124,46 @@ class Results:
         )
 
 
+def check_matches(results: "Results", scenario, folder: str | Path) -> None:
+    """Raise ScenarioError unless a loaded run folder's tables hold the columns of ``scenario``.
+
+    A folder whose ``outputs.parquet`` (or parameters, bands, register) was
+    replaced by another run's would otherwise be rendered as this scenario's
+    report: the outputs and parameters in the scenario's order, one band per
+    state, one register row per risk, and as many rows as the run's paths.
+    """
+    from .errors import Position, Problem, ScenarioError
+
+    folder = Path(folder)
+    problems = []
+
+    def differ(file: str, what: str, got: list, want: list) -> None:
+        def shown(names):
+            return ", ".join(map(str, names[:8])) + (f", ... ({len(names)} in all)" if len(names) > 8 else "") \
+                or "none"
+        problems.append(Problem(Position(str(folder / file)), (),
+                                f"its {what} ({shown(got)}) are not the scenario's ({shown(want)})",
+                                "the file comes from another run: run the scenario again to write the folder anew"))
+
+    # as sets: a scenario rebuilt from the stored (key-sorted) document lists its names in another order
+    for file, what, got, want in (
+            ("outputs.parquet", "columns", list(results.outputs.columns), [o.name for o in scenario.outputs]),
+            ("parameters.parquet", "columns", list(results.parameters.columns), [p.name for p in scenario.parameters]),
+            ("bands.csv", "states", list(dict.fromkeys(results.bands["state"])) if "state" in results.bands else [],
+             [s.name for s in scenario.states]),
+            ("register.csv", "risks", list(results.register["risk"]) if "risk" in results.register else [],
+             [r.id for r in scenario.risks])):
+        if sorted(map(str, got)) != sorted(want):
+            differ(file, what, got, want)
+    samples = results.meta.get("samples")
+    for file, table in (("outputs.parquet", results.outputs), ("parameters.parquet", results.parameters)):
+        if isinstance(samples, int) and len(table) != samples:
+            problems.append(Problem(Position(str(folder / file)), (), f"it holds {len(table):,} rows, and run.json "
+                                    f"records {samples:,} paths", "run the scenario again to write the folder anew"))
+    if problems:
+        raise ScenarioError(problems)
+
+
 def read_run_json(path: str | Path) -> dict:
     """A run folder's ``run.json``; a file that is not a JSON object is a ScenarioError naming it."""
     meta = _read(Path(path), lambda p: json.loads(Path(p).read_text(encoding="utf-8")))

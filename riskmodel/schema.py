@@ -21,8 +21,11 @@ __all__ = ["SCHEMA_ID", "ScenarioModel", "FactorModel", "ParameterModel", "State
 
 SCHEMA_ID = "riskmodel/1"
 DIST_KINDS = ("normal", "lognormal", "pert", "triangular", "uniform", "beta", "gamma", "bernoulli", "discrete", "constant")
-MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+#: YYYY-MM in the calendar the tool can date (0001-01 to 9999-12: there is no year 0000).
+MONTH_PATTERN = r"^(?:[1-9]\d{3}|0[1-9]\d{2}|00[1-9]\d|000[1-9])-(0[1-9]|1[0-2])$"
 NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]*$"
+#: The longest name, id or key name (names become file names: fan-NAME.png, the run folder NAME).
+NAME_MAX = 100
 
 Number = float  # strict float accepts ints and rejects text and booleans
 #: A distribution argument of a dimensioned parameter: one number for every element, or one per element.
@@ -110,7 +113,7 @@ class StateModel(_Strict):
 class InterventionModel(_Strict):
     """A lever that changes parameters over a window of months."""
 
-    name: str = Field(pattern=NAME_PATTERN)
+    name: str = Field(pattern=NAME_PATTERN, max_length=NAME_MAX)
     from_: MonthStr = Field(alias="from")
     until: Optional[MonthStr] = None
     set: dict[str, Union[Expression, dict[MonthStr, Number]]] = Field(
@@ -138,7 +141,7 @@ class OutputModel(_Strict):
 class RiskModel(_Strict):
     """A row of the risk register: likelihood = P(output beyond threshold)."""
 
-    id: str = Field(pattern=NAME_PATTERN)
+    id: str = Field(pattern=NAME_PATTERN, max_length=NAME_MAX)
     title: str
     factor: str
     output: str
@@ -171,7 +174,7 @@ class ScenarioModel(_Strict):
     """A scenario file (schema riskmodel/1)."""
 
     schema_: Literal["riskmodel/1"] = Field(alias="schema")
-    name: str = Field(pattern=NAME_PATTERN, description="Identifier used in file names.")
+    name: str = Field(pattern=NAME_PATTERN, max_length=NAME_MAX, description="Identifier used in file names.")
     title: str
     description: str = ""
     limitations: list[str] = Field(default_factory=list,

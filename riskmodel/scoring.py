@@ -217,9 +217,16 @@ def crps_samples(samples, observed) -> np.ndarray | float:
     y = np.asarray(observed, dtype=float)
     if not np.all(np.isfinite(y)):
         raise ValueError("observed values must be finite")
+    # the CRPS is positively homogeneous, CRPS(cX, cy) = c CRPS(X, y): computed on values scaled to at most 1
+    # in magnitude, its sums cannot overflow (at 1.7e308 the estimator's sums gave inf for a finite score)
+    scale = np.maximum(np.max(np.abs(x), axis=-1), np.abs(y))
+    scale = np.where(scale > 1e100, scale, 1.0)
     # sorted here, not by the library: the pwm form needs sorted members, whatever the library version does
-    out = np.asarray(scoringrules.crps_ensemble(y, np.sort(x, axis=-1), m_axis=-1, sorted_ensemble=True,
-                                                estimator=CRPS_ESTIMATOR, backend="numpy"), dtype=float)
+    out = np.asarray(scoringrules.crps_ensemble(y / scale, np.sort(x / scale[..., None], axis=-1), m_axis=-1,
+                                                sorted_ensemble=True, estimator=CRPS_ESTIMATOR, backend="numpy"),
+                     dtype=float)
+    with np.errstate(over="ignore"):
+        out = out * scale  # inf only when the score itself is beyond float range
     return float(out) if out.ndim == 0 else out
 
 

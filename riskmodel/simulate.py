@@ -144,7 +144,7 @@ def _size(n_bytes: float) -> str:
 
 
 def check_run_size(model: CompiledModel, n_paths: int, *, given: Optional[int] = None,
-                   option: str = "--samples") -> int:
+                   option: str = "--samples", design: bool = False) -> int:
     """Check, before allocating, that a run of ``n_paths`` fits in memory; return the bytes it holds.
 
     Whatever the working-memory budget (``--memory``), a run holds its
@@ -164,7 +164,11 @@ def check_run_size(model: CompiledModel, n_paths: int, *, given: Optional[int] =
         The value of ``option``, when the number came from the command line
         or a call (errors then name it; else the file's ``samples``).
     option : str
-        ``--samples`` or ``--max-samples``.
+        ``--samples`` or ``--max-samples`` (``--base-samples`` for a design).
+    design : bool
+        The paths are a fixed design (the judgment share, ``explain``) whose
+        size ``--samples`` does not set: the error says so instead of asking
+        for fewer samples.
 
     Raises
     ------
@@ -197,6 +201,14 @@ def check_run_size(model: CompiledModel, n_paths: int, *, given: Optional[int] =
     if need <= limit:
         return need
     fit = max(0, int((limit - fixed) // per_path))
+    if design:
+        where = (Position(f"{option} {given}" if given is not None else "judgment share"), ())
+        raise ScenarioError(Problem(
+            *where, f"the sensitivity design's {n_paths:,} paths would hold about {_size(need)} in memory "
+            f"({P + O} values per path), over the limit of {_size(limit)} ({source}); --samples does not change "
+            "its size (the judgment share uses 1,024 base rows, explain its --base-samples)",
+            (f"lower {option}, or raise" if given is not None else "raise")
+            + " the limit with RISKMODEL_MAX_RESULT_BYTES=<bytes> if the machine has the memory"))
     raise ScenarioError(Problem(
         *where,
         f"{n_paths:,} paths would hold about {_size(need)} in memory ({P + O} values per path: "
@@ -402,6 +414,10 @@ def _run_group(model: CompiledModel, task: _Group, seed: int, sampler: str, band
                 if not finite.all():
                     kind = "NaN" if np.isnan(x).any() else "an infinite value"
                     raise _trouble(model, s, t, f"{kind} in state '{s.name}'", ~finite, params, offset)
+                big = int(np.argmax(np.abs(x)))  # finite, but the block's sum or sum of squares is not
+                raise _trouble(model, s, t, f"a value of {x[big]:.3g} in state '{s.name}' is too large for its "
+                               "mean and standard deviation (their sums pass the largest floating-point number, "
+                               "1.8e308); measure the state in a larger unit", np.int64(big), params, offset)
             if s.nonnegative and x.min() < 0:
                 bad = x < 0
                 raise _trouble(model, s, t, f"negative value {x[bad][0]:.6g} in nonnegative state '{s.name}'",
@@ -632,7 +648,8 @@ def simulate(
             raise ValueError(f"parameter_values must have shape (n, {len(model.sampled)}) for {model.sampled}")
         samples = len(parameter_values)
     n_target = int(samples if samples is not None else sc.samples)
-    check_run_size(model, n_target, given=samples if parameter_values is None else None)
+    check_run_size(model, n_target, given=samples if parameter_values is None else None,
+                   design=parameter_values is not None)
     if until_se is not None:
         if parameter_values is not None:
             raise ValueError("until_se draws more paths; it cannot be combined with parameter_values")

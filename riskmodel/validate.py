@@ -11,17 +11,18 @@ requires; quotes found in their sources; expressions against the whitelist,
 with names resolved per context; no cycles among bare state names, derived
 parameters or output expressions; months inside the horizon; correlations in
 [-1, 1] forming a positive definite matrix.
+
+The structure check and the shared checker are in :mod:`riskmodel._validate_structure`, the
+checks that stand on their own (names, windows, cycles, correlations) in
+:mod:`riskmodel._validate_checks`, evidence in :mod:`riskmodel._validate_evidence` and the
+language additions in :mod:`riskmodel.validate_lang`.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
 import math
 from pathlib import Path
-from typing import Any, Iterable, Mapping
-
-import numpy as np
-from pydantic import ValidationError
+from typing import Any
 
 from . import _validate_evidence as _evidence
 from . import distributions as _dist
@@ -29,173 +30,22 @@ from . import exprdims as _dims
 from . import expressions as _expr
 from . import validate_lang as _lang
 from . import sources as _sources
-from .errors import Position, ProblemCollector, ScenarioError, did_you_mean
+from ._validate_checks import (_check_correlation_matrix, _check_name, _check_window, _freeze, _has_cites,
+                               _report_cycles, override_warnings)
+from ._validate_structure import _brief, _Checker
+from .errors import ScenarioError, did_you_mean
 from .load import LoadedDocument, load
 from .model import (Correlation, Distribution, Factor, Intervention, Month, Output, Parameter, Risk,
                     Scenario, SourceRef, State)
-from .schema import MODEL_FOR_SECTION, ScheduleModel, CiteModel, ScenarioModel, field_names, parameter_keys
-from .yamlio import position_of
+from .schema import MODEL_FOR_SECTION, CiteModel, ScheduleModel
 
-__all__ = ["validate", "RESERVED_NAMES"]
+__all__ = ["validate", "RESERVED_NAMES", "override_warnings"]
 
 #: Names an expression gives a meaning of its own; no parameter, state or output may take them.
 RESERVED_NAMES = _expr.RESERVED_NAMES
 
 _DIST_ARG_KEYS = tuple(k for k in ("low", "mode", "high", "lamb", "ci90", "mu", "sigma", "a", "b", "shape", "scale",
                                    "p", "values", "weights", "value"))
-_TYPE_WORDS = {
-    "float_type": "a number", "int_type": "a whole number", "string_type": "text", "bool_type": "true or false",
-    "dict_type": "a mapping of keys", "list_type": "a list", "model_type": "a mapping of keys",
-    "int_from_float": "a whole number", "float_parsing": "a number", "literal_error": None,
-}
-
-
-class _Checker:
-    def __init__(self, doc: LoadedDocument):
-        self.doc = doc
-        self.tree = doc.tree
-        self.pc = ProblemCollector()
-        self.file_pos = Position(doc.path)
-
-    # -- positions and problems -------------------------------------------------
-    def pos(self, key_path: Iterable[object]) -> Position:
-        return position_of(self.tree, tuple(key_path), self.file_pos) or self.file_pos
-
-    def add(self, key_path: Iterable[object], message: str, hint: str = "") -> None:
-        key_path = tuple(key_path)
-        self.pc.add(self.pos(key_path), key_path, message, hint)
-
-    # -- structure (pydantic) ---------------------------------------------------
-    def structure(self) -> None:
-        try:
-            ScenarioModel.model_validate(self.tree)
-        except ValidationError as exc:
-            grouped: dict[tuple, list[dict]] = {}
-            for err in exc.errors():
-                loc = self._clean_loc(err["loc"])
-                grouped.setdefault(loc, []).append(err)
-            for loc, errs in grouped.items():
-                self._report_pydantic(loc, errs)
-
-    def _clean_loc(self, loc: tuple) -> tuple:
-        """Drop pydantic's union-branch and validator entries that are not keys of the file."""
-        out: list = []
-        node: Any = self.tree
-        for part in loc:
-            if isinstance(node, dict) and part in node:
-                out.append(part)
-                node = node[part]
-            elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-                out.append(part)
-                node = node[part]
-            elif isinstance(node, dict) and isinstance(part, str) and not any(c in part for c in "[]()-"):
-                out.append(part)  # a missing or unknown key
-                node = None
-            else:
-                continue
-        return tuple(out)
-
-    def _model_for(self, loc: tuple):
-        """The pydantic model owning the mapping at loc (for did-you-mean hints)."""
-        if "cite" in loc:
-            return CiteModel
-        if len(loc) == 0:
-            return ScenarioModel
-        if loc[0] in MODEL_FOR_SECTION and len(loc) >= 2:
-            return MODEL_FOR_SECTION[loc[0]]
-        return ScenarioModel
-
-    def _keys_for(self, loc: tuple) -> list:
-        """The keys the mapping at loc takes; a parameter's are those of its own ``dist`` (or ``formula``)."""
-        model = self._model_for(loc)
-        if model is MODEL_FOR_SECTION["parameters"] and len(loc) == 2:
-            item = self._node(loc)
-            if isinstance(item, Mapping):
-                dist = item.get("dist")
-                if isinstance(dist, str) or (dist is None and "formula" in item):
-                    return parameter_keys(dist)
-        return field_names(model)
-
-    def _node(self, loc: tuple):
-        node: Any = self.tree
-        for part in loc:
-            if isinstance(node, Mapping) and part in node:
-                node = node[part]
-            elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-                node = node[part]
-            else:
-                return None
-        return node
-
-    def _report_pydantic(self, loc: tuple, errs: list[dict]) -> None:
-        types = {e["type"] for e in errs}
-        err = errs[0]
-        value = err.get("input")
-        if "extra_forbidden" in types:
-            key = loc[-1]
-            choices = self._keys_for(loc[:-1])
-            hint = (_dist.key_hint(key, choices) if loc[0] == "parameters" else did_you_mean(key, choices)) \
-                or "allowed keys: " + ", ".join(choices)
-            self.add(loc, f"unknown key '{key}'", hint)
-        elif "missing" in types:
-            self.add(loc, "required key missing", f"add `{loc[-1]}:`")
-        elif "literal_error" in types:
-            expected = err.get("ctx", {}).get("expected", "")
-            choices = [c.strip(" '") for c in expected.replace(" or ", ",").split(",") if c.strip(" '")]
-            self.add(loc, f"{value!r} is not allowed", (did_you_mean(str(value), choices) + " " if did_you_mean(str(value), choices) else "")
-                     + f"expected one of {', '.join(choices)}")
-        elif "string_pattern_mismatch" in types:
-            pattern = err.get("ctx", {}).get("pattern", "")
-            if "\\d{4}" in pattern:
-                self.add(loc, f"{value!r} is not a month", "write YYYY-MM, e.g. 2025-01")
-            else:
-                self.add(loc, f"{value!r} is not a valid name", "use letters, digits, _ and -, starting with a letter")
-        elif types & {"greater_than_equal", "less_than_equal", "greater_than", "less_than"}:
-            self.add(loc, f"{_brief(value)} is out of range", err["msg"].lower().replace("input should be", "must be"))
-        elif types & {"too_short", "too_long"}:
-            self.add(loc, f"wrong number of items ({len(value) if hasattr(value, '__len__') else value!r})",
-                     err["msg"].lower().replace("list should have", "expected"))
-        else:
-            wanted = sorted({_TYPE_WORDS.get(e["type"]) or e["msg"] for e in errs if e["type"] in _TYPE_WORDS}
-                            ) or [errs[0]["msg"]]
-            shown = type(value).__name__ if not isinstance(value, (str, int, float, bool)) or value is None else _brief(value)
-            per_element = (loc[:1] == ("parameters",) and "a mapping of keys" in wanted and len(wanted) == 2
-                           and ("a number" in wanted or "a list" in wanted))
-            if per_element:  # a distribution argument: as written for one element, or a mapping element -> it
-                wanted = [w for w in wanted if w != "a mapping of keys"]
-            if isinstance(value, (_dt.date, _dt.datetime)):
-                self.add(loc, f"{value.isoformat()} reads as a date, not {' or '.join(wanted)}",
-                         "write a month as YYYY-MM (e.g. 2024-01), and put text in quotes")
-                return
-            if value is None:
-                shown = "nothing (the key has no value)"
-            elif isinstance(value, dict):
-                shown = "a mapping"
-            elif isinstance(value, list):
-                shown = "a list"
-            self.add(loc, f"must be {' or '.join(wanted)}, got {shown}",
-                     f"or, for a parameter with over:, a mapping element -> {wanted[0][2:]}" if per_element else "")
-
-    # -- helpers --------------------------------------------------------------
-    def section(self, name: str) -> Mapping:
-        value = self.tree.get(name)
-        return value if isinstance(value, dict) else {}
-
-    def item_list(self, name: str) -> list:
-        value = self.tree.get(name)
-        return value if isinstance(value, list) else []
-
-    def parse_item(self, model, raw):
-        try:
-            return model.model_validate(raw)
-        except ValidationError:
-            return None
-
-    def month(self, text: Any) -> Month | None:
-        try:
-            return Month.parse(str(text))
-        except (ValueError, TypeError):
-            return None
 
 
 def _expression_text(value: Any) -> str:
@@ -235,6 +85,14 @@ def validate(doc: LoadedDocument | str | Path, *, overrides=()) -> Scenario:
     origin = c.month(tree.get("origin"))
     horizon = tree.get("horizon_months") if isinstance(tree.get("horizon_months"), int) else None
     last_month = origin.plus(horizon - 1) if origin and horizon and horizon > 0 else None
+    if last_month is not None and not last_month.in_calendar() and horizon <= 1200:  # (a longer one: its own error)
+        c.add(("horizon_months",), f"{horizon} months from {origin} end in {last_month.year:04d}-"
+              f"{last_month.month:02d}, past the calendar's last month 9999-12",
+              f"use at most {Month(9999, 12).index_from(origin) + 1} months from this origin")
+        last_month = None
+    elif origin is not None and origin == Month(1, 1) and tree.get("as_of") is None:
+        c.add(("origin",), "origin 0001-01 leaves no day before it for the default as_of",
+              "give `as_of:` (YYYY-MM-DD), or start the scenario in a later month")
 
     # ---- sources ---------------------------------------------------------------
     registry = None
@@ -613,7 +471,7 @@ def validate(doc: LoadedDocument | str | Path, *, overrides=()) -> Scenario:
                 c.add(here + ("reduce",), f"state '{om.state}' has no dimension to reduce over",
                       "reduce an output of a state with over: <dimension>, or remove reduce")
             if start or until:
-                _check_window(c, here, start or origin, until, origin, last_month)
+                _check_window(c, here, start or origin, until, origin, last_month, until_in_horizon=True)
         dim = dim_of.get(name)
         for e in dimensions.get(dim, ()) if dim is not None else (None,):
             outputs.append(Output(name=name if e is None else _lang.element_name(name, e),
@@ -690,141 +548,3 @@ def validate(doc: LoadedDocument | str | Path, *, overrides=()) -> Scenario:
         overrides=doc.overrides, file_sha256=doc.file_sha256,
         limitations=tuple(str(x) for x in (tree.get("limitations") or ())),
     )
-
-
-def _brief(value: Any) -> str:
-    """repr of a value as a message shows it: a very long number or text is cut."""
-    if isinstance(value, int) and not isinstance(value, bool) and len(str(abs(value))) > 24:
-        return f"a number of {len(str(abs(value)))} digits"
-    text = repr(value)
-    return text if len(text) <= 80 else f"{text[:60]}... ({len(str(value))} characters)"
-
-
-def _freeze(value: Any) -> Any:
-    return tuple(float(v) for v in value) if isinstance(value, list) else float(value)
-
-
-def _has_cites(tree: Any) -> bool:
-    for section in ("factors", "parameters", "schedules"):
-        items = tree.get(section)
-        if isinstance(items, dict) and any(isinstance(v, dict) and v.get("cite") for v in items.values()):
-            return True
-    return False
-
-
-def _check_name(c: _Checker, key_path: tuple, name: Any) -> None:
-    import re
-
-    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
-        c.add(key_path, f"{name!r} is not a valid name",
-              "use letters, digits and _, starting with a letter (names appear in expressions)")
-    elif name in RESERVED_NAMES:
-        c.add(key_path, f"'{name}' is reserved in expressions", "choose another name")
-
-
-def _check_window(c: _Checker, here: tuple, start: Month | None, until: Month | None,
-                  origin: Month | None, last: Month | None) -> None:
-    if start is not None and until is not None and until < start:
-        c.add(here + ("until",), f"until {until} is before from {start}", "until is inclusive and must not precede from")
-    if origin is None or last is None or start is None:
-        return
-    if start > last:
-        c.add(here + ("from",), f"from {start} is after the horizon ends ({last})", f"use a month from {origin} to {last}")
-    if until is not None and until < origin:
-        c.add(here + ("until",), f"until {until} is before the origin ({origin})", f"use a month from {origin} to {last}")
-
-
-def _report_cycles(c: _Checker, deps: Mapping[str, set], section: str, key: str, what: str) -> None:
-    """Report each cycle in a dependency graph once, at its first member."""
-    state = {n: 0 for n in deps}  # 0 new, 1 on stack, 2 done
-    reported: set = set()
-
-    def visit(node: str, stack: list) -> None:
-        state[node] = 1
-        stack.append(node)
-        for nxt in sorted(deps.get(node, ())):
-            if nxt not in state:
-                continue
-            if state[nxt] == 1:
-                cycle = stack[stack.index(nxt):] + [nxt]
-                members = frozenset(cycle)
-                if members not in reported:
-                    reported.add(members)
-                    c.add((section, cycle[0].split("[")[0], key), f"cycle among {what}: {' -> '.join(cycle)}",
-                          "break the cycle" + ("; refer to last month's value with prev(x)" if section == "states" else ""))
-            elif state[nxt] == 0:
-                visit(nxt, stack)
-        stack.pop()
-        state[node] = 2
-
-    for node in deps:
-        if state[node] == 0:
-            visit(node, [])
-
-
-def _check_correlation_matrix(c: _Checker, correlations: list[Correlation]) -> None:
-    if not correlations:
-        return
-    names = sorted({x for cor in correlations for x in (cor.a, cor.b)})
-    index = {n: i for i, n in enumerate(names)}
-    from . import sampling as _sampling  # SciPy's qmc: only when there are correlations to check
-
-    m = np.eye(len(names))
-    for cor in correlations:
-        m[index[cor.a], index[cor.b]] = m[index[cor.b], index[cor.a]] = cor.rho
-    if not _sampling.is_positive_definite(m):
-        near = _sampling.nearest_correlation(m, min_eigenvalue=0.01)  # stays valid after rounding to 2 decimals
-        fixes = ", ".join(f"[{cor.a}, {cor.b}, {near[index[cor.a], index[cor.b]]:.2f}]" for cor in correlations)
-        c.add(("correlations",), "the correlations do not form a positive definite matrix "
-              f"(smallest eigenvalue {np.linalg.eigvalsh(m).min():.3f})",
-              f"the nearest valid correlations are {fixes}")
-
-
-def _number_forms(value) -> set:
-    """Ways a title may state a number: ``200000``, ``200,000``, ``200 000``, ``200k``, ``0.5``, ``50%``."""
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return set()
-    forms = set()
-    if x == int(x):
-        i = int(x)
-        forms |= {str(i), f"{i:,}", f"{i:,}".replace(",", " ")}
-        if i and i % 1000 == 0:
-            forms |= {f"{i // 1000}k", f"{i // 1000},000"}
-        if i and i % 1_000_000 == 0:
-            forms |= {f"{i // 1_000_000} million", f"{i // 1_000_000}M"}
-    else:
-        forms.add(repr(x))
-        if 0 < x < 1:
-            forms.add(f"{x * 100:g}%")
-    return {f for f in forms if f}
-
-
-def override_warnings(scenario: Scenario) -> list:
-    """Warnings about ``--set`` overrides that leave a title stating the old value (a risk's threshold).
-
-    A title such as "More than 200,000 displaced" still reads 200,000 after
-    ``--set risks.idps_200k.threshold=3e5``: the register would then print a
-    title that contradicts its own threshold.
-    """
-    import re as _re
-
-    out = []
-    for key, value, before in scenario.overrides:
-        parts = key.split(".")
-        if len(parts) != 3 or parts[0] != "risks" or parts[2] != "threshold" or before is None:
-            continue
-        ref = parts[1]
-        risk = next((r for i, r in enumerate(scenario.risks) if r.id == ref or str(i) == ref), None)
-        if risk is None:
-            continue
-        stated = [f for f in _number_forms(before)
-                  if _re.search(r"(?<![\d.,])" + _re.escape(f) + r"(?![\d]|,\d)", risk.title)]
-        if stated and not any(_re.search(r"(?<![\d.,])" + _re.escape(f) + r"(?![\d]|,\d)", risk.title)
-                              for f in _number_forms(value)):
-            shown = int(value) if isinstance(value, float) and value.is_integer() else value
-            out.append(f"--set {key}={shown}: the title of risk {risk.id} still states the old threshold "
-                       f"({max(stated, key=len)!r} in \"{risk.title}\"); give it a title that matches, e.g. "
-                       f"--set 'risks.{risk.id}.title=...'")
-    return out

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import errno
+import functools
 import os
 import re
 import stat
@@ -66,10 +67,14 @@ def check_environment() -> None:
 #: Loading limits; each error message says which one to raise and how.
 LIMITS = {
     "max_file_bytes": env_int("RISKMODEL_MAX_FILE_BYTES", 2_000_000, example="2000000"),
-    "max_nodes": env_int("RISKMODEL_MAX_NODES", 200_000, example="200000"),
+    "max_nodes": env_int("RISKMODEL_MAX_NODES", 20_000, example="20000"),
     "max_depth": 64,
 }
 
+_FLOAT_MAX = 1.7976931348623157e308
+_LONG_DIGITS = re.compile(r"\d{4300,}")  # Python's limit for reading an integer from text
+
+_STR_TAG = "tag:yaml.org,2002:str"
 _STANDARD_TAGS = {
     None,
     "tag:yaml.org,2002:map",
@@ -136,7 +141,11 @@ class _Converter:
         return Position(self.file, None if line0 is None else line0 + 1)
 
     def text(self, value: str, line0: int | None, key_path: tuple) -> str:
-        """A plain str; an unpaired surrogate (from a \\ud800 escape) cannot be text."""
+        """A plain str; an unpaired surrogate (from a \\ud800 escape) or a NUL (from \\0) cannot be text."""
+        if "\x00" in value:  # it would reach file names, report files and terminals
+            raise ScenarioError.at(self.file, None if line0 is None else line0 + 1, key_path,
+                                   "text holds a NUL character (a \\0 or \\x00 escape)",
+                                   "remove it: no file name, report or message can carry it")
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
@@ -158,6 +167,8 @@ class _Converter:
                                    f"nesting deeper than {LIMITS['max_depth']} levels",
                                    "a scenario file needs a handful of levels")
         tag = _tag_of(node)
+        if isinstance(node, TaggedScalar) and tag == _STR_TAG:  # `!!str 200`: the text "200", as YAML means it
+            return self.text(str(node.value if node.value is not None else ""), line0, key_path)
         if isinstance(node, TaggedScalar) or tag not in _STANDARD_TAGS:
             raise ScenarioError.at(self.file, None if line0 is None else line0 + 1, key_path,
                                    f"the YAML tag '{tag}' is not allowed",
@@ -165,13 +176,15 @@ class _Converter:
         if isinstance(node, CommentedMap):
             out = YMap(pos=self.pos(line0))
             for key, value in node.items():
-                if not isinstance(key, (str, int, float, bool)) or key is None:
-                    raise ScenarioError.at(self.file, node.lc.key(key)[0] + 1 if hasattr(node.lc, "key") else None,
-                                           key_path, f"a key must be a plain name, not {type(key).__name__}")
                 try:
                     kline = node.lc.key(key)[0]
                 except (KeyError, TypeError, AttributeError):
                     kline = line0
+                if isinstance(key, TaggedScalar) and _tag_of(key) == _STR_TAG:
+                    key = str(key.value if key.value is not None else "")
+                if not isinstance(key, (str, int, float, bool)) or key is None:
+                    raise ScenarioError.at(self.file, None if kline is None else kline + 1,
+                                           key_path, f"a key must be a plain name, not {type(key).__name__}")
                 key = self.text(str(key), kline, key_path)
                 out.key_pos[key] = self.pos(kline)
                 out[key] = self.convert(value, kline, depth + 1, key_path + (key,))
@@ -189,6 +202,11 @@ class _Converter:
         if isinstance(node, bool) or node is None:
             return node
         if isinstance(node, int):
+            if abs(node) > _FLOAT_MAX:  # float() of it would overflow wherever the number is used
+                digits = len(str(abs(int(node))))
+                raise ScenarioError.at(self.file, None if line0 is None else line0 + 1, key_path,
+                                       f"a number of {digits} digits is beyond the range of numbers (±1.8e308)",
+                                       "write a number within that range that the key allows")
             return int(node)
         if isinstance(node, float):
             return float(node)
@@ -262,17 +280,79 @@ def _flow_depth_over(text: str, limit: int) -> int | None:
     return None
 
 
+@functools.lru_cache(maxsize=16)
+def _parsed(file: str, text: str) -> Any:
+    """ruamel's round-trip tree of ``text``, kept: ``validate`` reads a file once for its schema and again to
+    check it, and an ``extends`` parent is read by every child. The tree is only read, never changed."""
+    yaml = YAML(typ="rt")
+    yaml.allow_duplicate_keys = False
+    return yaml.load(text)
+
+
+def _key_at(text: str, offset: int) -> str:
+    """The key written on the line of ``offset`` (``seed`` in ``seed: 777...``), or ""."""
+    start = text.rfind("\n", 0, offset) + 1
+    m = re.match(r"\s*(?:-\s+)?([A-Za-z_][\w-]*)\s*:", text[start:offset])
+    return m.group(1) if m else ""
+
+
+_ENTRY_LINE = re.compile(r"^[ \t]*(?:-[ \t]|-$|[^\s#\-][^:#\n]*:(?:[ \t]|$))", re.MULTILINE)
+
+
+def _values_over(text: str, limit: int) -> int | None:
+    """The line where the values written in ``text`` first pass ``limit``, or None.
+
+    Checked on the raw text before parsing: the parser takes about 45 µs a
+    value, so a list of 100,000 numbers took 5-15 s to read before its size
+    could be refused. A value is a key or list item on its own line, or an
+    item of a ``[...]`` / ``{...}`` list (a comma outside quotes); aliases
+    are counted after parsing, by the converter.
+    """
+    if text.count(",") + text.count("\n") <= limit:
+        return None
+    line_of_entry = [m.start() for m in _ENTRY_LINE.finditer(text)]
+    if len(line_of_entry) > limit:
+        return text.count("\n", 0, line_of_entry[limit]) + 1
+    count, depth, quote, line, prev = len(line_of_entry), 0, "", 1, "\n"
+    for ch in text:
+        if ch == "\n":
+            line += 1
+            if quote == "#":
+                quote = ""
+        elif quote:
+            if ch == quote and (quote != '"' or prev != "\\"):
+                quote = ""
+        elif ch in "'\"" and prev in " \t\n[{,:":
+            quote = ch
+        elif ch == "#" and prev in " \t\n":
+            quote = "#"
+        elif ch in "[{":
+            depth += 1
+        elif ch in "]}":
+            depth = max(0, depth - 1)
+        elif ch == "," and depth:
+            count += 1
+            if count > limit:
+                return line
+        prev = ch
+    return None
+
+
 def parse_yaml_text(text: str, file: str) -> Any:
     """Parse YAML ``text`` (already decoded) into YMap/YList/scalars."""
+    many = _values_over(text, LIMITS["max_nodes"])
+    if many is not None:
+        raise ScenarioError.at(file, many, (), f"the file holds more than {LIMITS['max_nodes']:,} values "
+                               "(a list of that many numbers?)",
+                               "a scenario file needs far fewer; raise the limit with RISKMODEL_MAX_NODES "
+                               "if the file is meant to be this large")
     deep = _flow_depth_over(text, 4 * LIMITS["max_depth"])  # far past the limit: the parser would take long
     # (a file just past the limit is left to the converter's check below, which names the key path)
     if deep is not None:
         raise ScenarioError.at(file, deep, (), f"nesting deeper than {LIMITS['max_depth']} levels",
                                "a scenario file needs a handful of levels")
-    yaml = YAML(typ="rt")
-    yaml.allow_duplicate_keys = False
     try:
-        data = yaml.load(text)
+        data = _parsed(file, text)
     except MarkedYAMLError as exc:
         raise _yaml_problem(file, exc) from None
     except YAMLError as exc:
@@ -280,6 +360,13 @@ def parse_yaml_text(text: str, file: str) -> Any:
     except RecursionError:
         raise ScenarioError.at(file, None, (), "nesting too deep to read", "a scenario file needs a handful of levels") from None
     except (ValueError, TypeError, OverflowError) as exc:  # e.g. an impossible date such as 2023-02-30
+        long_number = _LONG_DIGITS.search(text) if "digits" in str(exc) else None
+        if long_number is not None:
+            line = text.count("\n", 0, long_number.start()) + 1
+            key = _key_at(text, long_number.start())
+            raise ScenarioError.at(file, line, (key,) if key else (),
+                                   f"a number of {len(long_number.group(0)):,} digits is beyond the range of "
+                                   "numbers (±1.8e308)", "write a number within that range that the key allows") from None
         bad = _impossible_date(text)
         if bad is not None:
             line, word = bad

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -119,6 +120,16 @@ def test_import_of_the_cli_leaves_the_heavy_libraries_unimported():
             "print(sorted(m for m in ('matplotlib', 'scipy', 'pandas', 'numpy') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_validating_a_small_file_imports_no_scipy_matplotlib_or_pandas():
+    # the corpus base: a lognormal by its 90% interval (checked in closed form), a PERT, no bounds
+    code = ("import sys\nfrom riskmodel.cli import main\nsys.argv = ['riskmodel', 'validate', 'base.yaml']\n"
+            "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
+            "print(sorted(m for m in ('matplotlib', 'scipy', 'pandas') if m in sys.modules), file=sys.stderr)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT / "tests" / "corpus")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == "[]"
 
 
 def test_a_stage_function_is_not_shadowed_by_its_module():
@@ -280,3 +291,27 @@ def test_start_up_phase_is_bounded_by_the_packages_import(monkeypatch):
     monkeypatch.setattr(pipeline, "process_start_time", lambda: riskmodel.IMPORTED_AT - 0.3)  # a believable clock
     phases = pipeline.Phases(since_process_start=True)
     assert phases.times["start-up"] == pytest.approx(time.time() - riskmodel.IMPORTED_AT + 0.3, abs=0.2)
+
+
+def test_compare_of_two_scenarios_with_the_same_name_keeps_both_columns(tmp_path):
+    corpus = ROOT / "tests" / "corpus"
+    project = tmp_path / "p"
+    shutil.copytree(corpus, project)
+    variant = (project / "base.yaml").read_text().replace("threshold: 30", "threshold: 20")
+    (project / "variant.yaml").write_text(variant)  # the same name: corpus
+    result = runner.invoke(app, ["compare", str(project / "base.yaml"), str(project / "variant.yaml"),
+                                 "--samples", "200", "--out", str(tmp_path / "cmp")], env={"COLUMNS": "100"})
+    assert result.exit_code == 0, result.output
+    header = next(line for line in result.stdout.splitlines() if line.startswith("risk"))
+    assert header.split() == ["risk", "corpus", "corpus", "(2)"]
+    row = next(line for line in result.stdout.splitlines() if line.startswith("many_attacks"))
+    assert len(row.split()) == 4  # the reference's likelihood, the variant's and its difference
+
+
+def test_a_small_run_draws_every_figure_without_a_warning(tmp_path):
+    # --samples 50: the convergence panels hold one point each (matplotlib warned of a singular x axis)
+    proc = subprocess.run([sys.executable, "-W", "always", "-m", "riskmodel", "run", str(ROOT / "tests" / "corpus" / "base.yaml"),
+                           "--samples", "50", "--figures", "all", "--out", str(tmp_path / "run")],
+                          capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "PYTHONWARNINGS": "always"})
+    assert proc.returncode == 0, proc.stderr
+    assert "Warning" not in proc.stderr, proc.stderr

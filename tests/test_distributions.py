@@ -339,6 +339,46 @@ def test_pert_ppf_monotone_property(low, width, where, lamb):
 
 
 # ---------------------------------------------------------------------------
+# the ends of the accepted shape ranges (SHAPE_RANGE, PERT_LAMB_MAX): fast and right there, refused beyond
+
+
+AT_THE_ENDS = [
+    ("beta", {"a": 0.05, "b": 0.05}, 0.5), ("beta", {"a": 0.05, "b": 1e6}, 0.05 / (1e6 + 0.05)),
+    ("beta", {"a": 1e6, "b": 1e6}, 0.5), ("beta", {"a": 1e6, "b": 0.05}, 1e6 / (1e6 + 0.05)),
+    ("gamma", {"shape": 0.05, "scale": 2}, 0.1), ("gamma", {"shape": 1e5, "scale": 1}, 1e5),
+    ("pert", {"low": 1, "mode": 2, "high": 4, "lamb": 1e6}, (1 + 1e6 * 2 + 4) / (1e6 + 2)),
+    ("uniform", {"low": 1, "high": 1 + 1e-9}, 1 + 0.5e-9),
+]
+
+
+@pytest.mark.parametrize("kind, args, mean", AT_THE_ENDS)
+def test_shapes_at_the_ends_of_their_range_are_tabulated_monotone_and_right_on_average(kind, args, mean):
+    assert check_distribution(kind, args) == []
+    d = distribution(kind, **args)
+    if kind != "uniform":
+        assert d._table is not None  # built, so accurate to FAST_PPF_TOLERANCE at every midpoint; fast draws
+    x = d.ppf(DENSE_U)
+    assert np.all(np.isfinite(x))
+    order = np.argsort(DENSE_U)
+    assert np.all(np.diff(x[order]) >= 0)
+    mc_mean_close(d, mean)  # the closed-form mean (a/(a+b), k·θ, (low + λ·mode + high)/(λ + 2)) within 4 se
+
+
+@pytest.mark.parametrize("kind, args, key, fragment", [
+    ("gamma", {"shape": 1e-300, "scale": 1}, "shape", "need 0.05 ≤ shape ≤ 100,000"),
+    ("gamma", {"shape": 2e5, "scale": 1}, "shape", "outside the range where the inverse CDF is accurate"),
+    ("beta", {"a": 1e300, "b": 1e300}, "a", "need 0.05 ≤ a ≤ 1,000,000"),
+    ("beta", {"a": 1, "b": 0.04}, "b", "need 0.05 ≤ b ≤ 1,000,000"),
+    ("pert", {"low": 1, "mode": 2, "high": 4, "lamb": 1e300}, "lamb", "need 0 ≤ lamb ≤ 1,000,000"),
+    ("uniform", {"low": 0, "high": 5e-324}, "high", "too narrow to draw from"),
+    ("triangular", {"low": 1, "mode": 1, "high": 1 + 2.2e-16}, "high", "too narrow to draw from"),
+])
+def test_shapes_beyond_the_range_are_refused_saying_it(kind, args, key, fragment):
+    problems = check_distribution(kind, args)
+    assert any(k == key and fragment in what + "; " + hint for k, what, hint in problems), problems
+
+
+# ---------------------------------------------------------------------------
 # check_distribution: one row per mistake class
 
 

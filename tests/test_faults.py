@@ -264,7 +264,8 @@ def test_out_of_memory_exit_1_with_a_message(tmp_path, monkeypatch):
     monkeypatch.setattr(pipeline, "simulate", no_memory)
     result = runner.invoke(app, ["run", str(path), "--out", str(tmp_path / "out")])
     assert result.exit_code == 1
-    assert result.stderr == "out of memory; lower --samples or --memory, or free memory, then try again\n"
+    assert result.stderr == ("out of memory; lower --samples or --memory (explain: --base-samples), or free memory, "
+                             "then try again\n")
 
 
 def test_out_naming_a_folder_of_other_files_is_refused_before_any_work(tmp_path, monkeypatch):
@@ -426,6 +427,24 @@ def test_a_damaged_run_folder_is_named_not_a_traceback(run_folder, tmp_path, nam
     assert result.stderr.endswith("; run the scenario again to write the folder anew\n1 problem found.\n") or \
         "compare` again" in result.stderr
     assert snapshot(folder) == before
+
+
+@pytest.mark.parametrize("name, edit, words", [
+    ("outputs.parquet", lambda t: t.rename(columns={t.columns[0]: "other"}), "its columns (other) are not the scenario's"),
+    ("parameters.parquet", lambda t: t.iloc[:, :-1], "its columns"),
+    ("outputs.parquet", lambda t: t.iloc[:50], "it holds 50 rows, and run.json records 100 paths"),
+])
+def test_report_refuses_tables_that_are_not_the_scenarios(run_folder, tmp_path, name, edit, words):
+    import pandas as pd
+
+    folder = tmp_path / "run"
+    shutil.copytree(run_folder, folder)
+    edit(pd.read_parquet(folder / name)).to_parquet(folder / name, index=False)
+    before = snapshot(folder)
+    result = runner.invoke(app, ["report", str(folder)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"{folder / name}: {words}"), result.stderr
+    assert "Traceback" not in result.output and snapshot(folder) == before
 
 
 # ---- what --out may replace: nothing of the user's is deleted (issue 18, items 1-3) -----------------
@@ -737,7 +756,7 @@ def test_a_narrow_terminal_encoding_is_no_traceback(tmp_path, encoding):
 @pytest.mark.parametrize("name, value, hint", [
     ("RISKMODEL_MAX_FILE_BYTES", "abc", "2000000"),
     ("RISKMODEL_MAX_EXTENDS_DEPTH", "1.5", "16"),
-    ("RISKMODEL_MAX_NODES", "-3", "200000"),
+    ("RISKMODEL_MAX_NODES", "-3", "20000"),
 ])
 def test_a_bad_environment_variable_is_one_line_naming_it_exit_1(tmp_path, name, value, hint):
     path = write_scenario(tmp_path)
@@ -809,11 +828,12 @@ def test_a_nul_in_a_path_a_file_names_is_a_message(tmp_path):
                         f"    sha256: '{'0' * 64}'\n")
     result = runner.invoke(app, ["validate", str(registry)])
     assert result.exit_code == 2 and "Traceback" not in result.output
-    assert "sources[0].file: the source text path holds a NUL character; write the path as plain text" in result.stderr
+    assert ("sources[0].file: text holds a NUL character (a \\0 or \\x00 escape); remove it: no file name, "
+            "report or message can carry it") in result.stderr
     outcomes = project / "outcomes.yaml"
     outcomes.write_text('schema: riskmodel-outcomes/1\nscenario: "x\\0.yaml"\nobservations: []\n')
     result = runner.invoke(app, ["validate", str(outcomes)])
-    assert result.exit_code == 2 and "scenario: the scenario file path holds a NUL character" in result.stderr
+    assert result.exit_code == 2 and "scenario: text holds a NUL character" in result.stderr
 
 
 @pytest.mark.parametrize("value, shown", [(".nan", "nan"), ("1e400", "inf"), ("-.inf", "-inf")])
@@ -833,3 +853,21 @@ def test_an_outcome_value_that_is_not_finite_is_refused_by_validate(tmp_path, va
     (problem,) = err.value.problems
     assert problem.key_path[-1] == "value"
     assert problem.message == f"must be a finite number (not .nan, .inf or beyond ±1.8e308), got {shown}"
+
+
+def test_set_sources_resolves_against_the_scenario_file_and_stays_in_the_project(tmp_path, monkeypatch):
+    corpus = Path(__file__).resolve().parent / "corpus"
+    project = _project(tmp_path)
+    shutil.copytree(corpus / "sources", project / "sources")
+    (project / "sub").mkdir()
+    text = (corpus / "base.yaml").read_text().replace("sources: sources/registry.yaml", "sources: ../nowhere.yaml")
+    (project / "sub" / "s.yaml").write_text(text)
+    monkeypatch.chdir(project)  # from the working folder, sources/registry.yaml exists; from the file it does not
+    ok = runner.invoke(app, ["validate", "sub/s.yaml", "--set", "sources=../sources/registry.yaml"])
+    assert ok.exit_code == 0, ok.output
+    wrong = runner.invoke(app, ["validate", "sub/s.yaml", "--set", "sources=sources/registry.yaml"])
+    assert wrong.exit_code == 2 and "sub/sources/registry.yaml" in wrong.stderr
+    outside = runner.invoke(app, ["validate", "sub/s.yaml", "--set", f"sources={tmp_path / 'x.yaml'}"])
+    assert outside.exit_code == 2
+    assert outside.stderr.startswith(f"--set sources={tmp_path / 'x.yaml'}: sources: the source registry")
+    assert "lies outside the project folder" in outside.stderr

@@ -99,8 +99,11 @@ def _no_traceback(result) -> None:
 
 @FUZZ
 @given(key=st.one_of(hostile, st.sampled_from(["risks.²", "risks.٠.threshold", "parameters.rate.mode",
-                                                "samples", "seed", "sources"])),
-       value=st.one_of(hostile, st.integers().map(str), st.sampled_from(["1e400", ".nan", "!!str 200", "[1, 2"])))
+                                                "samples", "seed", "sources", "origin", "horizon_months", "name",
+                                                "title", "parameters.rate.lamb", "outputs.total_end.until"])),
+       value=st.one_of(hostile, st.integers().map(str), st.integers(10**300, 10**400).map(str),
+                       st.sampled_from(["1e400", ".nan", "!!str 200", "[1, 2", "0000-01", "9999-12", "2099-12",
+                                        '"a\\0b"', "1e300", "5e-324", "a" * 250, "../../etc/passwd", "."])))
 def test_any_set_option_is_a_message_not_a_traceback(scenario, key, value):
     result = runner.invoke(app, ["validate", str(scenario), "--set", f"{key}={value}"])
     _no_traceback(result)

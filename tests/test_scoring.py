@@ -171,3 +171,12 @@ def test_reliability_table_hand_computed():
     assert (table["observed_frequency"] <= table["ci_high"]).all()
     # bins [0, 0.1), [0.1, 0.2), ... : 0.05 | 0.1 0.15 | 0.2 | 0.6 0.65 | 0.7 | 0.8 | 0.9 0.95
     assert list(scoring.reliability_table(p, y, n_bins=10)["n"]) == [1, 2, 1, 2, 1, 1, 2]
+
+
+def test_crps_of_huge_values_is_the_scaled_score_not_inf():
+    # CRPS(cX, cy) = c CRPS(X, y): at 1e300 the estimator's sums overflowed to inf for a finite score
+    x = np.random.default_rng(4).normal(4.0, 1.0, 400)
+    base = scoring.crps_samples(x, 3.1)
+    assert scoring.crps_samples(x * 1e300, 3.1e300) == pytest.approx(1e300 * base, rel=1e-12)
+    # far outside the forecast the score is |y - mean| to within the spread: finite, not inf
+    assert scoring.crps_samples(x, 1.7e308) == pytest.approx(1.7e308, rel=1e-12)

@@ -506,3 +506,59 @@ def test_reference_entries_and_date_not_after(tmp_path):
     assert date_range("2023-02") == (dt.date(2023, 2, 1), dt.date(2023, 2, 28))
     assert date_range("2023") == (dt.date(2023, 1, 1), dt.date(2023, 12, 31))
     assert date_range("2023-07-01") == (dt.date(2023, 7, 1),) * 2 and date_range("") is None
+
+
+# ---------------------------------------------------------------------------
+# long texts: normalised word by word, closest passages from a word index
+
+
+def _long_text(registry, n_chars: int = 400_000, seed: int = 3) -> str:
+    """Sentences of the registered texts shuffled into one long text (mojibake and typographic quotes kept)."""
+    import random
+
+    pieces = [line for s in registry if s.text for line in s.text.splitlines() if line.strip()]
+    rng, out, size = random.Random(seed), [], 0
+    while size < n_chars:
+        piece = rng.choice(pieces)
+        out.append(piece)
+        size += len(piece) + 1
+    return "\n".join(out)
+
+
+def test_word_by_word_normalisation_equals_the_character_by_character_one_on_the_registered_texts(registry):
+    from riskmodel._normalise import _normalise_by_word, _normalise_full
+
+    for source in registry:
+        if source.text:
+            assert _normalise_by_word(source.text) == _normalise_full(source.text), source.id
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab Z1,.-–\t\n\xa0\u2009\u200b\u00ad“”’`&éÂÃ€œ™\u0301")), max_size=40))
+def test_word_by_word_normalisation_gives_the_same_text(text):
+    from riskmodel._normalise import _normalise_by_word, _normalise_full
+
+    by_word, full = _normalise_by_word(text), _normalise_full(text)
+    assert by_word[0] == full[0]
+    assert len(by_word[1]) == len(by_word[0]) and all(0 <= a < b <= len(text) for a, b in zip(*by_word[1:]))
+
+
+def test_in_a_long_text_a_misquote_finds_its_passage_through_the_index(registry):
+    import random
+
+    from riskmodel import sources as S
+
+    text = _long_text(registry)
+    source = Source(id="long", title="long", text=text)
+    assert len(S._word_index(S._normalised(text)[0])[1]) > S._EXACT_SCAN_WORDS  # the index is what answers
+    rng = random.Random(11)
+    lines = [line for line in text.splitlines() if len(line.split()) >= 14 and line.isascii()]
+    for line in rng.sample(lines, 8):
+        words = line.split()[2:14]
+        passage = " ".join(words)
+        j = rng.randrange(1, len(words) - 1)
+        misquote = " ".join(words[:j] + [words[j] + "x"] + words[j + 1:])  # one word misspelt
+        assert find_quote(source, misquote) is None
+        best = closest_passage(source, misquote)
+        assert " ".join(best.passage.split()) == passage, (misquote, best.passage)
+        assert best.passage == text[best.start:best.end] and 0.9 < best.score < 1.0

@@ -645,7 +645,8 @@ def convergence_grid(panels: Sequence[tuple], *, ncols: int = 3, panel_width: fl
             ax.plot(est.n, est.p, color=c, lw=1.4)
             if est.p.size:
                 ax.axhline(est.p[-1], color=OKABE_ITO["black"], lw=0.8, ls=(0, (3, 2)))
-                ax.set_xlim(est.n[0], est.n[-1])
+                # one point (a run smaller than the first step): a span around it, not a singular axis
+                ax.set_xlim(est.n[0], est.n[-1]) if est.n[-1] > est.n[0] else ax.set_xlim(est.n[0] / 2, est.n[0] * 2)
             ax.set_xscale("log")
             ax.xaxis.set_major_locator(ticker.LogLocator(base=10))
             ax.xaxis.set_major_formatter(ticker.FuncFormatter(tick_num))
