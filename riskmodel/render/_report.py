@@ -466,9 +466,8 @@ def _drivers(results, scenario, reg: pd.DataFrame, meta: dict, *, with_tornados:
     graph = dependency_graph(scenario)
     per_output = {o: _restricted(scenario, graph.parameters_of(o)) for o in outputs}
     seed = int(meta.get("seed", 0) or 0)
-    parts = [given_data(subset, per_output[o], by=("parameter", "factor", "evidence"), outputs=[o], seed=seed)
-             for o in outputs]
-    tables = {k: pd.concat([t[k] for t in parts], ignore_index=True) for k in ("parameter", "factor", "evidence")}
+    tables = given_data(subset, scenario, by=("parameter", "factor", "evidence"), outputs=outputs, seed=seed,
+                        parameters={o: graph.parameters_of(o) for o in outputs})
     tornados = [tornado(subset, per_output[o], o) for o in outputs] if with_tornados else []
     n_sampled = len(graph.sampled)
     reach = {o: len(graph.parameters_of(o)) for o in outputs}
