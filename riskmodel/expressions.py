@@ -327,7 +327,10 @@ def _reduce_max(*xs):
 
 
 def _clip(x, lo, hi):
-    return np.minimum(np.maximum(x, lo), hi)
+    out = np.maximum(x, lo)  # a new array: the minimum can go into it (never into x, which may be a value's own)
+    if out.__class__ is np.ndarray and out.ndim and out.dtype == np.float64:
+        return np.minimum(out, hi, out=out)
+    return np.minimum(out, hi)
 
 
 def _chain_compare(ufuncs):

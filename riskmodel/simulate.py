@@ -60,11 +60,12 @@ class _SplitGenerator:
         self.bounds = [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]
 
     def _draw(self, method: str, args: tuple, size) -> np.ndarray:
-        parts = []
+        """Each block's draws written into one float64 array (counts converted as they are placed)."""
+        out = np.empty(self.bounds[-1][1])
         for gen, (a, b) in zip(self.gens, self.bounds):
             sliced = tuple(x[a:b] if isinstance(x, np.ndarray) and x.ndim else x for x in args)
-            parts.append(getattr(gen, method)(*sliced, size=b - a))
-        return np.concatenate(parts)
+            out[a:b] = getattr(gen, method)(*sliced, size=b - a)
+        return out
 
     def random(self, size=None):
         return self._draw("random", (), size)
