@@ -604,7 +604,7 @@ def explain(
     json_: bool = typer.Option(False, "--json", help="Print both tables as JSON."),
 ) -> None:
     """What drives an output: Sobol first- and total-order indices per parameter and per group."""
-    from .sensitivity import explain as _explain
+    from .sobol import explain as _explain
     from .validate import validate as _validate
 
     scenario = _validate(file, overrides=set_)

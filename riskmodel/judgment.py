@@ -2,7 +2,7 @@
 
 For each risk, the total-order Sobol index of the group of parameters
 classed ``judgment``, from a Saltelli design of its own (the estimators and
-the design are those of :mod:`riskmodel.sensitivity`, which ``explain`` also
+the design are those of :mod:`riskmodel.sobol`, which ``explain`` also
 uses). Moved here from ``sensitivity.py`` unchanged.
 """
 
@@ -15,7 +15,8 @@ import pandas as pd
 
 from .model import Scenario
 from .results import Results
-from .sensitivity import NOISE, _check_base_samples, _explanations, _risk_outputs, _sampled_parameters
+from .sensitivity import NOISE, _risk_outputs, _sampled_parameters
+from .sobol import _check_base_samples, _explanations
 
 __all__ = ["JUDGMENT_SHARE_SENTENCE", "judgment_share_sentence", "judgment_share"]
 
