@@ -90,37 +90,71 @@ def _require(ok, function: str, argument: str, value, requirement: str, n: int) 
     )
 
 
+def _bounds(x) -> tuple:
+    """(min, max) of ``x``: two reductions and no temporary arrays. With NaN both are NaN, so every
+    range test on them fails and the exact check (:func:`_require`) then finds the path."""
+    return x.min(), x.max()
+
+
 def _finite(function, argument, x, n):
-    _require(np.isfinite(x), function, argument, x, "finite", n)
+    lo, hi = _bounds(x)
+    if not (-np.inf < lo and hi < np.inf):
+        _require(np.isfinite(x), function, argument, x, "finite", n)
+
+
+def _finite_nonnegative(function, argument, x, n):
+    lo, hi = _bounds(x)
+    if not (0 <= lo and hi < np.inf):
+        _require(np.isfinite(x) & (x >= 0), function, argument, x, "finite and >= 0", n)
+
+
+def _finite_positive(function, argument, x, n):
+    lo, hi = _bounds(x)
+    if not (0 < lo and hi < np.inf):
+        _require(np.isfinite(x) & (x > 0), function, argument, x, "finite and > 0", n)
 
 
 def _draw_poisson(rng, n, lam):
     lam = np.asarray(lam, dtype=np.float64)
-    _require((lam >= 0) & (lam <= _COUNT_MAX), "poisson", "lam", lam, f"finite, >= 0 and <= {_COUNT_MAX:g}", n)
-    return rng.poisson(lam + 0.0, size=n).astype(np.float64)
+    lo, hi = _bounds(lam)
+    if not (0 <= lo and hi <= _COUNT_MAX):
+        _require((lam >= 0) & (lam <= _COUNT_MAX), "poisson", "lam", lam, f"finite, >= 0 and <= {_COUNT_MAX:g}", n)
+    # counts come back as int64 (float64 when drawn block by block); + 0.0 only where a -0.0 may be
+    return np.asarray(rng.poisson(lam + 0.0 if lo == 0 else lam, size=n), dtype=np.float64)
 
 
 def _draw_bernoulli(rng, n, p):
     p = np.asarray(p, dtype=np.float64)
-    _require((p >= 0) & (p <= 1), "bernoulli", "p", p, "between 0 and 1", n)
-    return (rng.random(n) < p).astype(np.float64)
+    lo, hi = _bounds(p)
+    if not (0 <= lo and hi <= 1):
+        _require((p >= 0) & (p <= 1), "bernoulli", "p", p, "between 0 and 1", n)
+    u = rng.random(n)
+    return np.less(u, p, out=u, casting="unsafe")  # 1.0 where u < p, else 0.0: written into u
 
 
 def _draw_binomial(rng, n, count, p):
     count = np.asarray(count, dtype=np.float64)
     p = np.asarray(p, dtype=np.float64)
-    whole = np.floor(count + 0.5)  # nearest whole number, halves up
-    _require((whole >= 0) & (whole <= _COUNT_MAX), "binomial", "n", count,
-             f"finite, >= 0 and <= {_COUNT_MAX:g} once rounded", n)
-    _require((p >= 0) & (p <= 1), "binomial", "p", p, "between 0 and 1", n)
-    return rng.binomial(whole.astype(np.int64), p + 0.0, size=n).astype(np.float64)
+    whole = count + 0.5  # nearest whole number, halves up
+    if whole.ndim:
+        np.floor(whole, out=whole)
+    else:
+        whole = np.floor(whole)
+    lo, hi = _bounds(whole)
+    if not (0 <= lo and hi <= _COUNT_MAX):
+        _require((whole >= 0) & (whole <= _COUNT_MAX), "binomial", "n", count,
+                 f"finite, >= 0 and <= {_COUNT_MAX:g} once rounded", n)
+    p_lo, p_hi = _bounds(p)
+    if not (0 <= p_lo and p_hi <= 1):
+        _require((p >= 0) & (p <= 1), "binomial", "p", p, "between 0 and 1", n)
+    return np.asarray(rng.binomial(whole.astype(np.int64), p + 0.0 if p_lo == 0 else p, size=n), dtype=np.float64)
 
 
 def _draw_normal(rng, n, mu, sigma):
     mu = np.asarray(mu, dtype=np.float64)
     sigma = np.asarray(sigma, dtype=np.float64)
     _finite("normal", "mu", mu, n)
-    _require(np.isfinite(sigma) & (sigma >= 0), "normal", "sigma", sigma, "finite and >= 0", n)
+    _finite_nonnegative("normal", "sigma", sigma, n)
     return rng.normal(mu, sigma + 0.0, size=n)  # + 0.0: NumPy refuses -0.0
 
 
@@ -128,23 +162,23 @@ def _draw_lognormal(rng, n, mu, sigma):
     mu = np.asarray(mu, dtype=np.float64)
     sigma = np.asarray(sigma, dtype=np.float64)
     _finite("lognormal", "mu", mu, n)
-    _require(np.isfinite(sigma) & (sigma >= 0), "lognormal", "sigma", sigma, "finite and >= 0", n)
+    _finite_nonnegative("lognormal", "sigma", sigma, n)
     return rng.lognormal(mu, sigma + 0.0, size=n)
 
 
 def _draw_gamma(rng, n, shape, scale):
     shape = np.asarray(shape, dtype=np.float64)
     scale = np.asarray(scale, dtype=np.float64)
-    _require(np.isfinite(shape) & (shape >= 0), "gamma", "shape", shape, "finite and >= 0", n)
-    _require(np.isfinite(scale) & (scale >= 0), "gamma", "scale", scale, "finite and >= 0", n)
+    _finite_nonnegative("gamma", "shape", shape, n)
+    _finite_nonnegative("gamma", "scale", scale, n)
     return rng.gamma(shape + 0.0, scale + 0.0, size=n)
 
 
 def _draw_beta(rng, n, a, b):
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
-    _require(np.isfinite(a) & (a > 0), "beta", "a", a, "finite and > 0", n)
-    _require(np.isfinite(b) & (b > 0), "beta", "b", b, "finite and > 0", n)
+    _finite_positive("beta", "a", a, n)
+    _finite_positive("beta", "b", b, n)
     return rng.beta(a, b, size=n)
 
 

@@ -2,7 +2,7 @@
 
 For each risk, the total-order Sobol index of the group of parameters
 classed ``judgment``, from a Saltelli design of its own (the estimators and
-the design are those of :mod:`riskmodel.sensitivity`, which ``explain`` also
+the design are those of :mod:`riskmodel.sobol`, which ``explain`` also
 uses). Moved here from ``sensitivity.py`` unchanged.
 """
 
@@ -15,7 +15,8 @@ import pandas as pd
 
 from .model import Scenario
 from .results import Results
-from .sensitivity import NOISE, _check_base_samples, _explanations, _risk_outputs, _sampled_parameters
+from .sensitivity import NOISE, _risk_outputs, _sampled_parameters
+from .sobol import _check_base_samples, _explanations
 
 __all__ = ["JUDGMENT_SHARE_SENTENCE", "judgment_share_sentence", "judgment_share"]
 
@@ -37,7 +38,7 @@ def judgment_share_sentence(n: int, half_width: float) -> str:
 
 
 def judgment_share(results: Optional[Results], scenario: Scenario, *, base_samples: int = 1024,
-                   seed: Optional[int] = None, n_boot: int = 1000) -> pd.DataFrame:
+                   seed: Optional[int] = None, n_boot: int = 1000, model=None) -> pd.DataFrame:
     """For each risk: the share of its output's variance that comes from judgment parameters.
 
     Method: the total-order (and first-order) Sobol index of the group of
@@ -64,6 +65,9 @@ def judgment_share(results: Optional[Results], scenario: Scenario, *, base_sampl
     seed : int, optional
         Default: the run's seed, else the scenario's.
     n_boot : int
+    model : CompiledModel, optional
+        The scenario compiled already (the run's own, whose distributions have
+        built their quantile tables); default: compiled here.
 
     Returns
     -------
@@ -86,12 +90,16 @@ def judgment_share(results: Optional[Results], scenario: Scenario, *, base_sampl
             else scenario.seed
     seed = int(seed)
     outs = _risk_outputs(scenario)
-    if not any(p.evidence == "judgment" for p in _sampled_parameters(scenario)):
+    if model is None:
+        from .compile import compile_scenario
+
+        model = compile_scenario(scenario)
+    if not any(p.evidence == "judgment" for p in _sampled_parameters(scenario, model)):
         rows = [(r.id, r.output, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, np.nan, "", 0, "no uncertain parameter is judgment",
                  n, 0, "No uncertain parameter of this scenario is classed as judgment.", "") for r in scenario.risks]
         return pd.DataFrame(rows, columns=columns)
     ex = _explanations(scenario, outs, base_samples=n, seed=seed, n_boot=n_boot, groupings=("evidence",),
-                       per_unit=False, keep_group=lambda g: "judgment" in g.name.split("+"))
+                       per_unit=False, keep_group=lambda g: "judgment" in g.name.split("+"), model=model)
     rows = []
     for r in scenario.risks:
         e = ex[r.output]

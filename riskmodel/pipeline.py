@@ -84,6 +84,40 @@ class Phases:
         """``total 3.41 s: validate 0.40 s, simulate 1.52 s, ...``"""
         return f"total {self.total_s():.2f} s: " + ", ".join(f"{k} {v:.2f} s" for k, v in self.times.items())
 
+    #: Shorter names of the phases, for a time line in a narrow terminal.
+    SHORT_NAMES = {"start-up": "start", "validate": "valid", "simulate": "sim", "judgment share": "judg",
+                   "drivers": "drivers", "figures": "figs", "write": "write"}
+
+    def line(self, width: int = 80) -> str:
+        """``Time 3.41 s: validate 0.40, simulate 1.52, ...`` (seconds) in at most ``width`` columns.
+
+        The first form that fits: every phase by its name with two decimals;
+        ``judgment`` for the judgment share; one decimal; the short names
+        (:attr:`SHORT_NAMES`) without commas. At 80 columns the last fits any
+        run under 100 s whose phases each took under 100 s.
+
+        >>> p = Phases(); p.times = {"validate": 0.27, "simulate": 0.96, "judgment share": 2.83}
+        >>> p.line(120)[p.line(120).index(":"):]
+        ': validate 0.27, simulate 0.96, judgment share 2.83'
+        """
+        total, times = self.total_s(), list(self.times.items())
+
+        def one(v: float) -> str:
+            return f"{v:.1f}" if v < 9.95 else f"{v:.0f}"
+
+        forms = [(lambda k: k, lambda v: f"{v:.2f}", ", "),
+                 (lambda k: "judgment" if k == "judgment share" else k, lambda v: f"{v:.2f}", ", "),
+                 (lambda k: "judgment" if k == "judgment share" else k, one, ", "),
+                 (lambda k: self.SHORT_NAMES.get(k, k), one, ", "),
+                 (lambda k: self.SHORT_NAMES.get(k, k), one, " ")]
+        text = ""
+        for name, number, sep in forms:
+            head = f"Time {total:.2f} s: " if number is not one else f"Time {total:.1f} s: "
+            text = head + sep.join(f"{name(k)} {number(v)}" for k, v in times)
+            if len(text) <= width:
+                break
+        return text
+
 
 class _Elapsed:
     """The run's time so far, read when the report's page is written (its ``str``)."""
@@ -179,18 +213,35 @@ def run(
     if until_se is not None and not 0 < float(until_se) < float("inf"):
         raise ScenarioError.at(f"--until-se {until_se}", None, (), "a standard error to reach must be a number above 0",
                                "e.g. --until-se 0.005")
-    with _timed(phases, "simulate"):
-        model = compile_scenario(scenario)
-        results = simulate(model, samples=samples, seed=seed, sampler=sampler, memory_bytes=memory_bytes,
-                           progress=progress, workers=workers, scheduler=scheduler, until_se=until_se,
-                           max_samples=max_samples)
-        results = results.with_register(risk_register(results, scenario))
+    # The judgment share needs the scenario and the seed, not the run's paths: with a second core it is
+    # computed in a forked process while this one simulates (the same numbers; see _judgment_in_background)
+    background = _judgment_in_background(scenario, judgment_samples, seed, workers, scheduler)
+    try:
+        with _timed(phases, "simulate"):
+            model = compile_scenario(scenario)
+            results = simulate(model, samples=samples, seed=seed, sampler=sampler, memory_bytes=memory_bytes,
+                               progress=progress, workers=workers, scheduler=scheduler, until_se=until_se,
+                               max_samples=max_samples)
+            results = results.with_register(risk_register(results, scenario))
+    except BaseException:
+        if background is not None:
+            background.cancel()
+        raise
     warned = override_warnings(scenario)
     if warned:
         results = dataclasses.replace(results, meta={**results.meta, "warnings": warned})
     if judgment_samples:
         with _timed(phases, "judgment share"):
-            results = with_judgment_share(results, scenario, base_samples=judgment_samples)
+            share = None
+            if background is not None:
+                try:
+                    share = background.result()
+                except KeyboardInterrupt:
+                    raise
+                except BaseException:  # the worker's error (or its death): computed here, raising as it would
+                    share = None
+            results = with_judgment_share(results, scenario, base_samples=judgment_samples, model=model,
+                                          share=share)
     if out is not None:
         phases = phases if phases is not None else Phases()
         with phases.phase("write"):
@@ -203,13 +254,43 @@ JUDGMENT_COLUMNS = ("judgment_ST", "judgment_ST_low", "judgment_ST_high", "judgm
                     "judgment_S1_high")
 
 
-def with_judgment_share(results: Results, scenario: Scenario, *, base_samples: int = 1024) -> Results:
-    """Results whose register carries each risk's judgment share, and whose meta says how it was computed."""
+def _judgment_in_background(scenario: Scenario, base_samples: int, seed: Optional[int], workers: int,
+                            scheduler: Any):
+    """The judgment share started in a forked worker (:class:`riskmodel.workers.Background`), or None.
+
+    Only when the run itself uses one process (``workers`` 1, no Dask scheduler) and the machine has a
+    second core: the design's ``4 N`` paths and their bootstrap, and ``scipy.stats``'s import for the
+    design's Sobol points, then take the second core while this one simulates. The worker is given the
+    seed the run uses, so its numbers are those computed here. ``$RISKMODEL_BACKGROUND=0`` turns it off.
+    """
+    from .workers import Background, background_allowed
+
+    if not base_samples or not scenario.risks or workers != 1 or scheduler is not None \
+            or os.environ.get("RISKMODEL_SCHEDULER") or not background_allowed():
+        return None
+    from .judgment import judgment_share
+
+    run_seed = int(seed if seed is not None else scenario.seed)
+    try:
+        return Background(judgment_share, None, scenario, base_samples=base_samples, seed=run_seed)
+    except OSError:  # no process to be had (a limit on processes): computed here after the simulation
+        return None
+
+
+def with_judgment_share(results: Results, scenario: Scenario, *, base_samples: int = 1024, model=None,
+                        share=None) -> Results:
+    """Results whose register carries each risk's judgment share, and whose meta says how it was computed.
+
+    ``model``: the scenario as compiled for the run, if at hand (its distributions' quantile tables are
+    then not built again). ``share``: :func:`riskmodel.judgment.judgment_share` of this scenario and
+    the run's seed, computed already (in a background worker), else computed here.
+    """
     from .judgment import judgment_share
 
     if not scenario.risks:
         return results
-    share = judgment_share(results, scenario, base_samples=base_samples)
+    if share is None:
+        share = judgment_share(results, scenario, base_samples=base_samples, model=model)
     register = results.register.drop(columns=[c for c in JUDGMENT_COLUMNS if c in results.register], errors="ignore")
     register = register.merge(share[["risk", *JUDGMENT_COLUMNS]], on="risk", how="left")
     notes = [n for n in dict.fromkeys(share["note"]) if n]

@@ -1,4 +1,4 @@
-"""What drives a result: given-data sensitivity, Sobol indices, judgment share.
+"""What drives a result: given-data sensitivity from a run's own paths, and what the designs share.
 
 Two kinds of estimate, both over the parameters a scenario samples (derived
 parameters follow their inputs and belong to no design column):
@@ -31,49 +31,9 @@ samples and outputs, no extra simulation, so cheap enough for every run.
 - :func:`tornado`: the output's mean over the paths whose parameter lies in its
   lowest decile (centred on P5) and in its highest (centred on P95).
 
-Variance-based, by design (:func:`explain`): first-order and total-order
-Sobol indices from a Saltelli design. A design row is (sampled parameter
-values, noise key): matrices ``A`` and ``B`` of parameter values are drawn
-from one scrambled Sobol sequence of dimension ``2d`` mapped through each
-distribution's inverse CDF; ``A`` is simulated with seed ``sA`` and ``B`` with
-seed ``sB``; for each design unit ``u`` (a parameter, or a set of correlated
-parameters) ``AB_u`` takes ``u``'s columns from ``B`` and the rest from ``A``
-and is simulated with ``sA`` (same row positions, so the same monthly draws
-as ``A`` as far as the engine keeps them row by row); the monthly random
-draws (the aleatory noise) are a unit of their own, ``AB_noise`` = ``A``'s
-parameters simulated with seed ``sB``. A group takes all its units' columns
-from ``B`` at once. Estimators, the same as SALib's ``sobol.analyze``
-(``first_order`` and ``total_order``) and scipy's ``sobol_indices``:
-
-- first order, Saltelli et al. (2010): ``S1 = mean(f_B (f_AB - f_A)) / V``;
-- total order, Jansen (1999): ``ST = mean((f_A - f_AB)²) / (2 V)``;
-
-with ``V`` the variance of ``f_A`` and ``f_B`` together, and 95% percentile
-bootstrap intervals over the design's rows. They are written out here (two
-lines each) rather than called through SALib: the design is ours (a noise
-unit that is a seed rather than a column, correlated sets drawn jointly by
-Iman–Conover, the engine's own inverse CDFs), and packing it into SALib's
-interleaved sample layout to call those two lines would add a dependency and
-hide the design.
-
-Correlated parameters (``correlations:``): variance-based indices lose their
-additive meaning when inputs are dependent. Each connected set of correlated
-parameters is therefore one design unit (sampled jointly: the rank
-correlation is imposed on the uniforms of ``A`` and of ``B`` separately), and
-groups that such a set would straddle are merged; the result says so in its
-notes.
-
-Monthly draws and the noise unit: the engine draws ``normal``,
-``lognormal``, ``uniform`` and ``bernoulli`` from one fixed stream position
-per path, so ``AB_u`` sees exactly ``A``'s noise. NumPy's ``poisson``,
-``binomial``, ``gamma`` and ``beta`` samplers use a number of stream values
-that depends on their arguments, so when a parameter changes a rate, every
-later draw of that stream shifts: ``AB_u`` then sees fresh noise, and the
-Jansen estimate for ``u`` becomes the total index of ``u`` together with
-(part of) the noise, an upper bound that exceeds the true ``ST_u`` by at most
-the noise's own ``ST``. First-order indices of parameters are unaffected;
-the noise's first-order index is then underestimated. The result's notes say
-when this applies.
+The variance-based indices by design (:func:`explain`, Sobol indices from a
+Saltelli design) are in :mod:`riskmodel.sobol`, the judgment share in
+:mod:`riskmodel.judgment`; their names stay importable from here.
 
 References
 ----------
@@ -92,16 +52,12 @@ References
 
 from __future__ import annotations
 
-import json
-import math
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Optional, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from scipy.stats import qmc
 
 from .model import Scenario
 from .results import Results
@@ -239,8 +195,34 @@ def default_bins(n: int) -> int:
 
 
 def _ranks(x: np.ndarray) -> np.ndarray:
-    """Average ranks, 1..n, of each column of ``x`` (n, d)."""
-    return stats.rankdata(x, axis=0, method="average")
+    """Average ranks, 1..n, of each column of ``x`` (n, d): tied values share the mean of their ranks.
+
+    The same numbers as ``scipy.stats.rankdata(x, axis=0, method="average")``
+    (each rank is a whole number or a half, exact in floating point), without
+    importing ``scipy.stats`` (about half a second). A column holding NaN is
+    ranked by scipy, whose NaN rules apply.
+    """
+    x = np.asarray(x, dtype=float)
+    n, d = x.shape
+    if n == 0 or np.isnan(x).any():
+        from scipy import stats
+
+        return stats.rankdata(x, axis=0, method="average")
+    xt = np.ascontiguousarray(x.T)  # (d, n): each column's work on contiguous memory
+    order = np.argsort(xt, axis=1, kind="stable")
+    xs = np.take_along_axis(xt, order, axis=1)
+    new = np.ones((d, n), dtype=bool)
+    new[:, 1:] = xs[:, 1:] != xs[:, :-1]  # first of a run of equal values
+    # each sorted position's run: its first position and one past its last (0-based); the rank is their mean + 1
+    pos = np.arange(n)
+    first = np.maximum.accumulate(np.where(new, pos, 0), axis=1)
+    ends = np.empty((d, n), dtype=bool)
+    ends[:, :-1] = new[:, 1:]
+    ends[:, -1] = True
+    last = np.minimum.accumulate(np.where(ends, pos + 1, n)[:, ::-1], axis=1)[:, ::-1]
+    ranks = np.empty((d, n))
+    np.put_along_axis(ranks, order, 0.5 * (first + last - 1) + 1.0, axis=1)
+    return ranks.T
 
 
 def _bins_from_ranks(ranks: np.ndarray, n_bins: int) -> np.ndarray:
@@ -368,7 +350,7 @@ def _spearman_from_moments(mom: np.ndarray, n: np.ndarray) -> np.ndarray:
 
 def given_data(results: Results, scenario: Scenario, *, by: str | Sequence[str] = "parameter",
                outputs: Optional[Sequence[str]] = None, n_boot: int = 200, seed: int = 0,
-               bins: Optional[int] = None) -> pd.DataFrame | dict:
+               bins: Optional[int] = None, parameters: Optional[dict] = None) -> pd.DataFrame | dict:
     """Given-data sensitivity of the risks' outputs to the sampled parameters, from a run's own paths.
 
     No extra simulation: first-order indices by bias-corrected quantile
@@ -397,6 +379,13 @@ def given_data(results: Results, scenario: Scenario, *, by: str | Sequence[str] 
         Seed of the bootstrap.
     bins : int, optional
         Bins per parameter (default :func:`default_bins` of the paths).
+    parameters : dict, optional
+        ``{output: parameter names}``: attribute each output among these
+        sampled parameters only (e.g. those with a path to it in the model's
+        dependency graph); an output not named keeps every parameter. The
+        numbers are those of one call per output with a scenario holding only
+        its parameters; one call shares the parameters' ranks, bins and
+        bootstrapped bin counts among the outputs.
 
     Returns
     -------
@@ -438,27 +427,40 @@ def given_data(results: Results, scenario: Scenario, *, by: str | Sequence[str] 
         def boot(a: np.ndarray) -> np.ndarray:
             return (resample @ a.reshape(g, -1)).reshape((n_boot,) + a.shape[1:])
 
+        count_boot = boot(count)  # (n_boot, d, M): the bins do not depend on the output
+        rank_n_boot = resample @ batch_n
         for out in outs:
+            keep = (np.arange(d) if parameters is None or out not in parameters
+                    else np.array([j for j, nm in enumerate(names) if nm in set(parameters[out])], dtype=int))
+            if not len(keep):
+                continue
+            k = len(keep)
+            if k == d:
+                flat_k, rx_k, count_k, count_boot_k = flat, rx, count, count_boot
+            else:  # this output's parameters alone: their ranks and bins as computed for all
+                flat_k = ((batch[:, None] * k + np.arange(k)) * m + bins_[:, keep]).ravel()
+                rx_k, count_k, count_boot_k = rx[:, keep], count[:, keep], count_boot[:, keep]
             y = censored(results.outputs[out].to_numpy(dtype=float), scenario)
-            st = _given_stats(flat, rx, batch, g, d, m, y, _ranks(y[:, None])[:, 0], count)
-            s1 = _anova_s1(st.bin_count.sum(0), st.bin_total.sum(0), st.bin_square.sum(0))  # (d,)
-            s1_boot = _anova_s1(boot(st.bin_count), boot(st.bin_total), boot(st.bin_square))  # (n_boot, d)
+            st = _given_stats(flat_k, rx_k, batch, g, k, m, y, _ranks(y[:, None])[:, 0], count_k)
+            s1 = _anova_s1(st.bin_count.sum(0), st.bin_total.sum(0), st.bin_square.sum(0))  # (k,)
+            s1_boot = _anova_s1(count_boot_k, boot(st.bin_total), boot(st.bin_square))  # (n_boot, k)
+            out_params = [params[j] for j in keep]
             for kind in kinds:
                 if kind == "parameter":
                     rho = _spearman_from_moments(st.rank_moments.sum(0), n)
-                    rho_boot = _spearman_from_moments(boot(st.rank_moments), resample @ batch_n)
+                    rho_boot = _spearman_from_moments(boot(st.rank_moments), rank_n_boot)
                     lo, hi = _normal_interval(s1, s1_boot)
                     rlo, rhi = _normal_interval(rho, rho_boot)
-                    for j, p in enumerate(params):
+                    for j, p in enumerate(out_params):
                         rows[kind].append((out, p.name, p.factor, p.evidence, p.unit, s1[j], lo[j], hi[j], rho[j],
                                            rlo[j], rhi[j], n, m))
                     continue
-                keys = [getattr(p, kind) for p in params]
+                keys = [getattr(p, kind) for p in out_params]
                 for key in dict.fromkeys(keys):
                     idx = [j for j, k in enumerate(keys) if k == key]
                     lo, hi = _normal_interval(s1[idx].sum(), s1_boot[:, idx].sum(axis=1))
-                    rows[kind].append((out, kind, key, ", ".join(names[j] for j in idx), s1[idx].sum(), float(lo),
-                                       float(hi), n, m))
+                    rows[kind].append((out, kind, key, ", ".join(out_params[j].name for j in idx), s1[idx].sum(),
+                                       float(lo), float(hi), n, m))
     columns_p = ["output", "parameter", "factor", "evidence", "unit", "S1", "S1_low", "S1_high", "spearman",
                  "spearman_low", "spearman_high", "n", "bins"]
     columns_g = ["output", "by", "group", "parameters", "S1", "S1_low", "S1_high", "n", "bins"]
@@ -541,397 +543,13 @@ def _tornado_one(results: Results, scenario: Scenario, out: str, params: list, q
     return table.reindex(table["swing"].abs().sort_values(ascending=False, kind="stable").index).reset_index(drop=True)
 
 
-# =============================================================================== by design
-
-
-def saltelli_first_order(f_a: np.ndarray, f_b: np.ndarray, f_ab: np.ndarray) -> np.ndarray:
-    """First-order indices, Saltelli et al. (2010): ``mean(f_B (f_AB - f_A)) / V``.
-
-    Parameters
-    ----------
-    f_a, f_b : ndarray (..., N)
-        Outputs at ``A`` and ``B``.
-    f_ab : ndarray (k, ..., N)
-        Outputs at ``AB_u`` for k units (``u``'s columns from ``B``).
-
-    Returns
-    -------
-    ndarray (k, ...)
-        ``V`` is the variance of ``f_A`` and ``f_B`` together.
-    """
-    var = np.var(np.concatenate([f_a, f_b], axis=-1), axis=-1)
-    return np.mean(f_b * (f_ab - f_a), axis=-1) / var
-
-
-def jansen_total_order(f_a: np.ndarray, f_b: np.ndarray, f_ab: np.ndarray) -> np.ndarray:
-    """Total-order indices, Jansen (1999): ``mean((f_A - f_AB)²) / (2 V)``; shapes as :func:`saltelli_first_order`."""
-    var = np.var(np.concatenate([f_a, f_b], axis=-1), axis=-1)
-    return 0.5 * np.mean((f_a - f_ab) ** 2, axis=-1) / var
-
-
-@dataclass(frozen=True)
-class _Unit:
-    """A column block of the design: one parameter, a correlated set, or the noise."""
-
-    label: str
-    parameters: tuple  # parameter names (empty for the noise)
-    columns: tuple  # indices into model.sampled
-
-
-@dataclass(frozen=True)
-class _Group:
-    by: str  # factor | evidence | noise
-    name: str  # e.g. "security_vacuum", "judgment", "cited+judgment"
-    units: tuple  # unit labels
-    columns: tuple  # indices into model.sampled (empty for the noise)
-    parameters: tuple
-
-    @property
-    def label(self) -> str:
-        return NOISE if self.by == NOISE else f"{self.by}:{self.name}"
-
-
-def _unaligned_draws(model) -> list:
-    """States whose monthly draws are not kept row by row when parameters change."""
-    from . import expressions as _expr
-
-    out = []
-    for s in model.states:
-        calls = set(_expr.parse_expression(s.update_text).random_calls)
-        bad = sorted(calls & set(UNALIGNED_DRAWS))
-        if bad:
-            out.append((s.name, bad))
-    return out
-
-
-def _plan_design(scenario: Scenario, model, groupings: Sequence[str]) -> tuple:
-    """Units, groups and notes of a design: correlated sets as one unit, groups closed under them."""
-    params = _sampled_parameters(scenario, model)
-    by_name = {p.name: p for p in params}
-    index = {name: j for j, name in enumerate(model.sampled)}
-    sets = _components([p.name for p in params], _correlated_pairs(scenario))
-    units = [_Unit(" + ".join(s), tuple(s), tuple(index[n] for n in s)) for s in sets]
-    notes = []
-    if any(len(s) > 1 for s in sets):
-        joint = "; ".join(u.label for u in units if len(u.parameters) > 1)
-        notes.append(f"Correlated parameters ({joint}) are sampled jointly and explained as one unit: with dependent "
-                     "inputs variance-based indices of single parameters lose their additive meaning. Groups that a "
-                     "correlated set would straddle are merged.")
-    groups = []
-    for by in groupings:
-        keys = [getattr(by_name[n], by) for n in model.sampled if n in by_name]
-        key_pairs = [(getattr(by_name[u.parameters[0]], by), getattr(by_name[n], by)) for u in units
-                     for n in u.parameters[1:]]
-        for comp in _components(list(dict.fromkeys(keys)), key_pairs):
-            members = [u for u in units if getattr(by_name[u.parameters[0]], by) in comp]
-            groups.append(_Group(by, "+".join(comp), tuple(u.label for u in members),
-                                 tuple(sorted(c for u in members for c in u.columns)),
-                                 tuple(n for u in members for n in u.parameters)))
-    if "factor" in groupings:  # a dimensioned parameter is one group of its elements, each element a unit
-        dimensioned = {base for base, _ in getattr(scenario, "dimensioned", ())}
-        for base in sorted(dimensioned):
-            members = [u for u in units if any(n.split("[")[0] == base for n in u.parameters)]
-            if members:
-                groups.append(_Group("parameter", base, tuple(u.label for u in members),
-                                     tuple(sorted(c for u in members for c in u.columns)),
-                                     tuple(n for u in members for n in u.parameters)))
-    if any(s.random for s in model.states):
-        units.append(_Unit(NOISE, (), ()))
-        groups.append(_Group(NOISE, NOISE, (NOISE,), (), ()))
-        unaligned = _unaligned_draws(model)
-        if unaligned:
-            where = "; ".join(f"{s}: {', '.join(c)}" for s, c in unaligned)
-            notes.append(
-                f"Monthly draws by {', '.join(sorted({c for _, cs in unaligned for c in cs}))} ({where}) use the "
-                "random stream at a rate that depends on their arguments, so a changed parameter also changes the "
-                "draws of the same rows: the total-order index of a parameter (or group) that feeds them is an "
-                "upper bound, above the true one by at most the noise's total-order index; first-order indices of "
-                "parameters are unaffected, and the noise's first-order index is underestimated.")
-    return units, groups, notes
-
-
-def _design_seeds(seed: int) -> tuple:
-    s = np.random.SeedSequence([int(seed) & 0xFFFFFFFF, 0x5E15])  # "sens"
-    qmc_seed, boot_seed, sa, sb = (int(v) for v in s.generate_state(4, dtype=np.uint32))
-    return qmc_seed, boot_seed, sa, sb
-
-
-def _design_matrices(model, base_samples: int, seed: int) -> tuple:
-    """Parameter values of A and B (N, len(model.sampled)): scrambled Sobol, correlations, inverse CDFs."""
-    from . import sampling as _sampling
-
-    qmc_seed, _, _, _ = _design_seeds(seed)
-    d = len(model.sampled)
-    if d == 0:
-        return np.empty((base_samples, 0)), np.empty((base_samples, 0))
-    engine = qmc.Sobol(d=2 * d, scramble=True, rng=np.random.default_rng(qmc_seed))
-    n = int(base_samples)
-    u = engine.random_base2(int(math.log2(n))) if n & (n - 1) == 0 else engine.random(n)
-    u = np.clip(u, 2.0**-53, 1 - 2.0**-53)
-    u_a, u_b = u[:, :d], u[:, d:]
-    if model.correlation is not None:
-        u_a = _sampling.impose_rank_correlation(u_a, model.correlation,
-                                                np.random.default_rng([qmc_seed, 1]))
-        u_b = _sampling.impose_rank_correlation(u_b, model.correlation,
-                                                np.random.default_rng([qmc_seed, 2]))
-    a = np.column_stack([dist.ppf(u_a[:, j]) for j, dist in enumerate(model.distributions)])
-    b = np.column_stack([dist.ppf(u_b[:, j]) for j, dist in enumerate(model.distributions)])
-    return a.astype(float), b.astype(float)
-
-
-def _evaluate_design(model, units: Sequence[_Unit], groups: Sequence[_Group], base_samples: int, seed: int,
-                     outputs: Sequence[str], progress=None) -> dict:
-    """Simulate A, B and every AB; return {key: (N, len(outputs)) outputs} with keys "A", "B", column tuples, NOISE."""
-    from .simulate import simulate
-
-    _, _, sa, sb = _design_seeds(seed)
-    a, b = _design_matrices(model, base_samples, seed)
-    column_sets = list(dict.fromkeys([u.columns for u in units if u.label != NOISE]
-                                     + [g.columns for g in groups if g.by != NOISE]))
-    jobs = [("A", a, sa), ("B", b, sb)]
-    for cols in column_sets:
-        ab = a.copy()
-        ab[:, list(cols)] = b[:, list(cols)]
-        jobs.append((cols, ab, sa))
-    if any(u.label == NOISE for u in units):
-        jobs.append((NOISE, a, sb))
-    noisy = any(s.random for s in model.states)
-    out = {}
-    for k, (key, values, s) in enumerate(jobs):
-        if key not in ("A", "B") and not noisy and np.array_equal(values, b):
-            out[key] = out["B"]  # every column from B and no monthly draws: that is B
-        else:
-            res = simulate(model, parameter_values=values, seed=s)
-            out[key] = censored(res.outputs[list(outputs)].to_numpy(dtype=float), model.scenario)
-        if progress is not None:
-            progress(k + 1, len(jobs))
-    return out
-
-
-def _indices(f: dict, keys: Sequence, n_boot: int, rng: np.random.Generator) -> np.ndarray:
-    """(len(keys), 6): S1, S1_low, S1_high, ST, ST_low, ST_high for one output (f[key]: (N,))."""
-    centre = np.mean(np.concatenate([f["A"], f["B"]]))  # centring lowers the first-order estimator's variance
-    f_a, f_b = f["A"] - centre, f["B"] - centre
-    n = len(f_a)
-    f_ab = np.stack([f[k] for k in keys]) - centre if keys else np.empty((0, n))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        s1 = saltelli_first_order(f_a, f_b, f_ab)
-        st = jansen_total_order(f_a, f_b, f_ab)
-        r = rng.integers(n, size=(n_boot, n))
-        a_r, b_r = f_a[r], f_b[r]
-        # the resampled variance is the same for every unit: computed once (the estimators' formulas,
-        # written out, give the same numbers bit for bit)
-        var_r = np.var(np.concatenate([a_r, b_r], axis=-1), axis=-1)
-        s1_r = np.empty((len(keys), n_boot))
-        st_r = np.empty((len(keys), n_boot))
-        for i in range(len(keys)):  # one unit at a time: (n_boot, N) arrays, not (k, n_boot, N)
-            ab_r = f_ab[i][r]
-            s1_r[i] = np.mean(b_r * (ab_r - a_r), axis=-1) / var_r  # saltelli_first_order
-            st_r[i] = 0.5 * np.mean((a_r - ab_r) ** 2, axis=-1) / var_r  # jansen_total_order
-    s1_lo, s1_hi = _percentile_interval(s1_r, axis=1)
-    st_lo, st_hi = _percentile_interval(st_r, axis=1)
-    return np.column_stack([s1, s1_lo, s1_hi, st, st_lo, st_hi])
-
-
-INDEX_COLUMNS = ["S1", "S1_low", "S1_high", "ST", "ST_low", "ST_high"]
-
-
-@dataclass(frozen=True)
-class Explanation:
-    """Sobol indices of one output: per parameter (design unit) and per group.
-
-    Attributes
-    ----------
-    output : str
-        The output explained.
-    parameters : DataFrame
-        Indexed by parameter (a correlated set is one row, ``"a + b"``; the
-        monthly random draws are the row ``noise``): ``S1``, ``S1_low``,
-        ``S1_high``, ``ST``, ``ST_low``, ``ST_high`` (95% bootstrap), then
-        ``factor``, ``evidence``.
-    groups : DataFrame
-        Indexed by group label (``factor:<name>``, ``evidence:<class>``,
-        ``noise``): the same six columns, then ``by``, ``group``,
-        ``parameters`` (comma-separated).
-    base_samples : int
-        N: rows of A and of B.
-    evaluations : int
-        Paths simulated: N x (matrices).
-    seed : int
-    n_boot : int
-    method : str
-    notes : tuple of str
-        What the reader must know (correlated sets, noise alignment, a constant output).
-    variance : float
-        Variance of the output over A and B together.
-    """
-
-    output: str
-    parameters: pd.DataFrame
-    groups: pd.DataFrame
-    base_samples: int
-    evaluations: int
-    seed: int
-    n_boot: int
-    method: str
-    notes: tuple = ()
-    variance: float = float("nan")
-    unit: str = field(default="")
-
-    def __iter__(self):  # ``params, groups = riskmodel.explain(...)``
-        return iter((self.parameters, self.groups))
-
-    def to_dict(self) -> dict:
-        """Plain data (for ``--json``): both tables as lists of records, NaN as None."""
-
-        def records(df: pd.DataFrame, key: str) -> list:
-            out = []
-            for label, row in df.iterrows():
-                rec = {key: label}
-                for c, v in row.items():
-                    rec[c] = None if isinstance(v, float) and math.isnan(v) else (
-                        float(v) if isinstance(v, (float, np.floating)) else v)
-                out.append(rec)
-            return out
-
-        return {
-            "output": self.output, "unit": self.unit, "method": self.method, "base_samples": self.base_samples,
-            "evaluations": self.evaluations, "seed": self.seed, "n_boot": self.n_boot,
-            "variance": None if math.isnan(self.variance) else self.variance, "notes": list(self.notes),
-            "parameters": records(self.parameters, "parameter"), "groups": records(self.groups, "group"),
-        }
-
-    def to_json(self, **kwargs) -> str:
-        return json.dumps(self.to_dict(), **kwargs)
-
-
-def _load_scenario(path_or_scenario) -> Scenario:
-    if isinstance(path_or_scenario, Scenario):
-        return path_or_scenario
-    from .validate import validate
-
-    return validate(path_or_scenario)
-
-
-def _check_base_samples(base_samples: int) -> int:
-    from .errors import ScenarioError
-
-    n = int(base_samples)
-    if n < 16 or n & (n - 1):
-        raise ScenarioError.at("--base-samples", None, (), f"{base_samples} base samples",
-                               "use a power of two of at least 16 (Sobol points keep their balance only then), "
-                               "e.g. 256, 1024 or 4096")
-    return n
-
-
-def _explanations(scenario: Scenario, outputs: Sequence[str], *, base_samples: int, seed: int, n_boot: int,
-                  groupings: Sequence[str] = ("factor", "evidence"), per_unit: bool = True,
-                  keep_group=None, progress=None) -> dict:
-    """Sobol indices of several outputs from one design: {output: Explanation}.
-
-    ``per_unit=False`` leaves out the per-parameter matrices (the parameters
-    table then holds the noise alone); ``keep_group(group) -> bool`` keeps
-    only some groups (the noise group is always kept).
-    """
-    from .compile import compile_scenario
-
-    model = compile_scenario(scenario)
-    units, groups, notes = _plan_design(scenario, model, groupings)
-    if not per_unit:
-        units = [u for u in units if u.label == NOISE]
-    if keep_group is not None:
-        groups = [g for g in groups if g.by == NOISE or keep_group(g)]
-    from .simulate import check_run_size  # every matrix of the design, before any is drawn
-
-    check_run_size(model, base_samples * (len(units) + len(groups) + 2), design=True,
-                   given=base_samples if base_samples != 1024 else None, option="--base-samples")
-    f = _evaluate_design(model, units, groups, base_samples, seed, outputs, progress)
-    n_matrices = len({id(v) for v in f.values()})
-    _, boot_seed, _, _ = _design_seeds(seed)
-    by_name = {p.name: p for p in scenario.parameters}
-    result = {}
-    for j, out in enumerate(outputs):
-        fo = {k: v[:, j] for k, v in f.items()}
-        out_notes = list(notes)
-        variance = float(np.var(np.concatenate([fo["A"], fo["B"]])))
-        if not variance > 0:
-            out_notes.append(f"'{out}' takes one value on every path of the design: it has no variance to explain.")
-        unit_keys = [NOISE if u.label == NOISE else u.columns for u in units]
-        group_keys = [NOISE if g.by == NOISE else g.columns for g in groups]
-        rng = np.random.default_rng(boot_seed)
-        pu = pd.DataFrame(_indices(fo, unit_keys, n_boot, rng), columns=INDEX_COLUMNS,
-                          index=pd.Index([u.label for u in units], name="parameter"))
-        pu["factor"] = ["" if u.label == NOISE else "+".join(dict.fromkeys(by_name[n].factor for n in u.parameters))
-                        for u in units]
-        pu["evidence"] = ["" if u.label == NOISE else "+".join(dict.fromkeys(by_name[n].evidence
-                                                                             for n in u.parameters)) for u in units]
-        rng = np.random.default_rng(boot_seed + 1)
-        gu = pd.DataFrame(_indices(fo, group_keys, n_boot, rng), columns=INDEX_COLUMNS,
-                          index=pd.Index([g.label for g in groups], name="group"))
-        gu["by"] = [g.by for g in groups]
-        gu["group"] = [g.name for g in groups]
-        gu["parameters"] = [", ".join(g.parameters) for g in groups]
-        result[out] = Explanation(
-            output=out, parameters=pu, groups=gu, base_samples=base_samples,
-            evaluations=base_samples * n_matrices, seed=seed, n_boot=n_boot,
-            method=("Sobol indices from a Saltelli design (scrambled Sobol A, B; AB per unit and group; noise as a "
-                    "unit): first order Saltelli et al. (2010), total order Jansen (1999); 95% percentile bootstrap "
-                    f"over the {base_samples} rows ({n_boot} replicates)"),
-            notes=tuple(out_notes), variance=variance, unit=scenario.output(out).unit,
-        )
-    return result
-
-
-def explain(path_or_scenario, *, output: Optional[str] = None, base_samples: int = 1024, seed: Optional[int] = None,
-            method: str = "sobol", n_boot: int = 1000, progress=None) -> Explanation:
-    """Sobol first- and total-order indices of one output, per parameter and per group.
-
-    Parameters
-    ----------
-    path_or_scenario : path-like or Scenario
-        A scenario file, or a validated Scenario.
-    output : str, optional
-        An output name or a risk id (its output); default: the first risk's output.
-    base_samples : int
-        N, rows of A and of B: a power of two, at least 16. The run simulates
-        ``N x (units + multi-unit groups + 2 [+ 1 for the noise])`` paths.
-    seed : int, optional
-        Default: the scenario's seed.
-    method : {"sobol"}
-        The only method so far.
-    n_boot : int
-        Bootstrap replicates for the intervals.
-    progress : callable(done, total), optional
-        Called after each simulated matrix.
-
-    Returns
-    -------
-    Explanation
-        ``.parameters`` and ``.groups`` DataFrames with ``S1``, ``S1_low``,
-        ``S1_high``, ``ST``, ``ST_low``, ``ST_high``; unpacks as
-        ``parameters, groups``.
-
-    Examples
-    --------
-    >>> ex = riskmodel.explain("scenarios/examples/minimal.yaml", base_samples=256)  # doctest: +SKIP
-    >>> ex.groups[["S1", "ST"]]                                                      # doctest: +SKIP
-    """
-    from .errors import ScenarioError
-
-    if method != "sobol":
-        raise ScenarioError.at("--method", None, (), f"unknown method '{method}'", "use sobol")
-    scenario = _load_scenario(path_or_scenario)
-    out = _resolve_output(scenario, output)
-    n = _check_base_samples(base_samples)
-    s = int(seed if seed is not None else scenario.seed)
-    return _explanations(scenario, [out], base_samples=n, seed=s, n_boot=n_boot, progress=progress)[out]
-
-
-# =============================================================================== judgment share
+# =============================================================================== moved names
 # The judgment share lives in :mod:`riskmodel.judgment` (it changes with the report, not with the
 # estimators); its names stay importable from here.
 
 _MOVED_TO_JUDGMENT = ("JUDGMENT_SHARE_SENTENCE", "judgment_share_sentence", "judgment_share")
+#: The designs' estimators, in :mod:`riskmodel.sobol` (loaded when first asked for from here).
+_MOVED_TO_SOBOL = frozenset(('saltelli_first_order', 'jansen_total_order', '_Unit', '_Group', '_unaligned_draws', '_plan_design', '_design_seeds', '_design_matrices', '_evaluate_design', '_resample_counts', '_indices', 'INDEX_COLUMNS', 'Explanation', '_load_scenario', '_check_base_samples', '_explanations', 'explain'))
 
 
 def __getattr__(name: str):
@@ -939,4 +557,8 @@ def __getattr__(name: str):
         from . import judgment
 
         return getattr(judgment, name)
+    if name in _MOVED_TO_SOBOL:
+        from . import sobol
+
+        return getattr(sobol, name)
     raise AttributeError(f"module 'riskmodel.sensitivity' has no attribute {name!r}")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import signal
 
-__all__ = ["init_worker", "end_pool"]
+__all__ = ["init_worker", "end_pool", "Background", "background_allowed"]
 
 _PR_SET_PDEATHSIG = 1
 
@@ -40,3 +40,43 @@ def end_pool(pool) -> None:
             process.kill()
         except (OSError, AttributeError, ValueError):
             pass
+
+
+def background_allowed() -> bool:
+    """Whether a run may do work in a second process while it simulates: a second core, ``fork``, and
+    ``$RISKMODEL_BACKGROUND`` not ``0``."""
+    import multiprocessing
+
+    return ((os.cpu_count() or 1) > 1 and "fork" in multiprocessing.get_all_start_methods()
+            and os.environ.get("RISKMODEL_BACKGROUND", "1").strip() != "0")
+
+
+class Background:
+    """``fn(*args, **kwargs)`` in one forked worker process while this one goes on.
+
+    The worker starts with :func:`init_worker` (it dies with this process and
+    ignores Ctrl-C). :meth:`result` waits for the value; :meth:`cancel`
+    stops the worker. A forked worker computes what this process would: the
+    numbers do not depend on where they were computed.
+    """
+
+    def __init__(self, fn, *args, **kwargs):
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"),
+                                        initializer=init_worker, initargs=(os.getpid(),))
+        self.future = self.pool.submit(fn, *args, **kwargs)
+
+    def result(self):
+        """The call's value; its exception if it raised (or the pool's, if the worker died)."""
+        try:
+            return self.future.result()
+        except KeyboardInterrupt:
+            end_pool(self.pool)
+            raise
+        finally:
+            self.pool.shutdown(wait=False)
+
+    def cancel(self) -> None:
+        end_pool(self.pool)

@@ -6,7 +6,6 @@ import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -185,11 +184,25 @@ def test_report_modes_and_phase_times(write, tmp_path):
     assert timings["report"] == "none"
     # the phases are disjoint: together no more than the whole
     assert sum(timings["phases_s"].values()) <= timings["total_s"] + 1e-3
-    time_line = next(line for line in none.output.splitlines() if line.startswith("Time: total"))
-    assert "validate" in time_line and "judgment share" in time_line
+    time_line = none.output.splitlines()[-1]  # the last line: the total and each phase, in 80 columns
+    assert time_line.startswith("Time ") and len(time_line) <= 80
+    import re
 
-    full = runner.invoke(app, ["run", str(path), "--samples", "300", "--out", str(tmp_path / "full")])
+    from riskmodel.pipeline import Phases
+
+    named = re.findall(r"([a-z][a-z -]*[a-z]) (\d+(?:\.\d+)?)", time_line.split(": ", 1)[1])
+    phases = list(timings["phases_s"])
+    assert [n for n, _ in named] in (phases, [Phases.SHORT_NAMES[k] for k in phases],
+                                     ["judgment" if k == "judgment share" else k for k in phases])
+    # run.json is written before the write phase ends: the other phases agree to the line's rounding
+    assert all(abs(float(v) - timings["phases_s"][k]) <= 0.051 for (_, v), k in zip(named, phases) if k != "write")
+
+    full = runner.invoke(app, ["run", str(path), "--samples", "300", "--out", str(tmp_path / "full")],
+                         env={"COLUMNS": "80"})
     assert full.exit_code == 0, full.output
+    last = full.output.splitlines()[-1]
+    assert last.startswith("Time ") and len(last) <= 80 and all(
+        f" {name} " in last for name in ("valid", "sim", "judg", "drivers", "figs", "write")), last
     meta = json.loads((tmp_path / "full" / "run.json").read_text())["run_timings"]
     assert {"drivers", "figures"} <= set(meta["phases_s"])
     html = (tmp_path / "full" / "index.html").read_text(encoding="utf-8")

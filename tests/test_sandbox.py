@@ -180,8 +180,10 @@ def outcome_of(text: str) -> str:
         return "unknown name"
     try:
         fn = compile_expression(expr)
-    except ExpressionError as exc:  # sum(x), min(x): a reduction needs a dimensioned value, and none is here
-        assert expr.reductions and "dimension" in exc.message, text
+    except ExpressionError as exc:  # sum(x), min(x): a reduction needs a dimensioned value, and none is here;
+        # year, month, date(): the calendar needs the scenario's origin, and none is given here
+        assert (expr.reductions and "dimension" in exc.message) or (
+            (expr.calendar or expr.dates) and "origin" in exc.message), text
         return "refused"
     try:
         out = fn(_context())

@@ -439,3 +439,132 @@ def test_given_data_and_tornado_in_one_pass_match_single_calls(write):
     both = S.tornado(res, sc, ["y", "high"])
     pd.testing.assert_frame_equal(both.iloc[:3].reset_index(drop=True), S.tornado(res, sc, "y"))
     assert len(both) == 6
+
+
+TWO_OUTPUTS = scenario("""\
+    parameters:
+      a: {factor: f, dist: uniform, low: 0, high: 1, evidence: judgment, rationale: test}
+      b: {factor: g, dist: normal, mu: 0, sigma: 1, evidence: judgment, rationale: test}
+      c: {factor: g, dist: uniform, low: 0, high: 2, evidence: judgment, rationale: test}
+      k: {factor: f, dist: bernoulli, p: 0.3, evidence: judgment, rationale: test}
+    outputs:
+      ya: {expr: "a + 0.1 * c"}
+      yb: {expr: "b * b + k"}
+    risks:
+      - {id: ra, title: A, factor: f, output: ya, threshold: 0.5}
+      - {id: rb, title: B, factor: g, output: yb, threshold: 1}
+    """)
+
+
+def test_given_data_per_output_parameters_match_restricted_single_calls(write):
+    """One call with ``parameters={output: names}`` gives the rows of one call per output on a scenario
+    that holds only that output's parameters (a second way to the same numbers: separate ranks, bins and
+    bootstrap sums per call); only the bootstrap's matrix products may round differently."""
+    import dataclasses
+
+    res = riskmodel.run(write(TWO_OUTPUTS), samples=4000, seed=5)
+    sc = res.scenario
+    keep = {"ya": ("a", "c"), "yb": ("b", "k", "c")}
+    joint = S.given_data(res, sc, by=("parameter", "factor", "evidence"), outputs=["ya", "yb"], seed=4,
+                         parameters=keep)
+    for kind in ("parameter", "factor", "evidence"):
+        parts = []
+        for out, names in keep.items():
+            restricted = dataclasses.replace(sc, parameters=tuple(p for p in sc.parameters if p.name in names))
+            parts.append(S.given_data(res, restricted, by=kind, outputs=[out], seed=4))
+        single = pd.concat(parts, ignore_index=True)
+        pd.testing.assert_frame_equal(joint[kind], single, rtol=1e-12, atol=1e-14)
+    # the attribution is restricted: 'b' has no row for ya, 'a' none for yb
+    rows = joint["parameter"]
+    assert set(rows.loc[rows.output == "ya", "parameter"]) == {"a", "c"}
+    assert set(rows.loc[rows.output == "yb", "parameter"]) == {"b", "k", "c"}
+
+
+def test_ranks_match_scipy_rankdata_with_ties():
+    """Average ranks as scipy.stats.rankdata gives them (a second implementation), ties included."""
+    from scipy import stats
+
+    rng = np.random.default_rng(2)
+    cases = [rng.normal(size=(500, 3)), rng.integers(0, 4, size=(300, 5)).astype(float), np.ones((6, 2)),
+             np.array([[np.inf], [1.0], [-np.inf], [1.0], [np.inf]])]
+    for x in cases:
+        np.testing.assert_array_equal(S._ranks(x), stats.rankdata(x, axis=0, method="average"))
+    # by hand: 3 ties at the bottom share rank 2, the next value is 4
+    np.testing.assert_array_equal(S._ranks(np.array([[0.0], [0.0], [0.0], [5.0]]))[:, 0], [2, 2, 2, 4])
+
+
+def _indices_by_gathering(f_a, f_b, f_ab, r):
+    """The bootstrap written out with the resampled rows gathered (the way the estimators read)."""
+    centre = np.mean(np.concatenate([f_a, f_b]))
+    a, b, ab = f_a - centre, f_b - centre, f_ab - centre
+    a_r, b_r = a[r], b[r]
+    var_r = np.var(np.concatenate([a_r, b_r], axis=-1), axis=-1)
+    s1 = np.array([np.mean(b_r * (x[r] - a_r), axis=-1) / var_r for x in ab])
+    st = np.array([0.5 * np.mean((a_r - x[r]) ** 2, axis=-1) / var_r for x in ab])
+    return (np.percentile(s1, [2.5, 97.5], axis=1), np.percentile(st, [2.5, 97.5], axis=1),
+            S.saltelli_first_order(a, b, ab), S.jansen_total_order(a, b, ab))
+
+
+def test_bootstrap_by_counts_matches_gathered_rows():
+    """The design's bootstrap, one matrix product of resampling counts for every output, gives the
+    intervals of gathering each replicate's rows (a second implementation), to rounding; point estimates
+    exactly."""
+    rng = np.random.default_rng(8)
+    n, n_boot = 256, 300
+    x = rng.normal(size=(n, 3))
+    y = rng.normal(size=(n, 3))
+    outs = {"A": np.column_stack([x[:, 0] + 0.5 * x[:, 1] ** 2, 1e5 + 3e3 * x[:, 2]]),
+            "B": np.column_stack([y[:, 0] + 0.5 * y[:, 1] ** 2, 1e5 + 3e3 * y[:, 2]])}
+    outs["u0"] = np.column_stack([y[:, 0] + 0.5 * x[:, 1] ** 2, 1e5 + 3e3 * x[:, 2]])
+    outs["u2"] = np.column_stack([x[:, 0] + 0.5 * x[:, 1] ** 2, 1e5 + 3e3 * y[:, 2]])
+    keys = ["u0", "u2"]
+    counts = S._resample_counts(n, n_boot, np.random.default_rng(1))
+    r = np.random.default_rng(1).integers(n, size=(n_boot, n))
+    np.testing.assert_array_equal(counts.sum(axis=1), n)
+    np.testing.assert_array_equal(counts[5], np.bincount(r[5], minlength=n))
+    got = S._indices(outs, keys, counts)  # (outputs, keys, 6)
+    for j in range(2):
+        (s1_lo, s1_hi), (st_lo, st_hi), s1, st = _indices_by_gathering(
+            outs["A"][:, j], outs["B"][:, j], np.stack([outs[k][:, j] for k in keys]), r)
+        np.testing.assert_array_equal(got[j, :, 0], s1)
+        np.testing.assert_array_equal(got[j, :, 3], st)
+        for col, want in ((1, s1_lo), (2, s1_hi), (4, st_lo), (5, st_hi)):
+            np.testing.assert_allclose(got[j, :, col], want, rtol=1e-9, atol=1e-12)
+    # the second output depends on x2 alone: its u0 total index is 0 exactly and u2's is near 1
+    assert got[1, 0, 3] == 0 and abs(got[1, 1, 3] - 1) < 0.3
+
+
+def test_judgment_share_in_a_background_worker_is_the_same(write, monkeypatch):
+    """riskmodel.run computes the judgment share in a forked worker while it simulates (two cores): the
+    register is bit for bit the one computed in this process after the simulation; a worker that fails
+    leaves the share to be computed here, with the same numbers."""
+    from riskmodel import workers
+
+    path = write(TWO_OUTPUTS)
+    started = []
+    real = workers.Background
+
+    class Counted(real):
+        def __init__(self, *args, **kwargs):
+            started.append(args[0].__name__)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(workers, "Background", Counted)
+    monkeypatch.setattr(workers, "background_allowed", lambda: True)
+    res_bg = riskmodel.run(path, samples=2000, seed=3, judgment_samples=64)
+    assert started == ["judgment_share"]
+    monkeypatch.setenv("RISKMODEL_BACKGROUND", "0")
+    monkeypatch.setattr(workers, "background_allowed", lambda: False)
+    res_here = riskmodel.run(path, samples=2000, seed=3, judgment_samples=64)
+    assert started == ["judgment_share"]  # not started again
+    pd.testing.assert_frame_equal(res_bg.register, res_here.register, check_exact=True)
+    assert res_bg.meta["judgment_share"] == res_here.meta["judgment_share"]
+
+    class Failing(real):
+        def result(self):
+            raise RuntimeError("worker died")
+
+    monkeypatch.setattr(workers, "Background", Failing)
+    monkeypatch.setattr(workers, "background_allowed", lambda: True)
+    res_fallback = riskmodel.run(path, samples=2000, seed=3, judgment_samples=64)
+    pd.testing.assert_frame_equal(res_fallback.register, res_here.register, check_exact=True)

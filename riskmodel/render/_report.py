@@ -251,9 +251,9 @@ def render_report(results, scenario, folder, *, figures: str = "default", phase=
         names = ", ".join(s.name for s, _ in yes_no)
         figures.append(Figure(
             "states-yes-no.png",
-            plots.mean_lines(scenario.months, [(s.name + (f" ({s.unit})" if s.unit else ""), b["mean"])
-                                               for s, b in yes_no],
-                             title="States that are 0 or 1 on most paths: mean by month", windows=windows),
+            later(plots.mean_lines, scenario.months, [(s.name + (f" ({s.unit})" if s.unit else ""), b["mean"])
+                                                      for s, b in yes_no],
+                  title="States that are 0 or 1 on most paths: mean by month", windows=windows),
             "States that are 0 or 1 on most paths",
             f"{names}: every percentile of these states is 0 or 1 in every month, so a fan chart would show "
             f"only steps; instead, the mean over all {n:,} paths by month (for a 0/1 state, the share of paths "
@@ -301,10 +301,9 @@ def render_report(results, scenario, folder, *, figures: str = "default", phase=
         se_max = max(math.sqrt(p * (1 - p) / n) for _, p, _, _ in binary_rows)
         figures.append(Figure(
             "yes-no-outputs.png",
-            plots.dot_plot([r[0] for r in binary_rows],
-                           [("share", [r[1] for r in binary_rows], [r[2] for r in binary_rows],
-                             [r[3] for r in binary_rows])],
-                           title="Yes/no outputs: share of paths where it happens", xlabel="share of paths at 1"),
+            later(plots.dot_plot, [r[0] for r in binary_rows],
+                  [("share", [r[1] for r in binary_rows], [r[2] for r in binary_rows], [r[3] for r in binary_rows])],
+                  title="Yes/no outputs: share of paths where it happens", xlabel="share of paths at 1"),
             "Yes/no outputs",
             f"Outputs that are 0 or 1 on every path: their exceedance curve is a single step, so the share of "
             f"paths at 1 is shown with its 95% Wilson interval (largest standard error {se_max:.4f}, "
@@ -466,9 +465,8 @@ def _drivers(results, scenario, reg: pd.DataFrame, meta: dict, *, with_tornados:
     graph = dependency_graph(scenario)
     per_output = {o: _restricted(scenario, graph.parameters_of(o)) for o in outputs}
     seed = int(meta.get("seed", 0) or 0)
-    parts = [given_data(subset, per_output[o], by=("parameter", "factor", "evidence"), outputs=[o], seed=seed)
-             for o in outputs]
-    tables = {k: pd.concat([t[k] for t in parts], ignore_index=True) for k in ("parameter", "factor", "evidence")}
+    tables = given_data(subset, scenario, by=("parameter", "factor", "evidence"), outputs=outputs, seed=seed,
+                        parameters={o: graph.parameters_of(o) for o in outputs})
     tornados = [tornado(subset, per_output[o], o) for o in outputs] if with_tornados else []
     n_sampled = len(graph.sampled)
     reach = {o: len(graph.parameters_of(o)) for o in outputs}

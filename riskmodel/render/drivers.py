@@ -406,7 +406,7 @@ def drivers_figures(*, tornados: Sequence[pd.DataFrame] = (), given: Optional[pd
     if share is not None and len(share):
         half = ((share["judgment_ST_high"] - share["judgment_ST_low"]) / 2).max()
         figs.append(Figure(
-            file=f"{prefix}-judgment-share.png", png=judgment_share_chart(share, titles=titles),
+            file=f"{prefix}-judgment-share.png", png=draw(judgment_share_chart, share, titles=titles),
             title="How much rests on judgment",
             caption=judgment_share_sentence(int(share["n"].iloc[0]), float(half))
             + f" Whiskers: 95% bootstrap intervals (1.96 bootstrap standard errors over the design's "
