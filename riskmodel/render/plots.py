@@ -32,6 +32,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
+from . import _place  # noqa: E402
 from ._stats import ExceedanceCurve, RunningEstimate  # noqa: E402
 
 __all__ = [
@@ -307,6 +308,18 @@ def _shade_windows(ax, windows: Sequence[Window], colours: Optional[Sequence[str
     return handles
 
 
+def _headroom(ax, high: float, lines: int, line_pt: float = 11.0) -> None:
+    """Raise the top of the y axis so that ``lines`` window labels (``line_pt`` points each, from the top)
+    sit above ``high``, the largest value drawn: a label never covers a band or a line."""
+    if lines <= 0 or not np.isfinite(high):
+        return
+    bottom, top = ax.get_ylim()
+    f = min(0.5, ((3.0 + line_pt * lines) * ax.figure.dpi / 72.0 + 3.0) / ax.bbox.height)
+    need = (high - f * bottom) / (1 - f)
+    if need > top:
+        ax.set_ylim(bottom, need)
+
+
 # --------------------------------------------------------------------------- fan charts
 
 
@@ -342,6 +355,7 @@ def fan_chart(months: Sequence, bands: dict, *, title: str, unit: str, windows: 
         lo = min(np.nanmin(bands["q05"]), np.nanmin(bands["mean"]))
         if lo >= 0:
             ax.set_ylim(bottom=0)
+        _headroom(ax, max(float(np.nanmax(bands["q95"])), float(np.nanmax(bands["mean"]))), len(windows))
         ax.set_ylabel(_unit_label(unit))
         ax.set_title(title)
         ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.45, -0.12), ncol=3, borderaxespad=0.0,
@@ -373,6 +387,9 @@ def mean_lines(months: Sequence, series: Sequence[tuple], *, title: str, windows
         _date_axis(ax, months[0], months[-1])
         top = max(1.0, max(float(np.nanmax(m)) for _, m in series) if series else 1.0)
         ax.set_ylim(0, top * 1.04)
+        _headroom(ax, top, len(windows))
+        if top == 1.0:  # shares: no tick above 1 in the headroom of the window labels
+            ax.yaxis.set_major_locator(ticker.FixedLocator([0.0, 0.25, 0.5, 0.75, 1.0]))
         ax.set_ylabel("mean over all paths")
         ax.set_title(_shorten(title, 90))
         ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.1), ncol=ncol, borderaxespad=0.0, handlelength=2.2,
@@ -414,32 +431,58 @@ def _draw_curve(ax, curve: ExceedanceCurve, colour: str, label: Optional[str], l
 
 
 def _draw_marks(ax, marks: Sequence[ThresholdMark], colours: Sequence[str], many_series: bool) -> None:
-    """Thresholds as dashed lines labelled at the top; the likelihoods in a block at the upper right.
+    """Thresholds as dashed lines, each tagged beside it; the likelihoods in a block where no curve runs.
 
-    An exceedance curve falls from the upper left to the lower right, so the
-    upper right corner is where text does not cover it.
+    Call after the curves are drawn and the axes limits set. Tags and block go
+    to the candidate spot with the fewest drawn points under it
+    (:mod:`riskmodel.render._place`); when every spot inside the axes covers a
+    curve, the axes get headroom above 100% (curves never go there) and the
+    block sits in it.
     """
-    lines, drawn = [], set()
-    for i, m in enumerate(marks):
+    if not marks:
+        return
+    y_low = ax.get_ylim()[0]
+    tags, lines, drawn = [], [], set()
+    text_box = dict(boxstyle="square,pad=0.12", fc="white", ec="none", alpha=0.85)
+    for m in marks:
         c = colours[m.series % len(colours)] if many_series else OKABE_ITO["vermillion"]
         first = m.threshold not in drawn
         drawn.add(m.threshold)
-        if first:
-            ax.axvline(m.threshold, color=c, lw=1.1, ls=(0, (5, 3)), zorder=3)
+        if first:  # up to 100% only: headroom above it stays free for text
+            ax.plot([m.threshold, m.threshold], [y_low, 1.0], color=c, lw=1.1, ls=(0, (5, 3)), zorder=3,
+                    scaley=False)
+            tags.append((m.threshold, ax.text(0, 0, m.label.split(" ")[0], fontsize=8.5, fontweight="bold",
+                                              color=c, zorder=7)))
         # the point on the curve: P(X > t) for above; for below, P(X < t) is not on the curve (written only)
         if m.direction == "above":
             ax.errorbar([m.threshold], [m.likelihood], yerr=_err(m.likelihood, m.low, m.high),
                         fmt="o", ms=5, color=c, mec="white", mew=0.8, capsize=3, zorder=6)
-        if first:
-            ax.annotate(m.label.split(" ")[0], xy=(m.threshold, 1.0), xycoords=("data", "axes fraction"),
-                        xytext=(3, -3), textcoords="offset points", ha="left", va="top", fontsize=8.5,
-                        fontweight="bold", color=c, zorder=7)
         sign = ">" if m.direction == "above" else "<"
-        lines.append((f"{m.label}: P({sign} {fmt_num(m.threshold)}) = {_pct(m.likelihood)} "
-                      f"[{_pct(m.low)}, {_pct(m.high)}]", c))
-    for j, (text, c) in enumerate(lines):
-        ax.text(0.985, 0.885 - 0.085 * j, text, transform=ax.transAxes, ha="right", va="top", fontsize=8.5,
-                color=c, zorder=8, bbox=dict(boxstyle="square,pad=0.12", fc="white", ec="none", alpha=0.85))
+        lines.append(ax.text(0, 0, f"{m.label}: P({sign} {fmt_num(m.threshold)}) = {_pct(m.likelihood)} "
+                                   f"[{_pct(m.low)}, {_pct(m.high)}]", fontsize=8.5, color=c, zorder=8,
+                             bbox=text_box))
+    renderer = ax.figure.canvas.get_renderer()
+    sizes = [_place.text_size(t, renderer) for t in lines]
+    line_h = max(h for _, h in sizes) * 1.08
+    block_w, block_h = max(w for w, _ in sizes), line_h * len(lines)
+
+    def put_tags(points, taken):
+        for x, t in tags:
+            _place.place_tag(ax, t, ax.transData.transform((x, 0.5))[0], points, taken, renderer)
+
+    points = _place.line_points(ax)
+    spots = _place.block_spots(ax, block_w, block_h)
+    i, c = _place.best_spot(spots, points)
+    if c > 0:  # every spot inside covers a curve: headroom above 100% for the block (and the tags)
+        tag_h = max((_place.text_size(t, renderer)[1] for _, t in tags), default=0.0)
+        f = min(0.55, (block_h + tag_h + 14.0) / ax.bbox.height)
+        ax.set_ylim(y_low, (1.02 - f * y_low) / (1 - f))
+        ax.yaxis.set_major_locator(ticker.FixedLocator([0.0, 0.25, 0.5, 0.75, 1.0]))
+        points = _place.line_points(ax)
+        spots = _place.block_spots(ax, block_w, block_h, top_only=True)
+        i, _ = _place.best_spot(spots, points)
+    _place.stack_block(ax, lines, spots[i], line_h)
+    put_tags(points, [spots[i]])
 
 
 def _pct(p: float) -> str:

@@ -1,0 +1,133 @@
+"""Labels never sit on the curves they label (issue 15): read from the figure's data, not its pixels.
+
+Each figure is captured before it is rasterised; every text's box (display
+coordinates, from matplotlib's own text layout) is checked against every line
+as drawn (its path in display coordinates, steps included) with
+``Path.intersects_bbox`` and against every marker position: an independent
+route from the sampled points the placement itself uses.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from matplotlib.path import Path
+
+from riskmodel.render import plots
+from riskmodel.render._stats import ExceedanceCurve
+
+MARKER_PX = 4.0  # a marker's radius in pixels (ms 5 at 120 dpi is about 4 px)
+
+
+@pytest.fixture
+def captured(monkeypatch):
+    figs = []
+    monkeypatch.setattr(plots, "png_bytes", lambda fig: figs.append(fig) or b"")
+    return figs
+
+
+def _covered(fig):
+    """(text, line label or index) pairs where a text's box touches a drawn line or marker; and the texts."""
+    renderer = fig.canvas.get_renderer()
+    hits, texts = [], []
+    for ax in fig.axes:
+        for t in ax.texts:
+            if not t.get_text():
+                continue
+            box = t.get_window_extent(renderer)
+            texts.append((t.get_text(), box))
+            for k, line in enumerate(ax.get_lines()):
+                path = line.get_transform().transform_path(line.get_path())
+                if line.get_linestyle() in ("None", "", " ", "none"):
+                    g = box.padded(MARKER_PX)
+                    if any(g.x0 <= x <= g.x1 and g.y0 <= y <= g.y1 for x, y in path.vertices):
+                        hits.append((t.get_text(), k))
+                elif Path(path.vertices).intersects_bbox(box, filled=False):
+                    hits.append((t.get_text(), k))
+    return hits, texts
+
+
+def _curve(x, p, *, discrete=False, log_x=False):
+    return ExceedanceCurve(x=np.asarray(x, float), p=np.asarray(p, float), discrete=discrete, log_x=log_x, n=20_000)
+
+
+def _check(fig):
+    hits, texts = _covered(fig)
+    assert not hits, hits
+    # texts do not cover each other and stay inside the figure
+    fw, fh = fig.bbox.width, fig.bbox.height
+    for i, (a, ba) in enumerate(texts):
+        assert ba.x0 >= 0 and ba.y0 >= 0 and ba.x1 <= fw and ba.y1 <= fh, a
+        for b, bb in texts[i + 1:]:
+            assert not ba.overlaps(bb), (a, b)
+    return texts
+
+
+def test_exceedance_labels_keep_off_a_threshold_at_the_right_edge(captured):
+    # the Mali `documented_share` case: two "below" risks, one threshold near the curve's right end
+    x = np.linspace(0.05, 0.53, 512)
+    p = 1 / (1 + np.exp((x - 0.23) / 0.04))
+    marks = [plots.ThresholdMark("#5 most undocumented", 0.5, "below", 0.9998, 0.9995, 0.9999),
+             plots.ThresholdMark("#6 mostly unseen", 0.25, "below", 0.561, 0.554, 0.568)]
+    plots.exceedance_plot(_curve(x, p), title="Share documented", unit="share", marks=marks)
+    texts = _check(captured[0])
+    assert {"#5", "#6"} <= {t for t, _ in texts}
+    assert any(t.startswith("#5 most undocumented: P(< 0.5) = >99.9%") for t, _ in texts)
+
+
+def test_exceedance_labels_move_when_the_curve_fills_the_upper_right(captured):
+    # near-certain output: P(X > x) stays near 1 until the right end, where the default block would sit
+    x = np.linspace(0, 100, 512)
+    p = np.where(x < 90, 1.0, np.clip((100 - x) / 10, 0, 1))
+    marks = [plots.ThresholdMark("#1 high", 50.0, "above", 1.0, 0.9998, 1.0),
+             plots.ThresholdMark("#2 higher", 95.0, "above", 0.5, 0.49, 0.51)]
+    plots.exceedance_plot(_curve(x, p), title="Near certain", unit="events", marks=marks)
+    _check(captured[0])
+
+
+def test_exceedance_labels_on_a_step_curve_and_a_log_axis(captured):
+    xs = np.arange(0, 17)
+    p = np.exp(-xs / 2.0)
+    plots.exceedance_plot(_curve(xs, p, discrete=True), title="Counts", unit="events",
+                          marks=[plots.ThresholdMark("#3 any", 0.5, "above", 0.807, 0.80, 0.81)])
+    _check(captured[0])
+    x = np.geomspace(10, 3000, 512)
+    p = 1 - np.clip(np.log(x / 10) / np.log(300), 0, 1)
+    plots.exceedance_plot(_curve(x, p, log_x=True), title="Amounts", unit="people",
+                          marks=[plots.ThresholdMark("#7 big", 200.0, "above", 0.47, 0.46, 0.48),
+                                 plots.ThresholdMark("#8 small", 20.0, "above", 0.88, 0.87, 0.89)])
+    _check(captured[1])
+
+
+def test_overlay_labels_with_many_series_and_marks_stay_off_every_curve(captured):
+    x = np.linspace(0, 10, 512)
+    curves = [(f"scenario {i}", _curve(x, np.clip(1 - x / (9 + i), 0, 1))) for i in range(3)]
+    marks = [plots.ThresholdMark(f"#{k} risk {k}", t, "above", 1 - t / (9 + i), 0.99 - t / (9 + i),
+                                 1.01 - t / (9 + i), series=i)
+             for k, t in ((1, 2.0), (2, 6.0)) for i in range(3)]
+    plots.exceedance_overlay(curves, title="Overlay", unit="x", marks=marks)
+    texts = _check(captured[0])
+    assert sum(1 for t, _ in texts if ": P(> " in t) == 6
+
+
+def _months(n):
+    from riskmodel.model import Month
+
+    return [Month(2024 + (i // 12), i % 12 + 1) for i in range(n)]
+
+
+def test_fan_chart_window_labels_sit_above_the_bands(captured):
+    months = _months(24)
+    t = np.arange(24.0)
+    b = {"q05": 50 + 0 * t, "q25": 70 + t, "q50": 80 + 2 * t, "q75": 90 + 3 * t, "q95": 100 + 4 * t,
+         "mean": 82 + 2 * t}
+    w = [plots.Window("regional force deployed", months[0], months[23])]
+    plots.fan_chart(months, b, title="Attacks", unit="attacks", windows=w)
+    fig = captured[0]
+    ax = fig.axes[0]
+    renderer = fig.canvas.get_renderer()
+    label = next(tx for tx in ax.texts if tx.get_text() == "regional force deployed")
+    box = label.get_window_extent(renderer)
+    top_of_bands = ax.transData.transform((0, float(b["q95"].max())))[1]
+    assert box.y0 > top_of_bands  # the label is above every band, not on it
+    assert box.y1 <= ax.bbox.y1 + 1
