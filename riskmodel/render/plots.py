@@ -32,6 +32,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
+from ..formats import fmt_num, fmt_pct  # noqa: E402,F401  (one rounding rule for pages, terminal and figures)
 from . import _place  # noqa: E402
 from ._stats import ExceedanceCurve, RunningEstimate  # noqa: E402
 
@@ -95,44 +96,6 @@ STYLE = {
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def fmt_num(x: float, digits: int = 3) -> str:
-    """A number for people: thousands separators, ``digits`` significant digits, no exponent below 1e9."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
-    x = float(x)
-    if math.isinf(x):
-        return "∞" if x > 0 else "−∞"
-    if x == 0:
-        return "0"
-    a = abs(x)
-    if a >= 1e9:
-        return f"{x:.{digits}g}".replace("e+0", "e").replace("e+", "e")
-    if a >= 10 ** (digits - 1):
-        return f"{round(x):,}" if a >= 1e4 else str(round(x))  # separators from 10,000 (not in years)
-    decimals = max(0, digits - 1 - int(math.floor(math.log10(a))))
-    text = f"{x:,.{decimals}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text.replace("-", "−")
-
-
-def fmt_pct(p, digits: int = 1) -> str:
-    """A probability in percent: ``0.3124`` -> ``31.2%``; small values keep two significant digits.
-
-    Never more than ``digits`` decimals above 1%: a value that would round up to 100 reads ``>99.9%``.
-    """
-    if p is None or (isinstance(p, float) and math.isnan(p)):
-        return "–"
-    v = float(p) * 100
-    if v == 0 or v == 100:
-        return f"{v:.{digits}f}%"
-    if abs(v) < 1:
-        return f"{v:.2g}%"
-    if v < 100 and float(f"{v:.{digits}f}") == 100:
-        return f">{100 - 10 ** -digits:.{digits}f}%"  # never "100.0%" for a likelihood below 1, never more digits
-    return f"{v:.{digits}f}%"
 
 
 def tick_num(x: float, _pos=None) -> str:
