@@ -387,10 +387,10 @@ def _print_backtest(bt) -> None:
                           "" if model else f"{row.model_log_skill:+.2f}")
         console.print(table)
         table = Table(title="Each risk", title_justify="left")
-        for col in ("risk", "date", "forecast", "happened", "Brier", "log score"):
+        for col in ("risk", "date", "forecast ± se", "happened", "Brier", "log score"):
             table.add_column(col, justify="left" if col in ("risk", "date") else "right")
         for row in bt.binary.itertuples():
-            table.add_row(row.risk, row.date, f"{row.forecast:.3f}", "yes" if row.outcome else "no",
+            table.add_row(row.risk, row.date, fmt_likelihood(row.forecast, row.se), "yes" if row.outcome else "no",
                           f"{row.brier:.4f}", f"{row.log_score:.4f}")
         console.print(table)
     if len(bt.numeric):
