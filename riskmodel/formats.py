@@ -69,7 +69,7 @@ def fmt_pp(d, digits: int = 1, sign: bool = True) -> str:
         return "–"
     v = float(d) * 100
     text = f"{v:+.{digits}f}" if sign else f"{v:.{digits}f}"
-    if abs(v) < 10 ** (-digits) and v != 0:
+    if round(v, digits) == 0 and v != 0:  # only what would read as zero gets two significant digits
         text = f"{v:+.2g}" if sign else f"{v:.2g}"
     return text.replace("-", "−") + " pp"
 

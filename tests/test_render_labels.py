@@ -131,3 +131,58 @@ def test_fan_chart_window_labels_sit_above_the_bands(captured):
     top_of_bands = ax.transData.transform((0, float(b["q95"].max())))[1]
     assert box.y0 > top_of_bands  # the label is above every band, not on it
     assert box.y1 <= ax.bbox.y1 + 1
+
+
+def test_summary_and_difference_rows_read_each_title_whole(captured):
+    rows = ["#1 Attacks in 2026 run at more than twice the end-2023 monthly rate",
+            "#4 A massacre on the scale of Moura (over 500 killed) by end-2026",
+            "#11 Spillover of Mali's violence established in northern Benin by end-2026", "#15 short"]
+    p = np.array([0.42, 0.24, 0.58, 0.65])
+    plots.dot_plot(rows, [("a", p, p - 0.01, p + 0.01), ("b", p, p - 0.01, p + 0.01)], title="Every risk")
+    plots.difference_chart(rows, [("b", p - p, p - p - 0.01, p - p + 0.01)], reference="a")
+    for fig in captured:
+        shown = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+        assert [" ".join(s.split("\n")) for s in shown] == rows  # wrapped, never cut
+        assert all(len(line) <= 46 for s in shown for line in s.split("\n"))
+        # the figure is tall enough: neighbouring labels do not overlap
+        renderer = fig.canvas.get_renderer()
+        boxes = [t.get_window_extent(renderer) for t in fig.axes[0].get_yticklabels()]
+        assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+
+
+def test_identical_series_show_as_nested_stripes_with_the_reference_on_top(captured):
+    x = np.linspace(0, 10, 128)
+    same = _curve(x, np.clip(1 - x / 10, 0, 1))
+    plots.exceedance_overlay([("base", same), ("force", same), ("exit", same)], title="t", unit="u")
+    from riskmodel.model import Month
+
+    months = [Month(2024, m) for m in range(1, 13)]
+    v = np.linspace(0.0, 0.8, 12)
+    plots.lines_grid([("spill (0/1)", [(0, months, v), (1, months, v), (2, months, v)])],
+                     labels=["base", "force", "exit"])
+    for fig in captured:
+        lines = [ln for ln in fig.axes[0].get_lines() if ln.get_label() in ("base", "force", "exit")]
+        assert len(lines) == 3
+        top_down = sorted(lines, key=lambda ln: -ln.get_zorder())
+        assert top_down[0].get_label() == "base"  # the reference on top
+        widths = [ln.get_linewidth() for ln in top_down]
+        assert widths == sorted(widths) and len(set(widths)) == 3  # each one beneath is wider: its edges show
+
+
+def test_small_multiple_titles_are_wrapped_not_cut(captured):
+    from riskmodel.model import Month
+
+    months = [Month(2024, m) for m in range(1, 13)]
+    v = np.linspace(0.0, 0.01, 12)
+    names = ["moura_scale_atrocities (events per month)", "coup (0/1)"]
+    plots.lines_grid([(t, [(0, months, v), (1, months, v)]) for t in names], labels=["base", "exit"])
+    fig = captured[0]
+    titles = [ax.get_title(loc="left") for ax in fig.axes if ax.get_visible()]  # the style's titles are left
+    assert [" ".join(t.split("\n")) for t in titles] == names
+    renderer = fig.canvas.get_renderer()
+    from matplotlib.text import Text
+
+    for ax, title in zip(fig.axes, titles):  # inside the figure
+        text = next(c for c in ax.get_children() if isinstance(c, Text) and c.get_text() == title)
+        box = text.get_window_extent(renderer)
+        assert box.y1 <= fig.bbox.height and box.x0 >= 0

@@ -17,7 +17,7 @@ from ..analyse import risk_register
 from ..distributions import make_distribution
 from ..graph import dependency_graph
 from . import plots
-from ._common import Figure, fmt_num, later, fmt_pct, month_span, slug, write_outputs
+from ._common import Figure, fmt_num, fmt_pct, fmt_se, later, month_span, slug, write_outputs
 from ._stats import (CONVERGENCE_POINTS, EXCEEDANCE_POINTS, conditional_median, exceedance_curve, is_binary,
                      running_estimate, wilson)
 
@@ -413,7 +413,8 @@ def _by_when_figure(o, values, scenario, n: int) -> Figure:
     title = f"By when: {o.title or o.name}"
     caption = (f"{_named(o.title, o.name + ': ' + output_definition(o), o.unit)}: the share of the {n:,} paths "
                f"where it has happened by each month (P(first <= month)), with its 95% band (largest standard "
-               f"error {ci.se.max():.4f}); by the horizon {ci.p[-1]:.3f}, never within it {ci.never:.3f}.")
+               f"error {fmt_se(ci.se.max())}); by the horizon {fmt_pct(ci.p[-1])}, never within it "
+               f"{fmt_pct(ci.never)}.")
     return Figure(f"bywhen-{slug(o.name)}.png", later(bywhen.by_when_plot, months, ci, title=title),
                   title, caption, f"Step chart of the share of paths where {o.title or o.name} has happened, by month.")
 

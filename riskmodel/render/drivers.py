@@ -482,10 +482,17 @@ def drivers_section(*, tornados: Sequence[pd.DataFrame] = (), given: Optional[pd
              "share that comes from parameters classed as judgment, with their interactions.")
     top = []
     if given is not None and len(given):
+        # as for groups: a driver whose interval ends below 0.005 cannot be told from nothing (not listed),
+        # and a bound within 0.005 of 0 reads 0.00, never "-0.00"
+        def _z(v: float) -> float:
+            return 0.0 if abs(v) < 0.005 else float(v)
+
         for out, t in given.groupby("output", sort=False):
-            top.append({"output": out, "drivers": [
-                {"parameter": r.parameter, "evidence": r.evidence, "S1": float(r.S1), "S1_low": float(r.S1_low),
-                 "S1_high": float(r.S1_high), "spearman": float(r.spearman)} for r in t.head(3).itertuples()]})
+            t = t[np.isfinite(t["S1_high"]) & (t["S1_high"] >= 0.005)]
+            if len(t):
+                top.append({"output": out, "drivers": [
+                    {"parameter": r.parameter, "evidence": r.evidence, "S1": _z(r.S1), "S1_low": _z(r.S1_low),
+                     "S1_high": _z(r.S1_high), "spearman": float(r.spearman)} for r in t.head(3).itertuples()]})
     groups = given_groups.to_dict("records") if given_groups is not None else []
     # a group whose interval ends below 0.005 cannot be told from nothing: counted, not listed; no "-0.00"
     shown_groups = [g for g in groups if np.isfinite(g["S1_high"]) and g["S1_high"] >= 0.005]

@@ -211,18 +211,23 @@ def _shorten(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
-def distinct_labels(rows: Sequence[str], width: int) -> list:
-    """Labels shortened to ``width``, wrapped onto a second line where shortening would make two read the same."""
+def distinct_labels(rows: Sequence[str], width: int, lines: int = 2) -> list:
+    """Row labels wrapped onto up to ``lines`` lines of ``width`` characters, cut (…) only beyond them.
+
+    A label cut at one line ("#1 Attacks in 2026 run at more than twice the end-2023 mo…") loses
+    what tells two risks apart; wrapped, a risk's title reads whole in all but the longest cases, and
+    where two cut labels would still read the same they get one more line each.
+    """
     import textwrap
 
-    short = [_shorten(r, width) for r in rows]
-    out = []
-    for r, sh in zip(rows, short):
-        if short.count(sh) > 1:
-            lines = textwrap.wrap(str(r), width=width, break_long_words=False) or [str(r)]
-            sh = "\n".join(lines[:2]) if len(lines) <= 2 else lines[0] + "\n" + _shorten(" ".join(lines[1:]), width)
-        out.append(sh)
-    return out
+    def wrapped(r: str, n: int) -> str:
+        parts = textwrap.wrap(str(r), width=width, break_long_words=False) or [str(r)]
+        if len(parts) > n:
+            parts = parts[: n - 1] + [_shorten(" ".join(parts[n - 1:]), width)]
+        return "\n".join(parts)
+
+    out = [wrapped(r, lines) for r in rows]
+    return [wrapped(r, lines + 1) if out.count(o) > 1 else o for r, o in zip(rows, out)]
 
 
 def _wrap_title(text: str, width: int = 52, lines: int = 2) -> tuple:
@@ -297,7 +302,7 @@ def fan_chart(months: Sequence, bands: dict, *, title: str, unit: str, windows: 
         ``q05``, ``q25``, ``q50``, ``q75``, ``q95`` and ``mean``.
     windows : intervention windows, shaded grey and labelled.
     """
-    title, title_lines = _wrap_title(title)
+    title, title_lines = _wrap_title(title, lines=3)  # a state's title with its equation: three lines, not cut
     extra = 0.19 * (title_lines - 1)
     with matplotlib.rc_context(STYLE):
         fig = _figure(width, height + extra, margins=(0.78, 0.15, 0.32 + extra, 0.92))
@@ -377,8 +382,9 @@ class ThresholdMark:
 
 
 def _series_width(i: int) -> float:
-    """Line width of the i-th series: the first widest, so that identical series show as nested stripes."""
-    return max(1.2, 3.2 - 0.8 * i)
+    """Line width of the i-th series: the reference (drawn on top) narrowest, each later one wider beneath
+    it, so that identical series show as nested stripes instead of one line hiding the others."""
+    return min(4.3, 1.5 + 0.7 * i)
 
 
 def _draw_curve(ax, curve: ExceedanceCurve, colour: str, label: Optional[str], lw: float = 1.9, ls="-",
@@ -500,6 +506,9 @@ def dot_plot(rows: Sequence[str], series: Sequence[tuple], *, title: str, xlabel
     """
     k = max(1, len(series))
     with matplotlib.rc_context(STYLE):
+        labels = distinct_labels(rows, 46)
+        if any("\n" in lab for lab in labels):  # room for two-line labels
+            row_height = max(row_height, 0.44)
         fig = _figure(width, 1.3 + (0.5 if k > 1 else 0) + row_height * len(rows) * (1 + 0.25 * (k - 1)))
         ax = fig.add_subplot()
         y0 = np.arange(len(rows))[::-1].astype(float)
@@ -515,7 +524,7 @@ def dot_plot(rows: Sequence[str], series: Sequence[tuple], *, title: str, xlabel
             if k > 1:
                 bars[2][0].set_linestyle(LINESTYLES[i % len(LINESTYLES)])
         ax.set_yticks(y0)
-        ax.set_yticklabels(distinct_labels(rows, 58))
+        ax.set_yticklabels(labels)
         ax.set_ylim(-0.7, len(rows) - 0.3)
         ax.set_xlim(-0.01, 1.01)
         ax.xaxis.set_major_locator(ticker.MultipleLocator(0.2))
@@ -641,10 +650,13 @@ def convergence_grid(panels: Sequence[tuple], *, ncols: int = 3, panel_width: fl
     nrows = max(1, -(-n // ncols))
     c = SERIES_COLOURS[0]
     with matplotlib.rc_context({**STYLE, "axes.titlesize": 9.5, "xtick.labelsize": 8, "ytick.labelsize": 8}):
-        fig = _figure(panel_width * ncols, panel_height * nrows + 0.55, margins=(0.95, 0.15, 0.3, 0.75),
+        titles = [_wrap_title(t, 38, 2) for t, _ in panels]  # two lines rather than cut
+        extra = 0.15 * (max((k for _, k in titles), default=1) - 1)
+        fig = _figure(panel_width * ncols, panel_height * nrows + 0.55 + extra * nrows,
+                      margins=(0.95, 0.15, 0.3 + extra, 0.75),
                       wspace=0.32, hspace=0.55)
         axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False, sharex=True)).ravel()
-        for ax, (title, est) in zip(axes, panels):
+        for ax, (title, _), (_, est) in zip(axes, titles, panels):
             est: RunningEstimate
             ax.fill_between(est.n, np.clip(est.p - 1.96 * est.se, 0, 1), np.clip(est.p + 1.96 * est.se, 0, 1),
                             color=c, alpha=0.22, lw=0)
@@ -658,7 +670,7 @@ def convergence_grid(panels: Sequence[tuple], *, ncols: int = 3, panel_width: fl
             ax.xaxis.set_minor_locator(ticker.NullLocator())
             ax.yaxis.set_major_formatter(ticker.FuncFormatter(_pct_tick))
             ax.yaxis.set_major_locator(ticker.MaxNLocator(3))
-            ax.set_title(_shorten(title, 40), fontsize=9.5)
+            ax.set_title(title, fontsize=9.5)
         for ax in axes[n:]:
             ax.set_visible(False)
         for ax in axes[:n]:
