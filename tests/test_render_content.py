@@ -544,3 +544,17 @@ def test_backtest_page_extends_the_base_and_reads_its_scores():
         assert fmt_likelihood(r.forecast, r.se) in text  # the forecast as the register writes a likelihood
         assert f"{r.brier:.4f}" in text
     assert "nan" not in text.replace("Monte Carlo", "") and "object at 0x" not in page
+
+
+def test_largest_drivers_list_no_driver_that_cannot_be_told_from_nothing():
+    import pandas as pd
+
+    from riskmodel.render import drivers
+
+    given = pd.DataFrame({
+        "output": ["y"] * 3, "parameter": ["big", "tiny", "zero"], "evidence": ["judgment"] * 3,
+        "S1": [0.56, 0.012, -0.0004], "S1_low": [0.55, 0.004, -0.003], "S1_high": [0.57, 0.02, 0.004],
+        "spearman": [0.7, 0.1, 0.0]})
+    (row,) = drivers.top_drivers(given)
+    assert [d["parameter"] for d in row["drivers"]] == ["big", "tiny"]  # "zero" ends below 0.005: left out
+    assert row["drivers"][1]["S1_low"] == 0.0  # 0.004 reads 0.00, never -0.00
