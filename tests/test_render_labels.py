@@ -108,6 +108,10 @@ def test_overlay_labels_with_many_series_and_marks_stay_off_every_curve(captured
     plots.exceedance_overlay(curves, title="Overlay", unit="x", marks=marks)
     texts = _check(captured[0])
     assert sum(1 for t, _ in texts if ": P(> " in t) == 6
+    ax = captured[0].axes[0]
+    curves_z = max(ln.get_zorder() for ln in ax.get_lines() if ln.get_label().startswith("scenario"))
+    dots = [ln for ln in ax.get_lines() if ln.get_marker() == "o"]
+    assert len(dots) == 6 and all(d.get_zorder() > curves_z for d in dots)  # each likelihood's dot shows
 
 
 def _months(n):

@@ -421,14 +421,14 @@ def _draw_marks(ax, marks: Sequence[ThresholdMark], colours: Sequence[str], many
             ax.plot([m.threshold, m.threshold], [y_low, 1.0], color=c, lw=1.1, ls=(0, (5, 3)), zorder=3,
                     scaley=False)
             tags.append((m.threshold, ax.text(0, 0, m.label.split(" ")[0], fontsize=8.5, fontweight="bold",
-                                              color=c, zorder=7)))
+                                              color=c, zorder=31)))
         # the point on the curve: P(X > t) for above; for below, P(X < t) is not on the curve (written only)
         if m.direction == "above":
             ax.errorbar([m.threshold], [m.likelihood], yerr=_err(m.likelihood, m.low, m.high),
-                        fmt="o", ms=5, color=c, mec="white", mew=0.8, capsize=3, zorder=6)
+                        fmt="o", ms=5, color=c, mec="white", mew=0.8, capsize=3, zorder=30)  # above every curve
         sign = ">" if m.direction == "above" else "<"
         lines.append(ax.text(0, 0, f"{m.label}: P({sign} {fmt_num(m.threshold)}) = {_pct(m.likelihood)} "
-                                   f"[{_pct(m.low)}, {_pct(m.high)}]", fontsize=8.5, color=c, zorder=8,
+                                   f"[{_pct(m.low)}, {_pct(m.high)}]", fontsize=8.5, color=c, zorder=32,
                              bbox=text_box))
     renderer = ax.figure.canvas.get_renderer()
     sizes = [_place.text_size(t, renderer) for t in lines]
