@@ -1,8 +1,8 @@
 """The comparison's figures: several scenarios on one axes (fans, small multiples, exceedance, differences).
 
 Each scenario keeps one look throughout (:func:`riskmodel.render.plots.series_style`: colour, line style,
-marker, hatch); the reference (series 0) is drawn on top. Same style and helpers as
-:mod:`riskmodel.render.plots`, which re-exports these functions by name.
+marker, hatch); the reference (series 0) is drawn on top. Same style and helpers
+(:mod:`riskmodel.render._style`); :mod:`riskmodel.render.plots` re-exports these functions by name.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from matplotlib import ticker
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from . import plots as _plots
-from .plots import (GREY, LINESTYLES, SERIES_COLOURS, STYLE, ThresholdMark, Window, _date_axis, _draw_curve,
-                    _draw_marks, _err, _exceedance_axes, _figure, _integer, _mid, _series_width, _shade_windows,
-                    _shorten, _unit_label, _wrap_title, distinct_labels, series_style, tick_num)
+from ._style import (GREY, LINESTYLES, SERIES_COLOURS, STYLE, Window, _date_axis, _err, _figure, _mid,
+                     _series_width, _shade_windows, _shorten, _unit_label, _wrap_title, distinct_labels, emit,
+                     series_style, tick_num)
+from .plots_exceedance import ThresholdMark, _draw_curve, _draw_marks, _exceedance_axes, _integer
 
 __all__ = ["fan_overlay", "lines_grid", "exceedance_overlay", "difference_chart"]
 
@@ -76,7 +76,7 @@ def fan_overlay(series: Sequence[tuple], *, title: str, unit: str, windows: Sequ
         ax.set_title(_shorten(title, 90))
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, -0.1), ncol=ncol, borderaxespad=0.0,
                   handlelength=1.8, columnspacing=1.5)
-        return _plots.png_bytes(fig)
+        return emit(fig)
 
 def lines_grid(panels: Sequence[tuple], *, labels: Sequence[str], windows: Sequence[Window] = (), ncols: int = 3,
                panel_width: float = 3.4, panel_height: float = 2.2) -> bytes:
@@ -120,7 +120,7 @@ def lines_grid(panels: Sequence[tuple], *, labels: Sequence[str], windows: Seque
                    for i, lab in enumerate(labels)]
         fig.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.6 / fig.get_figwidth(), 0.02), ncol=3,
                    borderaxespad=0.0)
-        return _plots.png_bytes(fig)
+        return emit(fig)
 
 def exceedance_overlay(curves: Sequence[tuple], *, title: str, unit: str, marks: Sequence[ThresholdMark] = (),
                        width: float = 9.0, height: float = 3.9) -> bytes:
@@ -136,7 +136,7 @@ def exceedance_overlay(curves: Sequence[tuple], *, title: str, unit: str, marks:
         _draw_marks(ax, marks, SERIES_COLOURS, True)
         ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.2), ncol=3, borderaxespad=0.0, handlelength=1.8,
                   columnspacing=1.5)
-        return _plots.png_bytes(fig)
+        return emit(fig)
 
 def _pp_tick(x: float, _pos=None) -> str:
     """A difference in percentage points on an axis: ``−10``, ``0``, ``+2.5`` (the unit is in the label)."""
@@ -190,4 +190,4 @@ def difference_chart(rows: Sequence[str], series: Sequence[tuple], *, reference:
         ax.set_xlabel(f"minus {_shorten(reference, 40)} (percentage points, paired 95% interval)")
         ax.set_title("Difference from the reference, risk by risk")
         fig.legend(loc="outside lower center", ncol=min(k, 4), title="scenario", title_fontsize=9)
-        return _plots.png_bytes(fig)
+        return emit(fig)
