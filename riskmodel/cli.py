@@ -26,7 +26,8 @@ import typer  # noqa: E402
 
 from . import __version__
 from .errors import EnvironmentFailure, ScenarioError
-from .terminal import plain_console, safe_text
+from .formats import fmt_likelihood
+from .terminal import plain_console, print_comparison, print_register, safe_text
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None,
                   help="Transparent, source-cited Monte Carlo scenario risk assessment.")
@@ -218,40 +219,8 @@ def _console(width: int = 140, *, err: bool = False):
 
 
 def _print_register(register, title: str, *, wide: bool = False) -> None:
-    """The register: one line per risk (number, title cut to fit, likelihood ± se, judgment share);
-    ``wide``: every column, titles wrapped."""
-    from rich import box
-    from rich.table import Table
-
-    if wide:
-        table = Table(title=title, title_justify="left")
-        for col, justify in (("risk", "left"), ("likelihood", "right"), ("± se", "right"),
-                             ("95% interval", "right"), ("threshold", "right"), ("factor", "left"),
-                             ("judgment share", "right")):
-            table.add_column(col, justify=justify)
-        for row in register.itertuples():
-            sign = ">" if row.direction == "above" else "<"
-            table.add_row(f"{row.title}", f"{row.likelihood:.3f}", f"{row.se:.4f}",
-                          f"[{row.ci_low:.3f}, {row.ci_high:.3f}]", f"{row.output} {sign} {row.threshold:,.6g}",
-                          row.factor, _share(getattr(row, "judgment_ST", None)))
-        _console(160).print(table)
-        return
-    console = _console(80)
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
-    table.add_column("#", justify="right", no_wrap=True)
-    # the other columns take 2 + 15 + 8 characters and 2 of padding each side between columns
-    table.add_column("risk", no_wrap=True, overflow="ellipsis", max_width=max(12, console.width - 39))
-    table.add_column("likelihood ± se", justify="right", no_wrap=True, min_width=15)
-    table.add_column("judgment", justify="right", no_wrap=True, min_width=8)
-    for i, row in enumerate(register.itertuples(), start=1):
-        table.add_row(str(i), f"{row.risk}: {row.title}", f"{row.likelihood:.3f} ± {row.se:.4f}",
-                      _share(getattr(row, "judgment_ST", None)))
-    console.print(table)
-
-
-def _share(value) -> str:
-    """A judgment share (total-order index) as a percentage, or a dash when the run has none."""
-    return "–" if value is None or value != value else f"{100 * float(value):.0f}%"
+    """The register, as :func:`riskmodel.terminal.print_register` prints it (80 columns, or 160 when wide)."""
+    print_register(_console(160 if wide else 80), register, title, wide=wide)
 
 
 class _PhaseDisplay:
@@ -440,10 +409,10 @@ def _print_backtest(bt) -> None:
                           "" if model else f"{row.model_log_skill:+.2f}")
         console.print(table)
         table = Table(title="Each risk", title_justify="left")
-        for col in ("risk", "date", "forecast", "happened", "Brier", "log score"):
+        for col in ("risk", "date", "forecast ± se", "happened", "Brier", "log score"):
             table.add_column(col, justify="left" if col in ("risk", "date") else "right")
         for row in bt.binary.itertuples():
-            table.add_row(row.risk, row.date, f"{row.forecast:.3f}", "yes" if row.outcome else "no",
+            table.add_row(row.risk, row.date, fmt_likelihood(row.forecast, row.se), "yes" if row.outcome else "no",
                           f"{row.brier:.4f}", f"{row.log_score:.4f}")
         console.print(table)
     if len(bt.numeric):
@@ -515,64 +484,8 @@ def compare(
 
 
 def _print_comparison(runs, table, *, wide: bool = False) -> None:
-    """One line per risk: each scenario's likelihood in percent, and after it the paired difference from the
-    reference ± its standard error in percentage points.
-
-    ``wide``: the likelihood ± se of every scenario and the difference ± se in columns of their own.
-    """
-    import os
-
-    from rich import box
-    from rich.table import Table
-
-    names, seen = [], {}  # one column per scenario, in order: the same name twice is two columns, "a" and "a (2)"
-    for i in sorted(set(table["position"])):
-        name = str(table.loc[table["position"] == i, "scenario"].iloc[0])
-        seen[name] = seen.get(name, 0) + 1
-        names.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
-    meta = runs[0].meta
-    if wide:
-        t = Table(title=f"{len(runs)} scenarios, {meta['samples']:,} paths each, seed {meta['seed']}, "
-                        f"{meta['sampler']} (common random numbers; difference from {names[0]} ± paired se)",
-                  title_justify="left")
-        t.add_column("risk")
-    else:
-        t = Table(title=f"{len(runs)} scenarios, {meta['samples']:,} paths each, seed {meta['seed']}, "
-                        f"{meta['sampler']}, common random numbers. Likelihood % ± se; then, "
-                        f"for each other scenario, its difference from {names[0]} ± paired se, in "
-                        "percentage points",
-                  title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
-        t.add_column("risk", no_wrap=True, overflow="ellipsis", min_width=10, max_width=14)
-    prefix = os.path.commonprefix(names) if len(names) > 1 else ""
-    prefix = prefix[:prefix.rfind("-") + 1] if "-" in prefix else ""
-    for i, name in enumerate(names):
-        if wide:
-            t.add_column(name, justify="right")
-            if i:
-                t.add_column("difference", justify="right")
-        else:
-            t.add_column(name[len(prefix):] or name, justify="right", overflow="fold",
-                         min_width=9 if not i else 15, max_width=9 if not i else 15)
-    for rid in dict.fromkeys(table["risk"]):
-        rows = table[table["risk"] == rid].set_index("position")
-        cells = [rid]
-        for i in range(len(names)):
-            if i not in rows.index:
-                cells += ["–", "–"] if (i and wide) else ["–"]
-                continue
-            r = rows.loc[i]
-            missing = r["diff"] != r["diff"]
-            if wide:
-                cells.append(f"{r.likelihood:.3f} ± {r.se:.4f}")
-                if i:
-                    cells.append("–" if missing else f"{r['diff']:+.3f} ± {r.se_diff:.4f}")
-            elif i:
-                cells.append(f"{100 * r.likelihood:.1f} " + ("–" if missing else
-                                                             f"{100 * r['diff']:+.1f}±{100 * r.se_diff:.2f}"))
-            else:
-                cells.append(f"{100 * r.likelihood:.1f}±{100 * r.se:.2f}")
-        t.add_row(*cells)
-    _console(160 if wide else 80).print(t)
+    """The comparison table, as :func:`riskmodel.terminal.print_comparison` prints it."""
+    print_comparison(_console(160 if wide else 80), runs, table, wide=wide)
 
 
 @app.command()
@@ -777,20 +690,15 @@ def update_command(
     ess = post.ess
     typer.echo(f"{post.n_paths:,} paths; effective sample size {ess:,.0f} (Kish); {post.meta['update']['stopped']}")
     for r in post.register.itertuples():
-        after = (f"{_pct(r.likelihood)} ± {_pct(r.se)} (ESS {ess:,.0f})" if ess >= ESS_SHOW_MIN
+        after = (f"{fmt_likelihood(r.likelihood, r.se)} (ESS {ess:,.0f})" if ess >= ESS_SHOW_MIN
                  else "not shown (ESS < 100)")
-        typer.echo(f"  {r.risk}: prior {_pct(r.prior)} ± {_pct(r.prior_se)} -> posterior {after} [{r.status}]")
+        typer.echo(f"  {r.risk}: prior {fmt_likelihood(r.prior, r.prior_se)} -> posterior {after} [{r.status}]")
     if ess < ESS_SHOW_MIN:
         typer.echo(f"Effective sample size under {ESS_SHOW_MIN}: no posterior shown; run with more --samples "
                    "or --until-ess 1000.", err=True)
     elif ess < ess_floor:
         typer.echo(f"Effective sample size under the floor of {ess_floor:,}: consider --until-ess {ess_floor}.", err=True)
     typer.echo(f"Update folder: {folder} (index.html, report.md, register.csv, weights.parquet)")
-
-
-def _pct(p: float) -> str:
-    """A probability in percent: one decimal, two significant digits under 1% (0.0085%)."""
-    return f"{100 * p:.1f}%" if p == 0 or 100 * p >= 1 else f"{100 * p:.2g}%"
 
 
 @app.command("signposts")

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from conftest import ROOT, VALID, line_of
 from riskmodel.cli import app
+from riskmodel.formats import fmt_likelihood
 
 runner = CliRunner()
 EXAMPLES = sorted((ROOT / "scenarios" / "examples").glob("*.yaml"))
@@ -164,7 +165,7 @@ def test_register_is_one_line_per_risk_within_80_columns_and_wide_is_the_full_ta
     line = _register_line(result.output)
     # number, id and title cut to fit, likelihood ± se as register.csv has them, judgment share in percent
     assert line.split()[:2] == ["1", "many_attacks:"] and "…" in line
-    assert f"{reg.likelihood[0]:.3f} ± {reg.se[0]:.4f}" in line
+    assert fmt_likelihood(reg.likelihood[0], reg.se[0]) in line  # the rounding of the HTML and Markdown
     assert line.rstrip().endswith(f"{100 * reg.judgment_ST[0]:.0f}%")
     wide = runner.invoke(app, ["run", str(path), "--samples", "400", "--out", str(tmp_path / "b"),
                                "--report", "none", "--wide"])

@@ -390,7 +390,9 @@ def test_report_draws_a_by_when_chart_for_agg_first_with_the_registers_number(tm
     assert (folder / "figures" / "bywhen-first_control-north.png").is_file()
     p_north = res.register.set_index("risk").loc["control[north]", "likelihood"]
     # the by-when chart's value at the horizon is the share controlled at the end: the register's likelihood
-    assert f"by the horizon {p_north:.3f}" in md
+    from riskmodel.formats import fmt_pct
+
+    assert f"by the horizon {fmt_pct(p_north)}" in md  # rounded as the register writes it
     assert "Armed groups control south by the horizon" in md and "nan" not in md.lower().replace("nan\\_", "")
 
 

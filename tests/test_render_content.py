@@ -519,3 +519,42 @@ def test_exceedance_curve_of_a_by_when_output_counts_never_above_every_month():
         warnings.simplefilter("error")
         g = exceedance_curve(w, points=50)
     assert not g.discrete and g.x[-1] == 35 and g.p[-1] == pytest.approx(0.6)
+
+
+def test_backtest_page_extends_the_base_and_reads_its_scores():
+    import html as _html
+
+    import riskmodel
+    from conftest import ROOT
+    from riskmodel.backtest import MODEL
+    from riskmodel.formats import fmt_likelihood
+    from riskmodel.render import _common
+
+    bt = riskmodel.backtest(ROOT / "scenarios" / "examples" / "minimal.yaml",
+                            ROOT / "scenarios" / "examples" / "outcomes" / "minimal.yaml", samples=400, seed=3)
+    page = bt.to_html()
+    base = _common.environment(False).get_template("_base.html.j2").render(version=riskmodel.__version__)
+    style = re.findall(r"<style>.*?</style>", page, flags=re.S)
+    assert style == re.findall(r"<style>.*?</style>", base, flags=re.S)  # the base's styles, and no others
+    assert page.count("<style") == 1 and "Rendered by riskmodel" in page and '<header class="top">' in page
+    text = " ".join(_html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+    model = bt.summary[bt.summary["forecast"] == MODEL].iloc[0]
+    assert f"the model's Brier score is {model.brier:.4f} , its log score {model.log_score:.4f} nats" in text
+    for r in bt.binary.itertuples():
+        assert fmt_likelihood(r.forecast, r.se) in text  # the forecast as the register writes a likelihood
+        assert f"{r.brier:.4f}" in text
+    assert "nan" not in text.replace("Monte Carlo", "") and "object at 0x" not in page
+
+
+def test_largest_drivers_list_no_driver_that_cannot_be_told_from_nothing():
+    import pandas as pd
+
+    from riskmodel.render import drivers
+
+    given = pd.DataFrame({
+        "output": ["y"] * 3, "parameter": ["big", "tiny", "zero"], "evidence": ["judgment"] * 3,
+        "S1": [0.56, 0.012, -0.0004], "S1_low": [0.55, 0.004, -0.003], "S1_high": [0.57, 0.02, 0.004],
+        "spearman": [0.7, 0.1, 0.0]})
+    (row,) = drivers.top_drivers(given)
+    assert [d["parameter"] for d in row["drivers"]] == ["big", "tiny"]  # "zero" ends below 0.005: left out
+    assert row["drivers"][1]["S1_low"] == 0.0  # 0.004 reads 0.00, never -0.00

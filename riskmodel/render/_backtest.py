@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..backtest import MODEL, RELIABILITY_MIN_OBSERVATIONS
 from . import plots
-from ._common import environment
+from ._common import environment, fmt_likelihood, fmt_pct
 
 __all__ = ["render_backtest_markdown", "render_backtest_html", "reliability_png"]
 
@@ -68,10 +68,10 @@ def _context(bt, *, html: bool) -> dict:
         binary.append({
             "risk": row.risk, "title": row.title, "date": row.date,
             "event": f"{row.output} {sign} {row.threshold:,.6g}",
-            "forecast": _p(row.forecast), "se": f"{row.se:.4f}", "happened": "yes" if row.outcome else "no",
+            "forecast": fmt_likelihood(row.forecast, row.se), "happened": "yes" if row.outcome else "no",
             "brier": _score(row.brier), "brier_share": f"{100 * row.brier / total_brier:.0f}%",
             "log_score": _score(row.log_score), "log_share": f"{100 * row.log_score / total_log:.0f}%",
-            "climatology": _p(row.climatology) if np.isfinite(row.climatology) else "–",
+            "climatology": fmt_pct(row.climatology) if np.isfinite(row.climatology) else "–",
             "clipped": row.forecast in (0.0, 1.0),
             "before_origin": bool(origin) and row.date < origin,
             "cites": [{"source": c.source, "line": c.line, "quote": c.quote} for c in obs.cite],

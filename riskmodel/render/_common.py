@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import math
 import multiprocessing
 import os
 import pickle
@@ -16,9 +15,10 @@ from typing import Any, Callable
 import jinja2
 from markupsafe import Markup, escape
 
-from .plots import fmt_num, fmt_pct
+from ..formats import fmt_interval, fmt_likelihood, fmt_num, fmt_pct, fmt_pp, fmt_se
 
-__all__ = ["Figure", "Pending", "later", "resolve_figures", "environment", "write_outputs", "fmt_pct", "fmt_pp", "fmt_se", "fmt_num", "month_span", "slug",
+__all__ = ["Figure", "Pending", "later", "resolve_figures", "environment", "write_outputs", "fmt_pct", "fmt_pp", "fmt_se",
+           "fmt_num", "fmt_likelihood", "fmt_interval", "month_span", "slug",
            "md_escape", "wbr"]
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -158,7 +158,8 @@ def environment(markdown: bool = False) -> jinja2.Environment:
         env = _Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
                                  undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                                  bytecode_cache=_bytecode_cache())
-    env.filters.update(num=fmt_num, pct=fmt_pct, pp=fmt_pp, se=fmt_se, wbr=(lambda v: v) if markdown else wbr)
+    env.filters.update(num=fmt_num, pct=fmt_pct, pp=fmt_pp, se=fmt_se, likelihood=fmt_likelihood,
+                       interval=fmt_interval, wbr=(lambda v: v) if markdown else wbr)
     return env
 
 
@@ -168,14 +169,6 @@ _BREAK_AFTER = re.compile(r"([_/*+,(=])")
 def wbr(value) -> Markup:
     """Escaped text with line-break opportunities after ``_ / * + , ( =`` (long names in narrow columns)."""
     return Markup(_BREAK_AFTER.sub(r"\1<wbr>", str(escape(value))))
-
-
-def fmt_se(se) -> str:
-    """A standard error of a probability in percent, two decimals (``0.49%``, ``0.50%``); tiny ones two digits."""
-    if se is None or (isinstance(se, float) and math.isnan(se)):
-        return "–"
-    v = float(se) * 100
-    return f"{v:.2f}%" if v == 0 or v >= 0.01 else f"{v:.2g}%"
 
 
 def write_outputs(folder: Path, figures: list, context: dict, html_template: str, md_template: str) -> Path:
@@ -191,17 +184,6 @@ def write_outputs(folder: Path, figures: list, context: dict, html_template: str
     (folder / "index.html").write_text(html, encoding="utf-8")
     (folder / "report.md").write_text(md, encoding="utf-8")
     return folder / "index.html"
-
-
-def fmt_pp(d, digits: int = 1, sign: bool = True) -> str:
-    """A difference of probabilities in percentage points: ``+3.1 pp``."""
-    if d is None or (isinstance(d, float) and math.isnan(d)):
-        return "–"
-    v = float(d) * 100
-    text = f"{v:+.{digits}f}" if sign else f"{v:.{digits}f}"
-    if abs(v) < 10 ** (-digits) and v != 0:
-        text = f"{v:+.2g}" if sign else f"{v:.2g}"
-    return text.replace("-", "−") + " pp"
 
 
 def month_span(start, until) -> str:

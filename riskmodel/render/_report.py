@@ -14,10 +14,11 @@ import pandas as pd
 from .. import __version__
 from .. import evidence as _evidence
 from ..analyse import risk_register
-from ..distributions import make_distribution
 from ..graph import dependency_graph
 from . import plots
-from ._common import Figure, fmt_num, later, fmt_pct, month_span, slug, write_outputs
+from ._common import Figure, fmt_num, fmt_pct, fmt_se, later, month_span, slug, write_outputs
+from ._scenario_text import (_header, _ledger, _mc_notes, _named, _structure, _threshold_text,  # noqa: F401
+                             output_definition, parameter_distribution_text)
 from ._stats import (CONVERGENCE_POINTS, EXCEEDANCE_POINTS, conditional_median, exceedance_curve, is_binary,
                      running_estimate, wilson)
 
@@ -46,40 +47,6 @@ def intervention_windows(scenario, series: int = 0) -> list:
     last = scenario.months[-1]
     return [plots.Window(iv.name, iv.start, iv.until if iv.until is not None else last, series)
             for iv in scenario.interventions]
-
-
-def output_definition(o) -> str:
-    """An output in words: ``sum of attacks, 2025-01 to 2025-12`` or its expression."""
-    if o.expr is not None:
-        return o.expr
-    what = {"end": "value in the last month", "sum": "sum", "mean": "monthly mean", "max": "maximum",
-            "min": "minimum", "first": "first month (t) non-zero" if getattr(o, "above", None) is None
-            else f"first month (t) above {o.above:g}"}.get(o.agg, o.agg)
-    if getattr(o, "reduce", None) is not None:  # over a dimension: the per-element aggregates reduced
-        what = f"{o.reduce} over elements of the {what}"
-    window = ""
-    if o.start is not None or o.until is not None:
-        window = f", {o.start or 'origin'} to {o.until or 'the end'}"
-    if o.agg == "end":
-        return f"{o.state} in {o.until}" if o.until is not None else f"{o.state}, {what}"
-    return f"{what} of {o.state}{window}"
-
-
-def parameter_distribution_text(p) -> tuple:
-    """``(description, (q05, q95) or None)`` of a parameter's distribution."""
-    if p.distribution is None:
-        return (f"derived: {p.formula}", None)
-    d = make_distribution(p.distribution)
-    return (d.describe(), d.interval90())
-
-
-def _threshold_text(risk, unit: str, binary: bool = False) -> str:
-    if binary and risk.direction == "above" and 0 <= risk.threshold < 1:
-        return f"{risk.output} = 1 (yes)"  # a yes/no output: "> 0.5 0/1" says the same less plainly
-    if binary and risk.direction == "below" and 0 < risk.threshold <= 1:
-        return f"{risk.output} = 0 (no)"
-    sign = ">" if risk.direction == "above" else "<"
-    return f"{risk.output} {sign} {fmt_num(risk.threshold)}" + (f" {unit}" if unit else "")
 
 
 def _register(results, scenario) -> pd.DataFrame:
@@ -412,7 +379,8 @@ def _by_when_figure(o, values, scenario, n: int) -> Figure:
     title = f"By when: {o.title or o.name}"
     caption = (f"{_named(o.title, o.name + ': ' + output_definition(o), o.unit)}: the share of the {n:,} paths "
                f"where it has happened by each month (P(first <= month)), with its 95% band (largest standard "
-               f"error {ci.se.max():.4f}); by the horizon {ci.p[-1]:.3f}, never within it {ci.never:.3f}.")
+               f"error {fmt_se(ci.se.max())}); by the horizon {fmt_pct(ci.p[-1])}, never within it "
+               f"{fmt_pct(ci.never)}.")
     return Figure(f"bywhen-{slug(o.name)}.png", later(bywhen.by_when_plot, months, ci, title=title),
                   title, caption, f"Step chart of the share of paths where {o.title or o.name} has happened, by month.")
 
@@ -513,136 +481,8 @@ def is_yes_no_band(b: dict) -> bool:
     return bool(q.size and np.isin(q, (0.0, 1.0)).all() and np.all((m >= 0) & (m <= 1)))
 
 
-def _named(title: str, name: str, unit: str) -> str:
-    """``Title (name, unit)``, or ``name (unit)`` when there is no title."""
-    inner = ", ".join(x for x in ((name if title else ""), unit) if x)
-    return f"{title or name}" + (f" ({inner})" if inner else "")
-
-
 def _p_at_max_se(curve) -> str:
     if not curve.p.size:
         return "–"
     p = float(curve.p[np.argmax(curve.p * (1 - curve.p))])
     return fmt_pct(p)
-
-
-def _header(scenario, meta: dict, n: int, total_time=None) -> list:
-    timings = meta.get("timings", {}) or {}
-    last = scenario.months[-1]
-    items = [
-        ("scenario", f"{scenario.name} ({meta.get('scenario_path') or scenario.path})"),
-        ("period", f"{scenario.origin} to {last} ({scenario.horizon_months} months)"),
-        ("paths", f"{n:,}"),
-        ("seed", str(meta.get("seed", scenario.seed))),
-        ("sampler", {"mc": "mc (plain Monte Carlo)", "lhs": "lhs (Latin hypercube)",
-                     "sobol": "sobol (scrambled Sobol)"}.get(meta.get("sampler"), str(meta.get("sampler")))),
-        ("riskmodel", str(meta.get("riskmodel_version", "?"))),
-    ]
-    if meta.get("until_se"):
-        items.append(("stopping rule", f"add paths until every standard error is below {meta['until_se']}: "
-                                       f"{meta.get('stopped') or ''}"))
-    if "total_s" in timings:
-        items.append(("simulation time", f"{timings['total_s']:.2f} s"))
-    run_total = (meta.get("run_timings") or {}).get("total_s")
-    if total_time is not None:  # read when the page is written: validate to report
-        items.append(("total time", total_time))
-    elif run_total is not None:
-        items.append(("total time", f"{run_total:.2f} s (validate to report, when the run was made)"))
-    for key in ("created_utc", "started", "started_at", "finished_at", "created"):
-        if meta.get(key):
-            items.append(("run at", str(meta[key])))
-            break
-    files = meta.get("scenario_files") or list(scenario.files)
-    if files and len(files) > 1:
-        items.append(("extends chain", " → ".join(str(f) for f in files)))
-    for o in meta.get("overrides") or [{"key": k, "value": v, "before": b} for k, v, b in scenario.overrides]:
-        before = "not set" if o.get("before") is None else _value_text(o["before"])
-        items.append(("override", f"--set {o['key']} = {_value_text(o['value'])} (file: {before})"))
-    shas = meta.get("scenario_file_sha256") or list(scenario.file_sha256)
-    for f, sha in zip(files or [scenario.path], shas):
-        items.append(("file SHA-256", f"{sha} ({Path(str(f)).name}, its bytes on disk)"))
-    merged = meta.get("scenario_sha256") or scenario.sha256
-    items.append(("document SHA-256", f"{merged} (the merged scenario as canonical JSON, after extends and --set; "
-                                      "not the hash of any file)"))
-    for w in meta.get("warnings", ()):
-        items.append(("warning", w))
-    return items
-
-
-def _value_text(v) -> str:
-    if isinstance(v, float):
-        return fmt_num(v, 6) if not v.is_integer() else f"{int(v):,}"
-    if isinstance(v, int) and not isinstance(v, bool):
-        return f"{v:,}"
-    return str(v)
-
-
-def _ledger(scenario, results) -> list:
-    sources = {s.id: s for s in scenario.sources}
-    out = []
-    for f in scenario.factors:
-        params = []
-        for p in scenario.parameters:
-            if p.factor != f.name:
-                continue
-            dist, interval = parameter_distribution_text(p)
-            from_samples = False
-            if interval is None and p.name in results.parameters.columns and len(results.parameters):
-                q = np.quantile(results.parameters[p.name].to_numpy(dtype=float), [0.05, 0.95])
-                interval, from_samples = (float(q[0]), float(q[1])), True
-            params.append({
-                "name": p.name, "description": p.description, "dist": dist,
-                "interval": interval, "from_samples": from_samples, "unit": p.unit, "evidence": p.evidence,
-                "cites": [_cite(c, sources) for c in p.cite], "rationale": p.rationale,
-                "cls": _evidence.parameter_class(p), "numbers": _numbers(p, sources),
-                "inputs": {k: sorted(v) for k, v in _evidence.rests_on(scenario, p).items()}
-                if p.evidence == "derived" else {},
-            })
-        out.append({"name": f.name, "title": f.title, "description": f.description, "modelled": f.modelled,
-                    "cites": [_cite(c, sources) for c in f.cite], "params": params})
-    return out
-
-
-def _cite(c, sources: dict) -> dict:
-    s = sources.get(c.source)
-    url = s.url if s and s.url.startswith(("http://", "https://")) else ""
-    return {"quote": c.quote, "source": c.source, "title": s.title if s else c.source,
-            "file": Path(s.file).name if s and s.file else "", "line": c.line, "verified": c.line is not None,
-            "reference": bool(getattr(c, "reference", False)), "url": url,
-            "date": (s.date or (f"no later than {s.date_not_after}" if s.date_not_after else "undated")) if s else ""}
-
-
-def _numbers(p, sources: dict) -> list:
-    """Each defining number of a cited parameter: the quote (source, line) that states it, or the analyst's."""
-    out = []
-    for n in p.numbers:
-        c = p.cite[n.cite] if n.cite is not None else None
-        out.append({"label": n.label, "value": n.value, "stated": c is not None,
-                    "quote": c.quote if c else "", "source": c.source if c else "",
-                    "line": c.line if c else None, "reference": bool(c.reference) if c else False})
-    return out
-
-
-def _structure(scenario) -> dict:
-    return {
-        # keys never named like a dict method: jinja's ``s.update`` would find ``dict.update`` first
-        "states": [{"name": s.name, "title": s.title, "unit": s.unit, "factor": s.factor, "init_expr": s.init,
-                    "update_expr": s.update, "nonnegative": s.nonnegative} for s in scenario.states],
-        "outputs": [{"name": o.name, "title": o.title, "unit": o.unit, "definition": output_definition(o)}
-                    for o in scenario.outputs],
-        "interventions": [{"name": iv.name, "window": month_span(iv.start, iv.until),
-                           "set": [f"{k} = {v}" for k, v in iv.set], "description": iv.description}
-                          for iv in scenario.interventions],
-        "correlations": [{"a": c.a, "b": c.b, "rho": c.rho} for c in scenario.correlations],
-    }
-
-
-def _mc_notes(meta: dict, n: int) -> dict:
-    return {
-        "n": n,
-        "se_max": 0.5 / math.sqrt(n) if n else float("nan"),
-        "band_method": meta.get("band_method", ""),
-        "rank_error": meta.get("band_rank_error_p05"),
-        "block_size": meta.get("block_size"),
-        "sampler": meta.get("sampler"),
-    }

@@ -18,8 +18,9 @@ matplotlib.use("Agg")
 
 import matplotlib.dates as mdates  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib import ticker  # noqa: E402
 
-from .plots import SERIES_COLOURS, STYLE, _figure, _wrap_title, png_bytes  # noqa: E402
+from .plots import SERIES_COLOURS, STYLE, _figure, _pct_tick, _wrap_title, png_bytes  # noqa: E402
 
 __all__ = ["CumulativeIncidence", "cumulative_incidence", "by_when_plot"]
 
@@ -56,6 +57,7 @@ def by_when_plot(months: list, ci: CumulativeIncidence, *, title: str, width: fl
         ax.step(dates, ci.p, where="post", color=SERIES_COLOURS[0], label="share of paths, happened by then")
         ax.set_ylim(0, max(0.05, float(hi.max()) * 1.1) if len(hi) else 1)
         ax.set_ylabel("share of paths")
+        ax.yaxis.set_major_formatter(ticker.FuncFormatter(_pct_tick))  # in percent, as the register
         ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=8))
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
         ax.set_title(title)

@@ -458,6 +458,27 @@ def _pct_text(v) -> str:
     return "–" if v is None or not np.isfinite(v) else f"{v:.0%}"
 
 
+def top_drivers(given: Optional[pd.DataFrame], k: int = 3) -> list:
+    """Per output, its ``k`` largest first-order indices as records (``output``, ``drivers``).
+
+    As for the group table: a driver whose interval ends below 0.005 cannot be told from nothing and
+    is not listed, and a value within 0.005 of 0 reads 0.00, never "-0.00".
+    """
+    def _z(v: float) -> float:
+        return 0.0 if abs(v) < 0.005 else float(v)
+
+    top = []
+    if given is None or not len(given):
+        return top
+    for out, t in given.groupby("output", sort=False):
+        t = t[np.isfinite(t["S1_high"]) & (t["S1_high"] >= 0.005)]
+        if len(t):
+            top.append({"output": out, "drivers": [
+                {"parameter": r.parameter, "evidence": r.evidence, "S1": _z(r.S1), "S1_low": _z(r.S1_low),
+                 "S1_high": _z(r.S1_high), "spearman": float(r.spearman)} for r in t.head(k).itertuples()]})
+    return top
+
+
 def drivers_section(*, tornados: Sequence[pd.DataFrame] = (), given: Optional[pd.DataFrame] = None,
                     given_groups: Optional[pd.DataFrame] = None, explanation=None,
                     share: Optional[pd.DataFrame] = None, titles: Optional[dict] = None,
@@ -480,12 +501,7 @@ def drivers_section(*, tornados: Sequence[pd.DataFrame] = (), given: Optional[pd
              "between a parameter's low and high ends; first-order indices give the share of the output's variance "
              "a parameter explains alone (from the run's own paths, no extra simulation); the judgment share is the "
              "share that comes from parameters classed as judgment, with their interactions.")
-    top = []
-    if given is not None and len(given):
-        for out, t in given.groupby("output", sort=False):
-            top.append({"output": out, "drivers": [
-                {"parameter": r.parameter, "evidence": r.evidence, "S1": float(r.S1), "S1_low": float(r.S1_low),
-                 "S1_high": float(r.S1_high), "spearman": float(r.spearman)} for r in t.head(3).itertuples()]})
+    top = top_drivers(given)
     groups = given_groups.to_dict("records") if given_groups is not None else []
     # a group whose interval ends below 0.005 cannot be told from nothing: counted, not listed; no "-0.00"
     shown_groups = [g for g in groups if np.isfinite(g["S1_high"]) and g["S1_high"] >= 0.005]

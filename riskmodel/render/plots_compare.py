@@ -1,8 +1,8 @@
 """The comparison's figures: several scenarios on one axes (fans, small multiples, exceedance, differences).
 
 Each scenario keeps one look throughout (:func:`riskmodel.render.plots.series_style`: colour, line style,
-marker, hatch); the reference (series 0) is drawn on top. Same style and helpers as
-:mod:`riskmodel.render.plots`, which re-exports these functions by name.
+marker, hatch); the reference (series 0) is drawn on top. Same style and helpers
+(:mod:`riskmodel.render._style`); :mod:`riskmodel.render.plots` re-exports these functions by name.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from matplotlib import ticker
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from . import plots as _plots
-from .plots import (GREY, LINESTYLES, SERIES_COLOURS, STYLE, ThresholdMark, Window, _date_axis, _draw_curve,
-                    _draw_marks, _err, _exceedance_axes, _figure, _integer, _mid, _series_width, _shade_windows,
-                    _shorten, _unit_label, distinct_labels, series_style, tick_num)
+from ._style import (GREY, LINESTYLES, SERIES_COLOURS, STYLE, Window, _date_axis, _err, _figure, _mid,
+                     _series_width, _shade_windows, _shorten, _unit_label, _wrap_title, distinct_labels, emit,
+                     series_style, tick_num)
+from .plots_exceedance import ThresholdMark, _draw_curve, _draw_marks, _exceedance_axes, _integer
 
 __all__ = ["fan_overlay", "lines_grid", "exceedance_overlay", "difference_chart"]
 
@@ -76,7 +76,7 @@ def fan_overlay(series: Sequence[tuple], *, title: str, unit: str, windows: Sequ
         ax.set_title(_shorten(title, 90))
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, -0.1), ncol=ncol, borderaxespad=0.0,
                   handlelength=1.8, columnspacing=1.5)
-        return _plots.png_bytes(fig)
+        return emit(fig)
 
 def lines_grid(panels: Sequence[tuple], *, labels: Sequence[str], windows: Sequence[Window] = (), ncols: int = 3,
                panel_width: float = 3.4, panel_height: float = 2.2) -> bytes:
@@ -91,10 +91,12 @@ def lines_grid(panels: Sequence[tuple], *, labels: Sequence[str], windows: Seque
     nrows = max(1, -(-n // ncols))
     legend_rows = -(-len(labels) // 3)
     with matplotlib.rc_context({**STYLE, "axes.titlesize": 9.5, "xtick.labelsize": 8, "ytick.labelsize": 8}):
-        fig = _figure(panel_width * ncols, panel_height * nrows + 0.5 + 0.22 * legend_rows,
-                      margins=(0.6, 0.15, 0.3, 0.45 + 0.22 * legend_rows), wspace=0.3, hspace=0.6)
+        titles = [_wrap_title(t, 38, 2) for t, _ in panels]  # two lines, not "moura_scale_atrocities (events per mont…"
+        extra = 0.16 * (max((k for _, k in titles), default=1) - 1)
+        fig = _figure(panel_width * ncols, panel_height * nrows + 0.5 + 0.22 * legend_rows + extra * nrows,
+                      margins=(0.6, 0.15, 0.3 + extra, 0.45 + 0.22 * legend_rows), wspace=0.3, hspace=0.6 + extra)
         axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
-        for ax, (title, series) in zip(axes, panels):
+        for ax, (title, _), (_, series) in zip(axes, titles, panels):
             first = last = None
             for i, months, values in series:
                 x = [_mid(m) for m in months]
@@ -110,7 +112,7 @@ def lines_grid(panels: Sequence[tuple], *, labels: Sequence[str], windows: Seque
             lanes = len({w.series for w in windows if any(w.series == i for i, _, _ in series)})
             ax.set_ylim(0, max(top * (1.08 + 0.05 * lanes), 1e-9))  # the strips sit above the lines
             ax.yaxis.set_major_locator(ticker.MaxNLocator(4))
-            ax.set_title(_shorten(title, 40))
+            ax.set_title(title)
         for ax in axes[n:]:
             ax.set_visible(False)
         handles = [Line2D([], [], color=series_style(i)["color"], lw=_series_width(i) * 0.8, ls=series_style(i)["ls"],
@@ -118,7 +120,7 @@ def lines_grid(panels: Sequence[tuple], *, labels: Sequence[str], windows: Seque
                    for i, lab in enumerate(labels)]
         fig.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.6 / fig.get_figwidth(), 0.02), ncol=3,
                    borderaxespad=0.0)
-        return _plots.png_bytes(fig)
+        return emit(fig)
 
 def exceedance_overlay(curves: Sequence[tuple], *, title: str, unit: str, marks: Sequence[ThresholdMark] = (),
                        width: float = 9.0, height: float = 3.9) -> bytes:
@@ -134,7 +136,16 @@ def exceedance_overlay(curves: Sequence[tuple], *, title: str, unit: str, marks:
         _draw_marks(ax, marks, SERIES_COLOURS, True)
         ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.2), ncol=3, borderaxespad=0.0, handlelength=1.8,
                   columnspacing=1.5)
-        return _plots.png_bytes(fig)
+        return emit(fig)
+
+def _pp_tick(x: float, _pos=None) -> str:
+    """A difference in percentage points on an axis: ``−10``, ``0``, ``+2.5`` (the unit is in the label)."""
+    v = x * 100
+    if abs(v) < 1e-9:
+        return "0"
+    text = f"{v:+.1f}".rstrip("0").rstrip(".") if abs(v) < 10 and round(v) != v else f"{v:+.0f}"
+    return text.replace("-", "−")
+
 
 def difference_chart(rows: Sequence[str], series: Sequence[tuple], *, reference: str, width: float = 9.0,
                      row_height: float = 0.36) -> bytes:
@@ -148,6 +159,9 @@ def difference_chart(rows: Sequence[str], series: Sequence[tuple], *, reference:
     """
     k = max(1, len(series))
     with matplotlib.rc_context(STYLE):
+        labels = distinct_labels(rows, 46)
+        if any("\n" in lab for lab in labels):  # room for two-line labels
+            row_height = max(row_height, 0.44)
         fig = _figure(width, 1.5 + 0.4 + row_height * len(rows) * (1 + 0.25 * (k - 1)))
         ax = fig.add_subplot()
         y0 = np.arange(len(rows))[::-1].astype(float)
@@ -167,12 +181,13 @@ def difference_chart(rows: Sequence[str], series: Sequence[tuple], *, reference:
         span = max(span * 1.1, 0.01)
         ax.set_xlim(-span, span)
         ax.set_yticks(y0)
-        ax.set_yticklabels(distinct_labels(rows, 58))
+        ax.set_yticklabels(labels)
         ax.set_ylim(-0.7, len(rows) - 0.3)
-        ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda x, _p=None: f"{x * 100:+.0f} pp".replace("-", "−")
-                                                          if abs(x) >= 0.005 or x == 0 else f"{x * 100:+.1f} pp"))
+        # at most 7 ticks, the unit in the axis label: "−20 pp −15 pp … +20 pp" ran together
+        ax.xaxis.set_major_locator(ticker.MaxNLocator(7, steps=[1, 2, 2.5, 5, 10], symmetric=True))
+        ax.xaxis.set_major_formatter(ticker.FuncFormatter(_pp_tick))
         ax.grid(axis="y", visible=False)
         ax.set_xlabel(f"minus {_shorten(reference, 40)} (percentage points, paired 95% interval)")
         ax.set_title("Difference from the reference, risk by risk")
         fig.legend(loc="outside lower center", ncol=min(k, 4), title="scenario", title_fontsize=9)
-        return _plots.png_bytes(fig)
+        return emit(fig)
