@@ -197,6 +197,12 @@ def _validate_one(file: Path, overrides: List[str]) -> tuple:
             f"{warnings} warning{'s' * (warnings != 1)}"), scenario.lints
 
 
+def _registry_summary(reg) -> str:
+    """What a checked registry holds: stored texts (their SHA-256s match) and references (nothing to hash)."""
+    refs = sum(1 for x in reg.sources if x.reference)
+    return f"{len(reg.sources) - refs} stored texts, every SHA-256 matches; {refs} references (not stored)"
+
+
 def _parse_memory(text: str) -> int:
     units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
     t = text.strip().lower().rstrip("ib").rstrip("b")
@@ -565,178 +571,10 @@ def schema(
     typer.echo(json_schema())
 
 
-def _find_registry(target: Optional[Path], registry: Optional[Path]) -> Path:
-    """The registry a sources command works on: ``--registry``; else the one ``target`` names.
+# The sources subcommands and `update` / `signposts` live in modules of their own (they change apart from
+# run, compare and report); importing them registers their commands on `app` and `sources_app`.
+from . import _cli_sources, _cli_update  # noqa: E402,F401
 
-    ``target`` may be a registry, a scenario or outcomes file (its ``sources:``, through its
-    ``extends`` chain), or a folder (its ``registry.yaml``); a file that names no registry falls
-    back to a ``registry.yaml`` beside it. Neither given: ``scenarios/sources/registry.yaml``.
-    """
-    if registry is not None:
-        return registry
-    if target is None:
-        if DEFAULT_REGISTRY.is_file():
-            return DEFAULT_REGISTRY
-        raise ScenarioError.at(str(DEFAULT_REGISTRY), None, (), "no registry here",
-                               "name a scenario file or a registry: riskmodel sources list FILE")
-    if target.is_dir():
-        return target / "registry.yaml"
-    kind = _schema_of(target)
-    if kind == "riskmodel-sources/1":
-        return target
-    if kind == "riskmodel-outcomes/1":
-        from .yamlio import read_yaml
-
-        named = read_yaml(target).get("sources")
-        if isinstance(named, str):
-            return target.parent / named
-    elif target.is_file():
-        from .load import load
-
-        named = load(target).sources_path
-        if named:
-            return Path(named)
-    beside = target.parent / "registry.yaml"
-    if beside.is_file():
-        return beside
-    raise ScenarioError.at(str(target), None, ("sources",), "names no source registry and none is beside it",
-                           "add `sources: ../sources/registry.yaml`, or pass --registry FILE")
-
-
-_TARGET_HELP = "A scenario, outcomes or registry file, or a folder: the registry it names (default: " \
-               f"{DEFAULT_REGISTRY})."
-
-
-@sources_app.command("list")
-@_user_errors
-def sources_list(
-    target: Optional[Path] = typer.Argument(None, metavar="[FILE]", help=_TARGET_HELP),
-    registry: Optional[Path] = typer.Option(None, help="The source registry (instead of FILE)."),
-) -> None:
-    """List the registered sources."""
-    from .sources import load_registry
-
-    reg = load_registry(_find_registry(target, registry))
-    for s in reg.sources:
-        meta = "; ".join(x for x in (s.publisher, s.date) if x)
-        typer.echo(safe_text(f"{s.id}: {s.title}" + (f" ({meta})" if meta else "") + (f" [reference: {s.url}]" if s.reference else f" [{Path(s.file).name}]")))
-
-
-def _registry_summary(reg) -> str:
-    """What a checked registry holds: stored texts (their SHA-256s match) and references (nothing to hash)."""
-    refs = sum(1 for x in reg.sources if x.reference)
-    return f"{len(reg.sources) - refs} stored texts, every SHA-256 matches; {refs} references (not stored)"
-
-
-@sources_app.command("check")
-@_user_errors
-def sources_check(
-    target: Optional[Path] = typer.Argument(None, metavar="[FILE]", help=_TARGET_HELP),
-    registry: Optional[Path] = typer.Option(None, help="The source registry (instead of FILE)."),
-) -> None:
-    """Check every registered text against its SHA-256."""
-    from .sources import load_registry
-
-    path = _find_registry(target, registry)
-    typer.echo(f"{path}: {_registry_summary(load_registry(path))}")
-
-
-@sources_app.command("find")
-@_user_errors
-def sources_find(
-    phrase: str = typer.Argument(..., help="Words to look for (whitespace, quotes, case and mojibake tolerated)."),
-    target: Optional[Path] = typer.Argument(None, metavar="[FILE]", help=_TARGET_HELP),
-    registry: Optional[Path] = typer.Option(None, help="The source registry (instead of FILE)."),
-) -> None:
-    """Show where a phrase stands in the sources, to help cite it."""
-    from .sources import find_phrase, load_registry
-
-    hits = find_phrase(load_registry(_find_registry(target, registry)), phrase)
-    if not hits:
-        typer.echo(safe_text(f"'{phrase}' not found in any registered source"), err=True)
-        raise typer.Exit(code=1)
-    for hit in hits:
-        typer.echo(safe_text(f"{hit.source}:{hit.line}: {hit.context}"))
-
-
-# ---- riskmodel update and riskmodel signposts (issue 19) ------------------------------------------------
-
-
-@app.command("update")
-@_user_errors
-def update_command(
-    scenario: Path = typer.Argument(..., help="The scenario file to condition."),
-    outcomes: Path = typer.Argument(..., help="The outcomes file: what has been observed (numeric ones with `error`)."),
-    samples: Optional[int] = typer.Option(None, help="Number of paths (default: the scenario file's)."),
-    seed: Optional[int] = typer.Option(None, help="Random seed (default: the scenario file's)."),
-    until_ess: Optional[int] = typer.Option(None, "--until-ess", help="Add whole blocks of paths until the "
-                                            "effective sample size reaches this."),
-    max_samples: Optional[int] = typer.Option(None, "--max-samples", help="Cap for --until-ess (default 20 x samples)."),
-    ess_floor: int = typer.Option(1000, "--ess-floor", help="The report warns below this effective sample size."),
-    workers: int = typer.Option(1, help="Local processes for the blocks (never changes a number)."),
-    out: Optional[Path] = typer.Option(None, help="Update folder (default: reports/<scenario name>-update)."),
-) -> None:
-    """Condition a scenario on what has been observed: weight its paths, write the update report."""
-    from .outcomes import load_outcomes
-    from .pipeline import check_out_folder
-    from .update import ESS_SHOW_MIN, update, write_update_folder
-
-    checked = load_outcomes(outcomes, scenario, interim=True)  # every problem of both files, before any work
-    folder = out or Path("reports") / f"{checked.scenario.name}-update"
-    check_out_folder(folder)
-    post = update(checked.scenario, checked, samples=samples, seed=seed, until_ess=until_ess,
-                  max_samples=max_samples, ess_floor=ess_floor, workers=workers)
-    folder = write_update_folder(post, folder)
-    ess = post.ess
-    typer.echo(f"{post.n_paths:,} paths; effective sample size {ess:,.0f} (Kish); {post.meta['update']['stopped']}")
-    for r in post.register.itertuples():
-        after = (f"{fmt_likelihood(r.likelihood, r.se)} (ESS {ess:,.0f})" if ess >= ESS_SHOW_MIN
-                 else "not shown (ESS < 100)")
-        typer.echo(f"  {r.risk}: prior {fmt_likelihood(r.prior, r.prior_se)} -> posterior {after} [{r.status}]")
-    if ess < ESS_SHOW_MIN:
-        typer.echo(f"Effective sample size under {ESS_SHOW_MIN}: no posterior shown; run with more --samples "
-                   "or --until-ess 1000.", err=True)
-    elif ess < ess_floor:
-        typer.echo(f"Effective sample size under the floor of {ess_floor:,}: consider --until-ess {ess_floor}.", err=True)
-    typer.echo(f"Update folder: {folder} (index.html, report.md, register.csv, weights.parquet)")
-
-
-@app.command("signposts")
-@_user_errors
-def signposts_command(
-    scenario: Path = typer.Argument(..., help="The scenario file."),
-    variants: Optional[List[Path]] = typer.Argument(None, help="Variants to tell apart from it (same seed)."),
-    samples: Optional[int] = typer.Option(None, help="Paths per scenario (default: the scenario file's)."),
-    seed: Optional[int] = typer.Option(None, help="Random seed (default: the scenario file's)."),
-    month: Optional[List[str]] = typer.Option(None, "--month", help="A month to observe states in (YYYY-MM); "
-                                              "repeat it. Default: each quarter's last month."),
-    workers: int = typer.Option(1, help="Local processes for the blocks (never changes a number)."),
-    out: Optional[Path] = typer.Option(None, help="Folder (default: reports/<scenario name>-signposts)."),
-) -> None:
-    """Rank the indicators worth watching: what observing each state would tell about each risk, and when."""
-    from .pipeline import check_out_folder
-    from .signposts import signposts, write_signposts_folder
-    from .validate import validate as _validate
-
-    scenarios = [_validate(p) for p in [scenario, *(variants or [])]]
-    folder = out or Path("reports") / f"{scenarios[0].name}-signposts"
-    check_out_folder(folder)
-    sp = signposts(scenarios, samples=samples, seed=seed, months=month or None, workers=workers)
-    folder = write_signposts_folder(sp, folder)
-    for risk in [r.id for r in scenarios[0].risks]:
-        top = sp.top[sp.top["risk"] == risk].head(3)
-        listed = "; ".join(f"{r.observable} {r.best_share:.0%} (informative from {r.informative_from or 'never'})"
-                           for r in top.itertuples())
-        typer.echo(f"  {risk}: {listed or 'no indicator seen before it is decided'}")
-    if len(scenarios) > 1:
-        listed = "; ".join(f"{r.observable} {r.best_share:.0%} by {r.best_month}"
-                           for r in sp.discrimination_top.head(3).itertuples())
-        typer.echo(f"  telling {', '.join(s.name for s in scenarios)} apart: {listed}")
-    typer.echo(f"Signposts folder: {folder} (index.html, report.md, signposts.csv, top.csv)")
-
-
-#: True when this process is the ``riskmodel`` program (not the app called in-process, as tests do):
-#: a run's total then counts from the process's start, imports included.
 _AS_PROGRAM = False
 
 

@@ -1,0 +1,94 @@
+"""The command line, continued: `riskmodel update` and `riskmodel signposts`.
+
+Registered on the apps of :mod:`riskmodel.cli`, which imports this module
+after defining them; only the CLI imports it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from .cli import app, _user_errors
+from .formats import fmt_likelihood
+
+# ---- riskmodel update and riskmodel signposts (issue 19) ------------------------------------------------
+
+
+@app.command("update")
+@_user_errors
+def update_command(
+    scenario: Path = typer.Argument(..., help="The scenario file to condition."),
+    outcomes: Path = typer.Argument(..., help="The outcomes file: what has been observed (numeric ones with `error`)."),
+    samples: Optional[int] = typer.Option(None, help="Number of paths (default: the scenario file's)."),
+    seed: Optional[int] = typer.Option(None, help="Random seed (default: the scenario file's)."),
+    until_ess: Optional[int] = typer.Option(None, "--until-ess", help="Add whole blocks of paths until the "
+                                            "effective sample size reaches this."),
+    max_samples: Optional[int] = typer.Option(None, "--max-samples", help="Cap for --until-ess (default 20 x samples)."),
+    ess_floor: int = typer.Option(1000, "--ess-floor", help="The report warns below this effective sample size."),
+    workers: int = typer.Option(1, help="Local processes for the blocks (never changes a number)."),
+    out: Optional[Path] = typer.Option(None, help="Update folder (default: reports/<scenario name>-update)."),
+) -> None:
+    """Condition a scenario on what has been observed: weight its paths, write the update report."""
+    from .outcomes import load_outcomes
+    from .pipeline import check_out_folder
+    from .update import ESS_SHOW_MIN, update, write_update_folder
+
+    checked = load_outcomes(outcomes, scenario, interim=True)  # every problem of both files, before any work
+    folder = out or Path("reports") / f"{checked.scenario.name}-update"
+    check_out_folder(folder)
+    post = update(checked.scenario, checked, samples=samples, seed=seed, until_ess=until_ess,
+                  max_samples=max_samples, ess_floor=ess_floor, workers=workers)
+    folder = write_update_folder(post, folder)
+    ess = post.ess
+    typer.echo(f"{post.n_paths:,} paths; effective sample size {ess:,.0f} (Kish); {post.meta['update']['stopped']}")
+    for r in post.register.itertuples():
+        after = (f"{fmt_likelihood(r.likelihood, r.se)} (ESS {ess:,.0f})" if ess >= ESS_SHOW_MIN
+                 else "not shown (ESS < 100)")
+        typer.echo(f"  {r.risk}: prior {fmt_likelihood(r.prior, r.prior_se)} -> posterior {after} [{r.status}]")
+    if ess < ESS_SHOW_MIN:
+        typer.echo(f"Effective sample size under {ESS_SHOW_MIN}: no posterior shown; run with more --samples "
+                   "or --until-ess 1000.", err=True)
+    elif ess < ess_floor:
+        typer.echo(f"Effective sample size under the floor of {ess_floor:,}: consider --until-ess {ess_floor}.", err=True)
+    typer.echo(f"Update folder: {folder} (index.html, report.md, register.csv, weights.parquet)")
+
+
+@app.command("signposts")
+@_user_errors
+def signposts_command(
+    scenario: Path = typer.Argument(..., help="The scenario file."),
+    variants: Optional[List[Path]] = typer.Argument(None, help="Variants to tell apart from it (same seed)."),
+    samples: Optional[int] = typer.Option(None, help="Paths per scenario (default: the scenario file's)."),
+    seed: Optional[int] = typer.Option(None, help="Random seed (default: the scenario file's)."),
+    month: Optional[List[str]] = typer.Option(None, "--month", help="A month to observe states in (YYYY-MM); "
+                                              "repeat it. Default: each quarter's last month."),
+    workers: int = typer.Option(1, help="Local processes for the blocks (never changes a number)."),
+    out: Optional[Path] = typer.Option(None, help="Folder (default: reports/<scenario name>-signposts)."),
+) -> None:
+    """Rank the indicators worth watching: what observing each state would tell about each risk, and when."""
+    from .pipeline import check_out_folder
+    from .signposts import signposts, write_signposts_folder
+    from .validate import validate as _validate
+
+    scenarios = [_validate(p) for p in [scenario, *(variants or [])]]
+    folder = out or Path("reports") / f"{scenarios[0].name}-signposts"
+    check_out_folder(folder)
+    sp = signposts(scenarios, samples=samples, seed=seed, months=month or None, workers=workers)
+    folder = write_signposts_folder(sp, folder)
+    for risk in [r.id for r in scenarios[0].risks]:
+        top = sp.top[sp.top["risk"] == risk].head(3)
+        listed = "; ".join(f"{r.observable} {r.best_share:.0%} (informative from {r.informative_from or 'never'})"
+                           for r in top.itertuples())
+        typer.echo(f"  {risk}: {listed or 'no indicator seen before it is decided'}")
+    if len(scenarios) > 1:
+        listed = "; ".join(f"{r.observable} {r.best_share:.0%} by {r.best_month}"
+                           for r in sp.discrimination_top.head(3).itertuples())
+        typer.echo(f"  telling {', '.join(s.name for s in scenarios)} apart: {listed}")
+    typer.echo(f"Signposts folder: {folder} (index.html, report.md, signposts.csv, top.csv)")
+
+
+#: True when this process is the ``riskmodel`` program (not the app called in-process, as tests do):
+#: a run's total then counts from the process's start, imports included.
