@@ -17,7 +17,7 @@ from .model import Scenario
 from .outfolder import check_out_folder, process_start_time, remove_stale_temporaries, restore_interrupted, write_run_folder
 from .results import Results, check_matches, read_run_json
 from .validate import override_warnings
-from .simulate import DEFAULT_MEMORY_BYTES, simulate
+from .simulate import DEFAULT_MEMORY_BYTES, check_run_size, simulate
 from .validate import validate
 from .yamlio import OUTSIDE, project_root
 
@@ -215,10 +215,16 @@ def run(
                                "e.g. --until-se 0.005")
     # The judgment share needs the scenario and the seed, not the run's paths: with a second core it is
     # computed in a forked process while this one simulates (the same numbers; see _judgment_in_background)
-    background = _judgment_in_background(scenario, judgment_samples, seed, workers, scheduler)
+    background = None
     try:
         with _timed(phases, "simulate"):
             model = compile_scenario(scenario)
+            if judgment_samples and scenario.risks and any(p.evidence == "judgment" for p in scenario.parameters):
+                # the judgment share's design must fit too: say so now, not after the simulation. Its
+                # matrices as sobol._explanations counts them: the noise unit, the judgment and noise
+                # groups, A and B
+                check_run_size(model, 5 * judgment_samples, design=True)
+            background = _judgment_in_background(scenario, judgment_samples, seed, workers, scheduler)
             results = simulate(model, samples=samples, seed=seed, sampler=sampler, memory_bytes=memory_bytes,
                                progress=progress, workers=workers, scheduler=scheduler, until_se=until_se,
                                max_samples=max_samples)

@@ -871,3 +871,19 @@ def test_set_sources_resolves_against_the_scenario_file_and_stays_in_the_project
     assert outside.exit_code == 2
     assert outside.stderr.startswith(f"--set sources={tmp_path / 'x.yaml'}: sources: the source registry")
     assert "lies outside the project folder" in outside.stderr
+
+
+def test_a_judgment_share_too_large_for_memory_is_refused_before_the_simulation(monkeypatch) -> None:
+    """The run's 10 paths fit in 100 kB, the judgment share's 5 x 1,024 design paths do not (about 1.3 MB at
+    4 values and 8 bytes, held twice): the error comes before any path is simulated, and says --samples
+    cannot help."""
+    import riskmodel.pipeline as pipeline
+
+    simulated = []
+    monkeypatch.setattr(pipeline, "simulate", lambda *a, **k: simulated.append(1))
+    monkeypatch.setenv("RISKMODEL_MAX_RESULT_BYTES", "100000")
+    with pytest.raises(ScenarioError) as info:
+        pipeline.run(Path(__file__).parent / "corpus" / "base.yaml", samples=10)
+    assert simulated == []
+    text = str(info.value)
+    assert "5,120 paths" in text and "--samples does not change its size" in text
