@@ -453,6 +453,23 @@ def test_risk_matrix_strip_keeps_close_risks_in_separate_lanes():
     assert len({lanes[0], lanes[1], lanes[2]}) == 3  # three risks within a point of 80%: three lanes
 
 
+def test_risk_matrix_strip_gets_a_lane_for_each_of_four_crowded_risks(monkeypatch):
+    """The Mali baseline has four yes/no risks between 80% and 82% (2, 9, 10, 14): with three lanes two
+    labels were drawn on top of each other. Each point now has its own height in the strip."""
+    from riskmodel.render import plots
+
+    figs = _capture(monkeypatch)
+    pts = [plots.MatrixPoint(label=str(i), p=p, p_low=p - 0.005, p_high=p + 0.005, size=float("nan"),
+                             size_low=float("nan"), size_high=float("nan"), group="g")
+           for i, p in enumerate([0.819, 0.818, 0.816, 0.798, 0.30], start=1)]
+    plots.risk_matrix(pts)
+    strip = figs[0].axes[0]
+    heights = {t.get_text(): t.xy[1] for t in strip.texts}
+    assert len({heights[k] for k in "1234"}) == 4  # four risks within 2 points of each other: four lanes
+    lo, hi = strip.get_ylim()
+    assert all(lo < y < hi for y in heights.values())
+
+
 def test_comparison_small_multiples_keep_the_reference_visible(monkeypatch):
     from riskmodel.model import Month
     from riskmodel.render import plots

@@ -86,6 +86,13 @@ class MatrixPoint:
     size_high: float
 
 
+def _lanes_needed(ps: Sequence[float], gap: float = 0.06, least: int = 3, most: int = 6) -> int:
+    """How many lanes keep every point apart: the most points within ``gap`` of each other (``least`` to ``most``)."""
+    xs = sorted(ps)
+    crowd = max((sum(1 for y in xs[i:] if y - x < gap) for i, x in enumerate(xs)), default=0)
+    return max(least, min(most, crowd))
+
+
 def _strip_lanes(ps: Sequence[float], gap: float = 0.06, n_lanes: int = 3) -> list:
     """A lane (0..n_lanes-1) per point so that points closer than ``gap`` in likelihood never share one."""
     lanes = [0] * len(ps)
@@ -111,8 +118,9 @@ def risk_matrix(points: Sequence[MatrixPoint], *, width: float = 9.0, height: fl
     flat = [p for p in points if p not in sized]
     with matplotlib.rc_context(STYLE):
         fig = _figure(width, (height if sized else 2.6) + 0.2 * (-(-len(groups) // 2)))
+        n_lanes = _lanes_needed([pt.p for pt in flat])
         if sized and flat:
-            ax, strip = fig.subplots(2, 1, sharex=True, height_ratios=[4, 1.1])
+            ax, strip = fig.subplots(2, 1, sharex=True, height_ratios=[4, 1.1 * n_lanes / 3])
         elif sized:
             ax, strip = fig.add_subplot(), None
         else:
@@ -135,7 +143,7 @@ def risk_matrix(points: Sequence[MatrixPoint], *, width: float = 9.0, height: fl
             ax.set_ylabel("median where it happens\n÷ threshold (amounts)")
             ax.set_title("Risk matrix: how likely, and how large where it happens")
         if strip is not None:
-            lanes = _strip_lanes([pt.p for pt in flat])
+            lanes = _strip_lanes([pt.p for pt in flat], n_lanes=n_lanes)
             for j, pt in enumerate(flat):
                 c = colour[pt.group]
                 yj = lanes[j] * 0.5
@@ -143,7 +151,7 @@ def risk_matrix(points: Sequence[MatrixPoint], *, width: float = 9.0, height: fl
                                color=c, mec="white", mew=0.8, elinewidth=1.3, capsize=2.5, zorder=4)
                 strip.annotate(pt.label, (pt.p, yj), xytext=(6, 2), textcoords="offset points", fontsize=9,
                                fontweight="bold", color=c, zorder=5)
-            strip.set_ylim(-0.5, 1.5)
+            strip.set_ylim(-0.5, 0.5 * (n_lanes - 1) + 0.5)
             strip.set_yticks([])
             strip.grid(axis="y", visible=False)
             strip.set_ylabel("counts, yes/no:\nno size", rotation=0, ha="right", va="center", labelpad=8)
