@@ -34,7 +34,6 @@ import hashlib
 from typing import Sequence
 
 import numpy as np
-from scipy import special
 
 __all__ = [
     # streams
@@ -283,6 +282,8 @@ def impose_rank_correlation(u: np.ndarray, target: np.ndarray, rng: np.random.Ge
         # the map moves entries by at most 0.02, and so does this repair
         pearson = nearest_correlation(pearson)
     c_target = np.linalg.cholesky(pearson)
+
+    from scipy import special  # on first use: a run that stops at its options never pays its import
 
     base = special.ndtri(np.arange(1, n + 1) / (n + 1.0))
     scores = np.empty((n, k))
