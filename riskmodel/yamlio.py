@@ -249,15 +249,14 @@ def _impossible_date(text: str) -> tuple[int, str] | None:
     return None
 
 
-def _flow_depth_over(text: str, limit: int) -> int | None:
-    """The line where ``[`` / ``{`` nesting outside quotes and comments first passes ``limit``, or None.
+def _outside_quotes(text: str):
+    """Each character of ``text`` outside quotes and comments, with its line: ``(ch, line)``.
 
-    Checked on the raw text before parsing: the parser takes tens of seconds
-    over a file nested 10,000 brackets deep before its own depth check runs.
+    The raw-text checks below read YAML's flow structure (``[``, ``{``, ``,``)
+    before the parser does; a quote opens after a space or a flow character,
+    a comment after a space, and both end where YAML ends them.
     """
-    if text.count("[") + text.count("{") <= limit:
-        return None
-    depth, quote, line, prev = 0, "", 1, "\n"
+    quote, line, prev = "", 1, "\n"
     for ch in text:
         if ch == "\n":
             line += 1
@@ -270,13 +269,27 @@ def _flow_depth_over(text: str, limit: int) -> int | None:
             quote = ch
         elif ch == "#" and prev in " \t\n":
             quote = "#"
-        elif ch in "[{":
+        else:
+            yield ch, line
+        prev = ch
+
+
+def _flow_depth_over(text: str, limit: int) -> int | None:
+    """The line where ``[`` / ``{`` nesting outside quotes and comments first passes ``limit``, or None.
+
+    Checked on the raw text before parsing: the parser takes tens of seconds
+    over a file nested 10,000 brackets deep before its own depth check runs.
+    """
+    if text.count("[") + text.count("{") <= limit:
+        return None
+    depth = 0
+    for ch, line in _outside_quotes(text):
+        if ch in "[{":
             depth += 1
             if depth > limit:
                 return line
         elif ch in "]}":
             depth = max(0, depth - 1)
-        prev = ch
     return None
 
 
@@ -313,20 +326,9 @@ def _values_over(text: str, limit: int) -> int | None:
     line_of_entry = [m.start() for m in _ENTRY_LINE.finditer(text)]
     if len(line_of_entry) > limit:
         return text.count("\n", 0, line_of_entry[limit]) + 1
-    count, depth, quote, line, prev = len(line_of_entry), 0, "", 1, "\n"
-    for ch in text:
-        if ch == "\n":
-            line += 1
-            if quote == "#":
-                quote = ""
-        elif quote:
-            if ch == quote and (quote != '"' or prev != "\\"):
-                quote = ""
-        elif ch in "'\"" and prev in " \t\n[{,:":
-            quote = ch
-        elif ch == "#" and prev in " \t\n":
-            quote = "#"
-        elif ch in "[{":
+    count, depth = len(line_of_entry), 0
+    for ch, line in _outside_quotes(text):
+        if ch in "[{":
             depth += 1
         elif ch in "]}":
             depth = max(0, depth - 1)
@@ -334,7 +336,6 @@ def _values_over(text: str, limit: int) -> int | None:
             count += 1
             if count > limit:
                 return line
-        prev = ch
     return None
 
 
