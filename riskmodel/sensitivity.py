@@ -37,17 +37,10 @@ Saltelli design) are in :mod:`riskmodel.sobol`, the judgment share in
 
 References
 ----------
-.. [1] A. Saltelli, P. Annoni, I. Azzini, F. Campolongo, M. Ratto and
-   S. Tarantola, "Variance based sensitivity analysis of model output. Design
-   and estimator for the total sensitivity index", Computer Physics
-   Communications 181(2), 259-270, 2010.
-.. [2] M. J. W. Jansen, "Analysis of variance designs for model output",
-   Computer Physics Communications 117(1-2), 35-43, 1999.
-.. [3] E. Plischke, "An effective algorithm for computing global sensitivity
-   indices (EASI)", Reliability Engineering & System Safety 95(4), 354-360,
-   2010 (given-data first-order indices by sorting and binning).
-.. [4] T. Ishigami and T. Homma, "An importance quantification technique in
-   uncertainty analysis for computer models", ISUMA '90, 398-403, 1990.
+E. Plischke, "An effective algorithm for computing global sensitivity indices
+(EASI)", Reliability Engineering & System Safety 95(4), 354-360, 2010 (given-data
+first-order indices by sorting and binning). The design-based estimators' references
+are in :mod:`riskmodel.sobol`.
 """
 
 from __future__ import annotations
