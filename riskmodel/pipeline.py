@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
-from .analyse import risk_register
 from .compile import compile_scenario
 from .errors import ScenarioError
 from .model import Scenario
@@ -228,6 +227,8 @@ def run(
             results = simulate(model, samples=samples, seed=seed, sampler=sampler, memory_bytes=memory_bytes,
                                progress=progress, workers=workers, scheduler=scheduler, until_se=until_se,
                                max_samples=max_samples)
+            from .analyse import risk_register  # pandas and the register, once there are paths to read
+
             results = results.with_register(risk_register(results, scenario))
     except BaseException:
         if background is not None:

@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # the tables are pandas DataFrames; pandas is imported where one is made or read
+    import pandas as pd
 
 __all__ = ["Results", "RUN_FILES"]
 
@@ -115,6 +116,8 @@ class Results:
 
             raise ScenarioError.at(str(folder), None, (), f"not a run folder (missing {', '.join(missing)})",
                                    "name a folder written by `riskmodel run`")
+        import pandas as pd
+
         return cls(
             outputs=_read(folder / "outputs.parquet", pd.read_parquet),
             parameters=_read(folder / "parameters.parquet", pd.read_parquet),

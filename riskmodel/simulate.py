@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
 
 import numpy as np
-import pandas as pd
 
 from . import __version__
 from .compile import CompiledModel, compile_scenario
@@ -395,6 +394,8 @@ def simulate(
     finally:
         if own_client:
             client.close()
+
+    import pandas as pd  # only once every path is simulated: a run refused on the way never pays its import
 
     k_band = min(BAND_PATHS, n_total)
     mean, sd = _combine_blocks(block_sums[: -(-n_total // BLOCK_SIZE)], n_total)
