@@ -73,6 +73,10 @@ def _user_errors(func):
         except EnvironmentFailure as exc:
             typer.echo(safe_text(exc), err=True)
             raise typer.Exit(code=1)
+        except BrokenPipeError:  # the reader went away (`| head`): stop quietly, as other command-line tools do
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())  # nothing left to flush into the closed pipe at exit
+            raise typer.Exit(code=1)
         except OSError as exc:
             where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
             typer.echo(safe_text(f"{where}{exc.strerror or exc}; check the path, its permissions and the disk, "

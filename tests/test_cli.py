@@ -329,3 +329,17 @@ def test_a_small_run_draws_every_figure_without_a_warning(tmp_path):
                           capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "PYTHONWARNINGS": "always"})
     assert proc.returncode == 0, proc.stderr
     assert "Warning" not in proc.stderr, proc.stderr
+
+
+def test_a_reader_that_closes_the_pipe_ends_the_command_quietly() -> None:
+    """`riskmodel validate ... | head -1`: the reader goes away after one line; the tool stops without a
+    message or a traceback on stderr (it said "Broken pipe; check the path, its permissions and the disk")."""
+    files = [str(p) for p in sorted((ROOT / "scenarios" / "mali").glob("*.yaml"))]
+    proc = subprocess.Popen([sys.executable, "-m", "riskmodel", "validate", "--strict", *files], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.readline()
+    proc.stdout.close()  # what `head -1` does after its line
+    err = proc.stderr.read().decode()
+    proc.wait(timeout=60)
+    assert "Broken pipe" not in err and "Traceback" not in err and "Exception ignored" not in err, err
+    assert proc.returncode in (0, 1)  # 0 when every line was written before the pipe closed
