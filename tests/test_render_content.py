@@ -575,3 +575,15 @@ def test_largest_drivers_list_no_driver_that_cannot_be_told_from_nothing():
     (row,) = drivers.top_drivers(given)
     assert [d["parameter"] for d in row["drivers"]] == ["big", "tiny"]  # "zero" ends below 0.005: left out
     assert row["drivers"][1]["S1_low"] == 0.0  # 0.004 reads 0.00, never -0.00
+
+
+def test_the_contents_line_wraps_instead_of_widening_the_page(graph_report):
+    """The section links were written without spaces between them, each unbreakable: at 1280 px the
+    line ran past the page's 1180 px and the page scrolled sideways. The links now sit in a wrapping row."""
+    import re
+
+    _, _, out = graph_report
+    html = (out / "index.html").read_text(encoding="utf-8")
+    rule = re.search(r"nav\.toc \{([^}]*)\}", html)
+    assert rule and "display: flex" in rule.group(1) and "flex-wrap: wrap" in rule.group(1), rule
+    assert html.count('<nav class="toc">') == 1
