@@ -21,7 +21,8 @@ from . import exprdims as _dims
 from . import expressions as _expr
 from .model import Scenario
 
-__all__ = ["CompiledModel", "CompiledState", "CompiledOutput", "CompiledIntervention", "compile_scenario"]
+__all__ = ["CompiledModel", "CompiledState", "CompiledOutput", "CompiledIntervention", "compile_scenario",
+           "varying_parameters"]
 
 
 @dataclass(frozen=True)
@@ -311,3 +312,14 @@ def compile_scenario(scenario: Scenario, *, hoist: bool = True) -> CompiledModel
         schedules=tuple((s.name, s.series(origin, horizon)) for s in scenario.schedules),
         hoisted=hoisted,
     )
+
+
+def varying_parameters(scenario: Scenario, model: CompiledModel) -> list:
+    """Parameters with a distribution that is not a constant, in file order (a sensitivity design's columns).
+
+    Here, beside the compiler, so that a run can ask which parameters the judgment share's design would
+    vary without importing the sensitivity modules (and pandas with them).
+    """
+    varies = {name for name, dist in zip(model.sampled, model.distributions)
+              if np.ptp(dist.ppf(np.array([0.001, 0.5, 0.999]))) > 0}
+    return [p for p in scenario.parameters if p.name in varies]

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
-from .compile import compile_scenario
+from .compile import compile_scenario, varying_parameters
 from .errors import ScenarioError
 from .model import Scenario
 from .outfolder import check_out_folder, process_start_time, remove_stale_temporaries, restore_interrupted, write_run_folder
@@ -218,7 +218,8 @@ def run(
     try:
         with _timed(phases, "simulate"):
             model = compile_scenario(scenario)
-            if judgment_samples and scenario.risks and any(p.evidence == "judgment" for p in scenario.parameters):
+            if judgment_samples and scenario.risks and any(p.evidence == "judgment"
+                                                           for p in varying_parameters(scenario, model)):
                 # the judgment share's design must fit too: say so now, not after the simulation. Its
                 # matrices as sobol._explanations counts them: the noise unit, the judgment and noise
                 # groups, A and B

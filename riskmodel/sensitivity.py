@@ -93,13 +93,9 @@ def censored(values: np.ndarray, scenario: Scenario) -> np.ndarray:
 
 def _sampled_parameters(scenario: Scenario, model=None) -> list:
     """Parameters with a distribution that is not a constant, in file order (a design's columns)."""
-    if model is None:
-        from .compile import compile_scenario
+    from .compile import compile_scenario, varying_parameters
 
-        model = compile_scenario(scenario)
-    varies = {name for name, dist in zip(model.sampled, model.distributions)
-              if np.ptp(dist.ppf(np.array([0.001, 0.5, 0.999]))) > 0}
-    return [p for p in scenario.parameters if p.name in varies]
+    return varying_parameters(scenario, model if model is not None else compile_scenario(scenario))
 
 
 def _components(names: Sequence[str], pairs: Sequence[tuple]) -> list:
