@@ -401,7 +401,7 @@ def simulate(
     mean, sd = _combine_blocks(block_sums[: -(-n_total // BLOCK_SIZE)], n_total)
     months = [str(m) for m in sc.months]
     # inverted_cdf: every band value is one a path took (no 0.05 between the 0s and 1s of an event state)
-    qs = np.quantile(band_series[:, :, :k_band], QUANTILES, axis=2, method="inverted_cdf")
+    qs = band_quantiles(band_series[:, :, :k_band], in_place=True)  # the series are not needed after this
     state_names = [s.name for s in model.states]
     rows = []
     for si, name in enumerate(state_names):
@@ -465,6 +465,31 @@ def _keep_names(model: CompiledModel, keep: Optional[dict], until_se, n_paths: i
     for name in keep:
         keep[name] = np.empty((n_paths, model.n_months))
     return tuple(keep)
+
+
+def band_quantiles(series: np.ndarray, *, in_place: bool = False) -> np.ndarray:
+    """``np.quantile(series, QUANTILES, axis=-1, method="inverted_cdf")``, by one sort of the last axis.
+
+    NumPy's sort is about ten times faster than its quantile at a run's
+    ``states x months x 10,000`` (0.02 s against 0.20 s); the order statistics
+    taken are the ones ``inverted_cdf`` takes (its index for each quantile is
+    read off ``0 .. k-1``), so the values are the same. A series holding NaN
+    goes to ``np.quantile`` itself. ``in_place`` sorts ``series`` itself
+    (a sorted copy's fresh 46 MB cost 0.13 s of page faults more).
+
+    >>> x = np.random.default_rng(0).normal(size=(2, 3, 101))
+    >>> bool(np.array_equal(band_quantiles(x), np.quantile(x, QUANTILES, axis=2, method="inverted_cdf")))
+    True
+    """
+    k = series.shape[-1]
+    if k == 0 or np.isnan(series).any():
+        return np.quantile(series, QUANTILES, axis=-1, method="inverted_cdf")
+    at = np.quantile(np.arange(k), QUANTILES, method="inverted_cdf").astype(np.intp)
+    if in_place:
+        series.sort(axis=-1)
+    else:
+        series = np.sort(series, axis=-1)
+    return np.moveaxis(series[..., at], -1, 0)
 
 
 def _combine_blocks(stats: np.ndarray, n_total: int) -> tuple:

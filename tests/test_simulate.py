@@ -306,3 +306,37 @@ def test_bands_mean_and_sd_match_numpy_over_all_paths(tmp_path):
         assert row["mean"] == pytest.approx((lam + t).mean(), rel=1e-12)
         assert row["sd"] == pytest.approx(lam.std(ddof=1), rel=1e-9)
         assert row["se_mean"] == pytest.approx(lam.std(ddof=1) / np.sqrt(len(lam)), rel=1e-9)
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 19, 20, 21, 99, 1000, 9999, 10_000])
+def test_band_quantiles_are_numpys_inverted_cdf(k):
+    # the sort-based bands against np.quantile itself (the second implementation), on continuous values,
+    # ties (counts) and 0/1 states, at path counts where n*q lands on, just under and just over a whole number
+    from riskmodel.simulate import QUANTILES, band_quantiles
+
+    rng = np.random.default_rng(k)
+    for x in (rng.normal(size=(3, 4, k)), rng.poisson(2.0, size=(3, 4, k)).astype(float),
+              (rng.random((3, 4, k)) < 0.1).astype(float)):
+        expected = np.quantile(x, QUANTILES, axis=2, method="inverted_cdf")
+        assert np.array_equal(band_quantiles(x), expected)
+        assert np.array_equal(band_quantiles(x.copy(), in_place=True), expected)
+    x = rng.normal(size=(2, 2, k))
+    x[0, 1, 0] = np.nan  # NaN: np.quantile's answer (NaN for that state and month), not a sorted NaN's place
+    assert np.array_equal(band_quantiles(x), np.quantile(x, QUANTILES, axis=2, method="inverted_cdf"),
+                          equal_nan=True)
+
+
+def test_bands_from_a_run_are_the_order_statistics_of_the_first_paths(tmp_path):
+    # a run's q05..q95 against np.quantile of the same paths' monthly values, recomputed from the outputs
+    path = scenario(tmp_path, """\
+        parameters:
+          lam: {factor: f, dist: uniform, low: 0, high: 10, evidence: judgment, rationale: test}
+        states:
+          x: {factor: f, update: "lam * (t + 1)"}
+        """, n=777, T=2)
+    res = riskmodel.run(path, memory_bytes=1)
+    lam = res.parameters["lam"].to_numpy()
+    for t in range(2):
+        row = res.bands[(res.bands.state == "x") & (res.bands.t == t)].iloc[0]
+        expected = np.quantile(lam * (t + 1), [0.05, 0.25, 0.5, 0.75, 0.95], method="inverted_cdf")
+        assert np.allclose([row.q05, row.q25, row.q50, row.q75, row.q95], expected, rtol=1e-12)
