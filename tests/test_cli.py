@@ -343,3 +343,14 @@ def test_a_reader_that_closes_the_pipe_ends_the_command_quietly() -> None:
     proc.wait(timeout=60)
     assert "Broken pipe" not in err and "Traceback" not in err and "Exception ignored" not in err, err
     assert proc.returncode in (0, 1)  # 0 when every line was written before the pipe closed
+
+
+def test_the_program_flushes_its_streams_and_keeps_its_exit_code_on_the_quick_way_out(tmp_path):
+    # `python -m riskmodel` leaves by os._exit once a command has ended: what it printed to a pipe must still
+    # arrive, and the exit code stay the command's (0 for --version, 2 for a scenario file that is not there)
+    proc = subprocess.run([sys.executable, "-m", "riskmodel", "--version"], capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout.strip().startswith("riskmodel ")
+    proc = subprocess.run([sys.executable, "-m", "riskmodel", "validate", str(tmp_path / "missing.yaml")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "missing.yaml: scenario file not found" in proc.stderr and "1 problem found." in proc.stderr

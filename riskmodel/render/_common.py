@@ -95,13 +95,19 @@ def resolve_figures(figures: list) -> list:
             and _picklable({f.png.func for f in pending}):
         from ..workers import end_pool, init_worker
 
+        # one figure per task, the page-wide ones (the slowest to draw: 0.1-0.2 s against 0.06 s) first, so that
+        # no worker is left drawing a large figure while the other has finished
+        order = sorted(range(len(pending)), key=lambda i: not pending[i].wide)
         with ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("fork"),
                                  initializer=init_worker, initargs=(os.getpid(),)) as pool:  # die with the parent
             try:
-                pngs = list(pool.map(_draw, [f.png for f in pending], chunksize=max(1, len(pending) // (4 * n))))
+                drawn = list(pool.map(_draw, [pending[i].png for i in order], chunksize=1))
             except KeyboardInterrupt:
                 end_pool(pool)
                 raise
+        pngs = [b""] * len(pending)
+        for i, png in zip(order, drawn):
+            pngs[i] = png
     else:
         pngs = [p.png.draw() for p in pending]
     for f, png in zip(pending, pngs):
