@@ -17,7 +17,7 @@ from markupsafe import Markup, escape
 
 from ..formats import fmt_interval, fmt_likelihood, fmt_num, fmt_pct, fmt_pp, fmt_se
 
-__all__ = ["Figure", "Pending", "later", "resolve_figures", "environment", "write_outputs", "fmt_pct", "fmt_pp", "fmt_se",
+__all__ = ["Figure", "Pending", "later", "FigurePool", "resolve_figures", "environment", "write_outputs", "fmt_pct", "fmt_pp", "fmt_se",
            "fmt_num", "fmt_likelihood", "fmt_interval", "month_span", "slug",
            "md_escape", "wbr"]
 
@@ -82,37 +82,68 @@ def _picklable(funcs: set) -> bool:
     return True
 
 
-def resolve_figures(figures: list) -> list:
-    """Draw every pending figure, in forked worker processes where there are several cores.
+class FigurePool:
+    """Figures drawn in forked worker processes, started as soon as their data are ready.
 
-    Plotting functions are pure (arrays in, PNG bytes out), so where they are
-    drawn changes no byte; matplotlib's rasterising is what a report's time
-    is made of, and it uses one core per process.
+    ``with FigurePool() as drawing:`` ... ``drawing.start(figures)`` sends the
+    pending ones to the workers now (the page-wide ones, the slowest to draw
+    at 0.1-0.2 s against 0.06 s, first) while this process goes on building
+    the page; :meth:`resolve` sends the rest and waits for every PNG. Plotting
+    functions are pure (arrays in, PNG bytes out), so where and when a figure
+    is drawn changes no byte. Without a second core, ``fork``, or picklable
+    plotting functions, figures are drawn here, at :meth:`resolve`.
     """
-    pending = [f for f in figures if isinstance(f.png, Pending)]
-    n = render_processes()
-    if len(pending) > 2 and n > 1 and "fork" in multiprocessing.get_all_start_methods() \
-            and _picklable({f.png.func for f in pending}):
-        from ..workers import end_pool, init_worker
 
-        # one figure per task, the page-wide ones (the slowest to draw: 0.1-0.2 s against 0.06 s) first, so that
-        # no worker is left drawing a large figure while the other has finished
-        order = sorted(range(len(pending)), key=lambda i: not pending[i].wide)
-        with ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("fork"),
-                                 initializer=init_worker, initargs=(os.getpid(),)) as pool:  # die with the parent
-            try:
-                drawn = list(pool.map(_draw, [pending[i].png for i in order], chunksize=1))
-            except KeyboardInterrupt:
-                end_pool(pool)
-                raise
-        pngs = [b""] * len(pending)
-        for i, png in zip(order, drawn):
-            pngs[i] = png
-    else:
-        pngs = [p.png.draw() for p in pending]
-    for f, png in zip(pending, pngs):
-        f.png = png
-    return figures
+    def __init__(self):
+        self.pool = None
+        self.futures: dict = {}
+        self.parallel = render_processes() > 1 and "fork" in multiprocessing.get_all_start_methods()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, *exc):
+        if self.pool is not None:
+            if exc_type is not None:  # interrupted or failed: nothing more is drawn, the workers end now
+                from ..workers import end_pool
+
+                end_pool(self.pool)
+            else:
+                self.pool.shutdown(wait=True)
+            self.pool = None
+        return False
+
+    def start(self, figures: list) -> None:
+        """Begin drawing ``figures``' pending PNGs in the workers (no-op where they are drawn here)."""
+        pending = [f for f in figures if isinstance(f.png, Pending) and id(f) not in self.futures]
+        if not pending or not self.parallel or not _picklable({f.png.func for f in pending}):
+            return
+        if self.pool is None:
+            from ..workers import init_worker
+
+            self.pool = ProcessPoolExecutor(max_workers=render_processes(), mp_context=multiprocessing.get_context(
+                "fork"), initializer=init_worker, initargs=(os.getpid(),))  # the workers die with this process
+        for f in sorted(pending, key=lambda f: not f.wide):
+            self.futures[id(f)] = self.pool.submit(_draw, f.png)
+
+    def resolve(self, figures: list) -> list:
+        """Every figure's PNG bytes in place of its pending drawing: drawn by the workers, or here."""
+        pending = [f for f in figures if isinstance(f.png, Pending)]
+        if len([f for f in pending if id(f) not in self.futures]) > 2 or self.pool is not None:
+            self.start(pending)
+        for f in pending:
+            future = self.futures.pop(id(f), None)
+            f.png = future.result() if future is not None else f.png.draw()
+        return figures
+
+
+def resolve_figures(figures: list, drawing: "FigurePool | None" = None) -> list:
+    """Draw every pending figure, in forked worker processes where there are several cores
+    (:class:`FigurePool`; ``drawing``: one whose workers have started on some of them already)."""
+    if drawing is not None:
+        return drawing.resolve(figures)
+    with FigurePool() as pool:
+        return pool.resolve(figures)
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|<>#])")
@@ -177,12 +208,14 @@ def wbr(value) -> Markup:
     return Markup(_BREAK_AFTER.sub(r"\1<wbr>", str(escape(value))))
 
 
-def write_outputs(folder: Path, figures: list, context: dict, html_template: str, md_template: str) -> Path:
-    """Write ``figures/*.png``, ``index.html`` and ``report.md`` into ``folder``."""
+def write_outputs(folder: Path, figures: list, context: dict, html_template: str, md_template: str,
+                  drawing: "FigurePool | None" = None) -> Path:
+    """Write ``figures/*.png``, ``index.html`` and ``report.md`` into ``folder`` (``drawing``: see
+    :func:`resolve_figures`)."""
     folder = Path(folder)
     fig_dir = folder / "figures"
     fig_dir.mkdir(parents=True, exist_ok=True)
-    resolve_figures(figures)
+    resolve_figures(figures, drawing)
     for f in figures:
         (fig_dir / f.file).write_bytes(f.png)
     html = environment(False).get_template(html_template).render(**context, figures=figures)

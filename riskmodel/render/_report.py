@@ -16,7 +16,7 @@ from .. import evidence as _evidence
 from ..analyse import risk_register
 from ..graph import dependency_graph
 from . import plots
-from ._common import Figure, fmt_num, fmt_pct, fmt_se, later, month_span, slug, write_outputs
+from ._common import Figure, FigurePool, fmt_num, fmt_pct, fmt_se, later, month_span, slug, write_outputs
 from ._scenario_text import (_header, _ledger, _mc_notes, _named, _structure, _threshold_text,  # noqa: F401
                              output_definition, parameter_distribution_text)
 from ._stats import (CONVERGENCE_POINTS, EXCEEDANCE_POINTS, conditional_median, exceedance_curve, is_binary,
@@ -120,6 +120,11 @@ def render_report(results, scenario, folder, *, figures: str = "default", phase=
     """
     if figures not in FIGURE_SETS:
         raise ValueError(f"figures must be one of {', '.join(FIGURE_SETS)}, not {figures!r}")
+    with FigurePool() as drawing:  # figures are drawn in workers while the rest of the page is built
+        return _render_report(results, scenario, folder, figures, phase, total_time, refresh_s, drawing)
+
+
+def _render_report(results, scenario, folder, figures, phase, total_time, refresh_s, drawing) -> Path:
     which = figures
     phase = phase or (lambda name: contextlib.nullcontext())
     folder = Path(folder)
@@ -300,6 +305,10 @@ def render_report(results, scenario, folder, *, figures: str = "default", phase=
             "Small multiples: each risk's running likelihood estimate against the number of paths.", wide=True)
         figures.append(conv_fig)
 
+    # the figures so far need nothing more: the workers start on them while the drivers and the ledger are made
+    states = risk_states(scenario) if which == "summary" else set()
+    drawing.start([f for f in figures if _keep(f, which, states)])
+
     # ---- what drives this result (given-data indices and tornados from the run's own paths)
     if which == "summary":
         drivers = {"figures": [], "top_drivers": [], "groups": [], "notes": [], "title": "What drives this result",
@@ -324,7 +333,6 @@ def render_report(results, scenario, folder, *, figures: str = "default", phase=
         evidence_fig = figures[-1]
     else:
         evidence_fig = None
-    states = risk_states(scenario) if which == "summary" else set()
     on_request = [f for f in figures if not _keep(f, which, states)]
     if on_request:
         dropped = {id(f) for f in on_request}
@@ -367,7 +375,7 @@ def render_report(results, scenario, folder, *, figures: str = "default", phase=
         "on_request": [f.title for f in on_request],
     }
     with phase("figures"):
-        return write_outputs(folder, figures, context, "report.html.j2", "report.md.j2")
+        return write_outputs(folder, figures, context, "report.html.j2", "report.md.j2", drawing)
 
 
 def _by_when_figure(o, values, scenario, n: int) -> Figure:
