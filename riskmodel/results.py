@@ -100,7 +100,10 @@ class Results:
         """Write the run folder's data files into ``folder`` (which must exist)."""
         folder = Path(folder)
         self.outputs.to_parquet(folder / "outputs.parquet", index=False)
-        self.parameters.to_parquet(folder / "parameters.parquet", index=False)
+        # a parameter's draws are nearly all distinct: Parquet's dictionary encoding, tried first per column,
+        # cost 0.19 s of 0.23 s at 1e5 paths and made the file larger (29 MB against 24 MB); outputs (counts,
+        # 0/1) keep it, where it pays
+        self.parameters.to_parquet(folder / "parameters.parquet", index=False, use_dictionary=False)
         self.bands.to_csv(folder / "bands.csv", index=False)
         self.register.to_csv(folder / "register.csv", index=False)
         (folder / "run.json").write_text(json.dumps(self.meta, indent=2, default=str), encoding="utf-8")
