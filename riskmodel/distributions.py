@@ -397,11 +397,27 @@ def make_distribution(dist: Distribution) -> "FrozenDistribution":
     >>> d.describe(), round(d.mean(), 4)
     ('PERT(1, 1.4, 2.5)', 1.5167)
     """
+    # one frozen distribution per distinct ``dist`` in a process: validation (a cited number against the 90%
+    # interval), the compiler and the report's ledger each asked for the same ones, and a PERT's or beta's
+    # quantile table (built on first use, 10-20 ms each) was built three times a run. Frozen distributions
+    # are immutable (their tables are caches of exact values), so sharing one changes no number. Keyed on
+    # the arguments' repr, so that 0.0 and -0.0, or 1 and 1.0, are not taken for one another.
+    key = (dist.kind, repr(dist.args), repr(dist.bounds))
+    made = _MADE.get(key)
+    if made is not None:
+        return made
     args = dict(dist.args)
     problems = check_distribution(dist.kind, args, dist.bounds)
     if problems:
         raise ValueError("; ".join(f"{key}: {what}; {hint}" for key, what, hint in problems))
-    return _build(dist.kind, args, dist.bounds)
+    made = _build(dist.kind, args, dist.bounds)
+    if len(_MADE) >= 4096:  # a long notebook session or a fuzzer: bounded
+        _MADE.clear()
+    _MADE[key] = made
+    return made
+
+
+_MADE: dict = {}
 
 
 def distribution(kind: str, *, bounds: Any = None, **args: Any) -> "FrozenDistribution":
