@@ -37,10 +37,11 @@ class _SplitGenerator:
     block boundaries, scalars are passed through.
     """
 
-    __slots__ = ("gens", "bounds")
+    __slots__ = ("gens", "raw", "bounds")
 
     def __init__(self, gens: list, sizes: list):
         self.gens = gens
+        self.raw = [g.gen if isinstance(g, _Draws) else g for g in gens]  # for draws written in place (out=)
         edges = np.concatenate([[0], np.cumsum(sizes)])
         self.bounds = [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]
 
@@ -53,7 +54,10 @@ class _SplitGenerator:
         return out
 
     def random(self, size=None):
-        return self._draw("random", (), size)
+        out = np.empty(self.bounds[-1][1])
+        for gen, (a, b) in zip(self.raw, self.bounds):
+            gen.random(out=out[a:b])  # straight into the group's array: no per-block copy
+        return out
 
     def poisson(self, lam, size=None):
         return self._draw("poisson", (lam,), size)
@@ -62,7 +66,10 @@ class _SplitGenerator:
         return self._draw("binomial", (n, p), size)
 
     def normal(self, loc, scale, size=None):
-        return self._draw("normal", (loc, scale), size)
+        out = np.empty(self.bounds[-1][1])
+        for gen, (a, b) in zip(self.raw, self.bounds):
+            gen.standard_normal(out=out[a:b])
+        return _scale_shift(out, loc, scale)  # elementwise: the same numbers as block by block
 
     def lognormal(self, mean, sigma, size=None):
         return self._draw("lognormal", (mean, sigma), size)
@@ -93,10 +100,16 @@ class _Draws:
         return getattr(self.gen, name)
 
     def normal(self, loc, scale, size=None):
-        z = self.gen.standard_normal(size)
+        return _scale_shift(self.gen.standard_normal(size), loc, scale)
+
+
+def _scale_shift(z: np.ndarray, loc, scale) -> np.ndarray:
+    """``loc + scale * z`` in place, as NumPy's ``normal`` computes it; a scale of exactly 1 skips its
+    pass (``z * 1.0 == z`` for every float)."""
+    if not (np.ndim(scale) == 0 and scale == 1.0):
         z *= scale
-        z += loc
-        return z
+    z += loc
+    return z
 
 
 class _Series(np.ndarray):
@@ -164,6 +177,12 @@ def _run_group(model: CompiledModel, task: _Group, seed: int, sampler: str, band
     if parameter_values is not None:
         for j, name in enumerate(model.sampled):
             params[name] = np.ascontiguousarray(parameter_values[:, j], dtype=np.float64)
+    elif model.sampled and model.correlation is None and sampler in _sampling.COLUMNWISE:
+        # each parameter's column straight from its blocks' streams (the numbers of the design below)
+        _sampling.check_distinct_streams(model.sampled)
+        for name, dist in zip(model.sampled, model.distributions):
+            u = _sampling.uniform_column(sampler, name, blocks, sizes, seed=seed)
+            params[name] = np.ascontiguousarray(dist.ppf(u), dtype=np.float64)
     elif model.sampled:
         us = []
         for b, size in zip(blocks, sizes):
