@@ -160,13 +160,15 @@ def _check_finite(model: CompiledModel, key_path: tuple, where: str, expression:
 
 
 def _run_group(model: CompiledModel, task: _Group, seed: int, sampler: str, band_paths: int,
-               parameter_values: Optional[np.ndarray] = None, keep: tuple = ()) -> dict:
+               parameter_values: Optional[np.ndarray] = None, keep: tuple = (), into: Optional[dict] = None) -> dict:
     """Simulate one group of blocks; a pure function of its arguments.
 
     Returns a dict with ``params`` (n, P), ``outputs`` (n, O) in compiled order,
     ``block_sums`` (len(blocks), 2, S, T): each block's mean and sum of squared deviations, and ``band`` (S, T, rows) for the paths
     of this group that fall among the first ``band_paths``; with ``keep`` (state names), ``kept``:
-    name -> (n, T) per-path series (see :func:`_keep_month`).
+    name -> (n, T) per-path series (see :func:`_keep_month`). With ``into`` (in the caller's process),
+    the arrays ``params``, ``outputs`` and ``band`` of those shapes to write them into (the run's own
+    tables: no copy of the group's), returned as given.
     """
     blocks, sizes, offset, n = task.blocks, list(task.sizes), task.offset, task.n
     T, S = model.n_months, len(model.states)
@@ -257,7 +259,9 @@ def _run_group(model: CompiledModel, task: _Group, seed: int, sampler: str, band
     if any(size != BLOCK_SIZE for size in sizes[:full_blocks]):  # only the run's last block may be partial
         raise ValueError(f"blocks of {sizes} paths: only the last block may be partial")
     band_rows = max(0, min(n, band_paths - offset))
-    band = np.empty((S, T, band_rows))
+    band = into["band"] if into is not None else np.empty((S, T, band_rows))
+    if band.shape != (S, T, band_rows):
+        raise ValueError(f"into['band'] has shape {band.shape}, not {(S, T, band_rows)}")
     state_names = [s.name for s in model.states]
     ctx = _expr.EvalContext(n=n)
     kept = {name: np.empty((n, T)) for name in keep}
@@ -312,7 +316,7 @@ def _run_group(model: CompiledModel, task: _Group, seed: int, sampler: str, band
         prev = current
 
     out_values = dict(params)
-    outputs = np.empty((n, len(model.outputs)), order="F")
+    outputs = into["outputs"] if into is not None else np.empty((n, len(model.outputs)), order="F")
     for j, (o, a) in enumerate(zip(model.outputs, acc)):
         if a is not None:
             v = a / (o.last - o.first + 1) if o.agg == "mean" else a
@@ -325,11 +329,11 @@ def _run_group(model: CompiledModel, task: _Group, seed: int, sampler: str, band
                           f"expr {model.scenario.output(o.name).expr!r}", v, out_values, offset)
         out_values[o.name] = v
         outputs[:, j] = v
-    param_table = np.empty((n, len(model.parameter_names)), order="F")
+    param_table = into["params"] if into is not None else np.empty((n, len(model.parameter_names)), order="F")
     for j, name in enumerate(model.parameter_names):
         param_table[:, j] = params[name]
     return {"params": param_table, "outputs": outputs, "block_sums": block_sums, "band": band,
-            "sample_s": sample_s, "step_s": time.perf_counter() - t0, "kept": kept}
+            "sample_s": sample_s, "step_s": time.perf_counter() - t0, "kept": kept, "placed": into is not None}
 
 
 def _keep_month(kept: dict, name: str, t: int, x: np.ndarray) -> None:
