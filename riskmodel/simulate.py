@@ -205,7 +205,7 @@ def _slice(values: Optional[np.ndarray], task: _Group) -> Optional[np.ndarray]:
 
 def _run_tasks(model: CompiledModel, tasks: list, seed: int, sampler: str, band_paths: int,
                parameter_values: Optional[np.ndarray], workers: int, client: Any, keep: tuple = (),
-               into: Optional[Callable] = None) -> Iterator[tuple]:
+               into: Callable | None = None) -> Iterator[tuple]:
     """Yield (task, result) as tasks finish, in whatever order; callers place results by offset.
 
     ``into(task)``: in this process, the run's arrays a group writes its tables into (see

@@ -160,7 +160,7 @@ def _check_finite(model: CompiledModel, key_path: tuple, where: str, expression:
 
 
 def _run_group(model: CompiledModel, task: _Group, seed: int, sampler: str, band_paths: int,
-               parameter_values: Optional[np.ndarray] = None, keep: tuple = (), into: Optional[dict] = None) -> dict:
+               parameter_values: Optional[np.ndarray] = None, keep: tuple = (), into: dict | None = None) -> dict:
     """Simulate one group of blocks; a pure function of its arguments.
 
     Returns a dict with ``params`` (n, P), ``outputs`` (n, O) in compiled order,
