@@ -168,3 +168,31 @@ def test_block_moments_against_a_direct_computation():
         seg = x[j * BLOCK_SIZE:(j + 1) * BLOCK_SIZE]
         assert out[j, 0] == pytest.approx(seg.mean(), rel=1e-14)
         assert out[j, 1] == pytest.approx(((seg - seg.mean()) ** 2).sum(), rel=1e-10)
+
+
+@pytest.mark.parametrize("text, plain", [
+    ("clip(a * 2 - 1, 0, 1)", lambda a, b, p: np.minimum(np.maximum(a * 2 - 1, 0), 1)),
+    ("clip(a * 2, b, 1.5)", lambda a, b, p: np.minimum(np.maximum(a * 2, b), 1.5)),
+    ("clip(a, 0.2, 0.8)", lambda a, b, p: np.minimum(np.maximum(a, 0.2), 0.8)),
+    ("max(prev, a * 3)", lambda a, b, p: np.maximum(p, a * 3)),
+    ("min(a + 1, b)", lambda a, b, p: np.minimum(a + 1, b)),
+    ("max(a, b)", lambda a, b, p: np.maximum(a, b)),
+    ("max(0.5, a - b)", lambda a, b, p: np.maximum(0.5, a - b)),
+])
+def test_clip_max_min_written_into_temporaries_keep_the_numbers(text, plain):
+    """clip, and max/min of two, write into an operand that is a temporary: the same numbers as the
+    plain functions, and the context's own arrays untouched."""
+    from riskmodel.expressions import EvalContext, compile_expression, parse_expression
+
+    rng = np.random.default_rng(8)
+    a, b, p = rng.normal(0.5, 1, 1000), rng.normal(0.5, 1, 1000), rng.normal(0.5, 1, 1000)
+    a[:3] = [np.nan, -0.0, np.inf]
+    copies = [x.copy() for x in (a, b, p)]
+    fn = compile_expression(parse_expression(text))
+    with np.errstate(all="ignore"):
+        got = fn(EvalContext({"a": a, "b": b}, n=1000, prev={"s": p}, self_name="s"))
+        want = plain(a, b, p)
+    np.testing.assert_array_equal(got, want)
+    assert np.array_equal(np.signbit(got), np.signbit(want))
+    for x, c in zip((a, b, p), copies):
+        np.testing.assert_array_equal(x, c)
