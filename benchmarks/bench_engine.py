@@ -281,7 +281,7 @@ def _child(kind: str, n: int, warm_imports: bool = False) -> None:
     """One measurement in this (fresh) process; prints JSON."""
     if kind != "reference":
         import riskmodel  # imported before the clock starts, as in a notebook
-        if warm_imports:  # --warm-imports: the modules the engine imports on first use, too (pandas, scipy.special)
+        if warm_imports and not kind.startswith("reference"):  # --warm-imports: the modules the engine imports on first use, too (pandas, scipy.special)
             import pandas  # noqa: F401
             import scipy.special  # noqa: F401
 
