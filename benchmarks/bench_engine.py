@@ -277,10 +277,15 @@ def shape_file(shape: str) -> Path:
     return path
 
 
-def _child(kind: str, n: int) -> None:
+def _child(kind: str, n: int, warm_imports: bool = False) -> None:
     """One measurement in this (fresh) process; prints JSON."""
     if kind != "reference":
         import riskmodel  # imported before the clock starts, as in a notebook
+        if warm_imports and not kind.startswith("reference"):  # --warm-imports: the modules the engine imports on first use, too (pandas, scipy.special)
+            import pandas  # noqa: F401
+            import scipy.special  # noqa: F401
+
+            import riskmodel.pipeline
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     impl, _, shape = kind.partition(":")
     shape = shape or "mali"
@@ -300,11 +305,15 @@ def _child(kind: str, n: int) -> None:
                       "base_bytes": base, "check": check}))
 
 
+WARM_IMPORTS = False  # set by --warm-imports
+
+
 def best_of(script: str, kind: str, n: int, repeat: int) -> dict:
     """Run ``script --child kind n`` in fresh processes; the fastest run's JSON line."""
     best = None
     for _ in range(repeat):
-        proc = subprocess.run([sys.executable, script, "--child", kind, str(n)], capture_output=True, text=True,
+        proc = subprocess.run([sys.executable, script, "--child", kind, str(n)]
+                              + (["--warm-imports"] if WARM_IMPORTS else []), capture_output=True, text=True,
                               cwd=ROOT, check=True)
         row = json.loads(proc.stdout.strip().splitlines()[-1])
         if best is None or row["cpu"] < best["cpu"]:
@@ -335,11 +344,16 @@ def main() -> None:
     parser.add_argument("--sizes", help="comma-separated path counts (default 1e4,1e5,2e5,1e6)")
     parser.add_argument("--shapes", help="comma-separated shapes: " + ", ".join(SHAPES) + " (default all)")
     parser.add_argument("--example", action="store_true", help="also time scenarios/examples/minimal.yaml")
+    parser.add_argument("--warm-imports", action="store_true",
+                        help="import pandas, scipy.special and riskmodel.pipeline before the engine's clock starts "
+                             "(what a notebook has already loaded): the engine's one-time imports left out")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        _child(args.child[0], int(args.child[1]))
+        _child(args.child[0], int(args.child[1]), args.warm_imports)
         return
+    global WARM_IMPORTS
+    WARM_IMPORTS = args.warm_imports
     sizes = [10**4, 10**5, 2 * 10**5, 10**6] + ([10**7] if args.large else [])
     if args.sizes:
         sizes = [int(float(x)) for x in args.sizes.split(",")]
@@ -348,7 +362,8 @@ def main() -> None:
     from riskmodel.simulate import BLOCK_SIZE
 
     print(f"riskmodel {riskmodel.__version__}, numpy {np.__version__}, python {platform.python_version()}, "
-          f"{platform.machine()}, block size {BLOCK_SIZE}, best of {args.repeat}")
+          f"{platform.machine()}, block size {BLOCK_SIZE}, best of {args.repeat}"
+          + (", engine's imports warm (--warm-imports)" if args.warm_imports else ""))
     header = f"{'model':<26}{'paths':>10}{'engine paths/s':>16}{'reference paths/s':>19}{'ratio':>7}" \
              f"{'sim. ratio':>11}{'engine peak MiB':>17}{'ref peak MiB':>14}"
     print(header)

@@ -257,6 +257,20 @@ class _NormalScalars:
         return max(_ndtr_scalar(b) - _ndtr_scalar(a), _ndtr_scalar(-a) - _ndtr_scalar(-b))
 
 
+def _writable(z) -> bool:
+    """Whether ``z`` is a float64 array a ufunc may write into (a fresh result, not a scalar)."""
+    return isinstance(z, np.ndarray) and z.ndim > 0 and z.dtype == np.float64
+
+
+def _affine(z, mu: float, sigma: float):
+    """``mu + sigma * z``, in place when ``z`` is a fresh float64 array (the same numbers, no temporaries)."""
+    if not _writable(z):
+        return mu + sigma * z
+    z *= sigma
+    z += mu
+    return z
+
+
 def _phi(x: float) -> float:
     return 0.0 if math.isinf(x) else math.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
 
@@ -277,7 +291,7 @@ class Normal(_NormalScalars, FrozenDistribution):
         return float(y)
 
     def _ppf(self, p):
-        return self.mu + self.sigma * special.ndtri(p)
+        return _affine(special.ndtri(p), self.mu, self.sigma)
 
     def _isf(self, q):
         return self.mu - self.sigma * special.ndtri(q)
@@ -319,7 +333,8 @@ class Lognormal(_NormalScalars, FrozenDistribution):
         return math.exp(y)
 
     def _ppf(self, p):
-        return np.exp(self.mu + self.sigma * special.ndtri(p))
+        z = _affine(special.ndtri(p), self.mu, self.sigma)
+        return np.exp(z, out=z) if _writable(z) else np.exp(z)
 
     def _isf(self, q):
         return np.exp(self.mu - self.sigma * special.ndtri(q))

@@ -53,8 +53,18 @@ class _HermiteTable:
         s = (t - self.t0) * (1.0 / self.h)
         i = np.minimum(s.astype(np.intp), self.n - 2)
         np.maximum(i, 0, out=i)
-        w = s - i
-        return self.c0[i] + w * (self.c1[i] + w * (self.c2[i] + w * self.c3[i]))
+        if not (s.ndim and s.dtype == np.float64):
+            w = s - i
+            return self.c0[i] + w * (self.c1[i] + w * (self.c2[i] + w * self.c3[i]))
+        w = np.subtract(s, i, out=s)  # Horner's rule written into the gathers: the same operations, fewer arrays
+        y = self.c3[i]
+        y *= w
+        y += self.c2[i]
+        y *= w
+        y += self.c1[i]
+        y *= w
+        y += self.c0[i]
+        return y
 
     @staticmethod
     def midpoints(z: np.ndarray, m: np.ndarray, h: float) -> np.ndarray:

@@ -17,8 +17,9 @@ from typing import Any, Callable, Mapping, Optional
 
 import numpy as np
 
-from .expressions import (_COUNT_MAX, SIGNATURES, ExpressionError, Expr, NumericalError, _bound, _Checker,
-                          _prepare)
+from .exprdraws import _DRAWS, _require
+from .exprlang import _clip, _reduce_max, _reduce_min
+from .expressions import ExpressionError, Expr, _bound, _Checker, _prepare
 
 __all__ = ["EvalContext", "Binding", "compile_expression", "REDUCERS"]
 
@@ -72,140 +73,7 @@ class EvalContext:
 
 
 # ---------------------------------------------------------------------------
-# ---------------------------------------------------------------------------
-# Random draws: validate vectorised, then draw (n,) float64
-# ---------------------------------------------------------------------------
-
-
-def _require(ok, function: str, argument: str, value, requirement: str, n: int) -> None:
-    """Raise :class:`NumericalError` at the first path where ``ok`` is false."""
-    if np.all(ok):
-        return
-    bad = np.broadcast_to(np.logical_not(ok), (n,))
-    i = int(np.argmax(bad))
-    v = float(np.broadcast_to(value, (n,))[i])
-    raise NumericalError(
-        f"{SIGNATURES[function]}: {argument} must be {requirement}; got {v!r} at path {i}",
-        function, i, argument, v,
-    )
-
-
-def _bounds(x) -> tuple:
-    """(min, max) of ``x``: two reductions and no temporary arrays. With NaN both are NaN, so every
-    range test on them fails and the exact check (:func:`_require`) then finds the path."""
-    return x.min(), x.max()
-
-
-def _finite(function, argument, x, n):
-    lo, hi = _bounds(x)
-    if not (-np.inf < lo and hi < np.inf):
-        _require(np.isfinite(x), function, argument, x, "finite", n)
-
-
-def _finite_nonnegative(function, argument, x, n):
-    lo, hi = _bounds(x)
-    if not (0 <= lo and hi < np.inf):
-        _require(np.isfinite(x) & (x >= 0), function, argument, x, "finite and >= 0", n)
-
-
-def _finite_positive(function, argument, x, n):
-    lo, hi = _bounds(x)
-    if not (0 < lo and hi < np.inf):
-        _require(np.isfinite(x) & (x > 0), function, argument, x, "finite and > 0", n)
-
-
-def _draw_poisson(rng, n, lam):
-    lam = np.asarray(lam, dtype=np.float64)
-    lo, hi = _bounds(lam)
-    if not (0 <= lo and hi <= _COUNT_MAX):
-        _require((lam >= 0) & (lam <= _COUNT_MAX), "poisson", "lam", lam, f"finite, >= 0 and <= {_COUNT_MAX:g}", n)
-    # counts come back as int64 (float64 when drawn block by block); + 0.0 only where a -0.0 may be
-    return np.asarray(rng.poisson(lam + 0.0 if lo == 0 else lam, size=n), dtype=np.float64)
-
-
-def _draw_bernoulli(rng, n, p):
-    p = np.asarray(p, dtype=np.float64)
-    lo, hi = _bounds(p)
-    if not (0 <= lo and hi <= 1):
-        _require((p >= 0) & (p <= 1), "bernoulli", "p", p, "between 0 and 1", n)
-    u = rng.random(n)
-    return np.less(u, p, out=u, casting="unsafe")  # 1.0 where u < p, else 0.0: written into u
-
-
-def _draw_binomial(rng, n, count, p):
-    count = np.asarray(count, dtype=np.float64)
-    p = np.asarray(p, dtype=np.float64)
-    whole = count + 0.5  # nearest whole number, halves up
-    if whole.ndim:
-        np.floor(whole, out=whole)
-    else:
-        whole = np.floor(whole)
-    lo, hi = _bounds(whole)
-    if not (0 <= lo and hi <= _COUNT_MAX):
-        _require((whole >= 0) & (whole <= _COUNT_MAX), "binomial", "n", count,
-                 f"finite, >= 0 and <= {_COUNT_MAX:g} once rounded", n)
-    p_lo, p_hi = _bounds(p)
-    if not (0 <= p_lo and p_hi <= 1):
-        _require((p >= 0) & (p <= 1), "binomial", "p", p, "between 0 and 1", n)
-    return np.asarray(rng.binomial(whole.astype(np.int64), p + 0.0 if p_lo == 0 else p, size=n), dtype=np.float64)
-
-
-def _draw_normal(rng, n, mu, sigma):
-    mu = np.asarray(mu, dtype=np.float64)
-    sigma = np.asarray(sigma, dtype=np.float64)
-    _finite("normal", "mu", mu, n)
-    _finite_nonnegative("normal", "sigma", sigma, n)
-    return rng.normal(mu, sigma + 0.0, size=n)  # + 0.0: NumPy refuses -0.0
-
-
-def _draw_lognormal(rng, n, mu, sigma):
-    mu = np.asarray(mu, dtype=np.float64)
-    sigma = np.asarray(sigma, dtype=np.float64)
-    _finite("lognormal", "mu", mu, n)
-    _finite_nonnegative("lognormal", "sigma", sigma, n)
-    return rng.lognormal(mu, sigma + 0.0, size=n)
-
-
-def _draw_gamma(rng, n, shape, scale):
-    shape = np.asarray(shape, dtype=np.float64)
-    scale = np.asarray(scale, dtype=np.float64)
-    _finite_nonnegative("gamma", "shape", shape, n)
-    _finite_nonnegative("gamma", "scale", scale, n)
-    return rng.gamma(shape + 0.0, scale + 0.0, size=n)
-
-
-def _draw_beta(rng, n, a, b):
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
-    _finite_positive("beta", "a", a, n)
-    _finite_positive("beta", "b", b, n)
-    return rng.beta(a, b, size=n)
-
-
-def _draw_uniform(rng, n, low, high):
-    low = np.asarray(low, dtype=np.float64)
-    high = np.asarray(high, dtype=np.float64)
-    _finite("uniform", "low", low, n)
-    _finite("uniform", "high", high, n)
-    _require(high >= low, "uniform", "high", high, "at least low", n)
-    _require(np.isfinite(high - low), "uniform", "high", high, "within a finite range of low", n)
-    return rng.uniform(low + 0.0, high + 0.0, size=n)
-
-
-_DRAWS = {
-    "poisson": _draw_poisson,
-    "bernoulli": _draw_bernoulli,
-    "binomial": _draw_binomial,
-    "normal": _draw_normal,
-    "lognormal": _draw_lognormal,
-    "gamma": _draw_gamma,
-    "beta": _draw_beta,
-    "uniform": _draw_uniform,
-}
-
-
-# ---------------------------------------------------------------------------
-# Compiling
+# Compiling (the random draws and their argument checks: riskmodel.exprdraws)
 # ---------------------------------------------------------------------------
 
 
@@ -261,6 +129,14 @@ class _Compiler(_Checker):
             reuse = self.reusing(fn, parts, children)
             if reuse is not None:
                 return reuse
+        elif isinstance(node, ast.Call) and (fn is _reduce_max or fn is _reduce_min) and len(parts) == 2:
+            # max(a, b), min(a, b): the ufunc itself (what the reduction computes for two), written into a temporary
+            reuse = self.reusing(np.maximum if fn is _reduce_max else np.minimum, parts, node.args)
+            if reuse is not None:
+                return reuse
+        elif isinstance(node, ast.Call) and fn is _clip and not isinstance(parts[0], float) \
+                and _is_temporary(node.args[0]):
+            return self.clip_in_place(parts)
         if len(parts) == 2:  # the common case: bind constants directly
             a, b = parts
             if isinstance(a, float):
@@ -277,6 +153,23 @@ class _Compiler(_Checker):
             return lambda ctx: fn(g0(ctx), g1(ctx), g2(ctx))
         getters = tuple(getters)
         return lambda ctx: fn(*[g(ctx) for g in getters])
+
+    @staticmethod
+    def clip_in_place(parts):
+        """``clip(x, lo, hi)`` written into ``x`` when ``x`` is a temporary float64 array of the result's
+        shape (the two passes of :func:`riskmodel.exprlang._clip`, without its new array)."""
+        getters = [p if not isinstance(p, float) else _constant_getter(p) for p in parts]
+        g0, g1, g2 = getters
+
+        def clip_in_place(ctx):
+            x, lo, hi = g0(ctx), g1(ctx), g2(ctx)  # left to right, as every call's operands
+            if x.__class__ is _NDARRAY and x.dtype == _F64 and x.ndim and all(
+                    v.__class__ is not _NDARRAY or v.shape == x.shape or v.ndim == 0 for v in (lo, hi)):
+                np.maximum(x, lo, out=x)
+                return np.minimum(x, hi, out=x)
+            return _clip(x, lo, hi)
+
+        return clip_in_place
 
     @staticmethod
     def reusing(fn, parts, children):

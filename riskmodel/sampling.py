@@ -39,7 +39,7 @@ __all__ = [
     # streams
     "KIND_CODE", "stable_hash", "stream",
     # designs
-    "METHODS", "uniforms",
+    "METHODS", "uniforms", "uniform_column", "COLUMNWISE", "check_distinct_streams",
     # correlation
     "impose_rank_correlation", "spearman_to_pearson", "nearest_correlation", "is_positive_definite",
     "smallest_eigenvalue",
@@ -172,11 +172,7 @@ def uniforms(method: str, names: Sequence[str], n: int, *, seed: int, block: int
         raise ValueError(f"unknown sampling method {method!r}; methods: {', '.join(METHODS)}")
     n = _nonnegative_int("n", n)
     names = list(names)
-    hashes = {}
-    for name in names:
-        other = hashes.setdefault(stable_hash(name), name)
-        if other != name:
-            raise ValueError(f"parameters {other!r} and {name!r} share a random stream (hash collision); rename one")
+    check_distinct_streams(names)
     d = len(names)
     out = np.empty((n, d), order="F")  # column by column: each parameter's values contiguous
     if method == "mc":
@@ -200,6 +196,51 @@ def uniforms(method: str, names: Sequence[str], n: int, *, seed: int, block: int
 
 # ---------------------------------------------------------------------------
 # correlation
+
+
+def check_distinct_streams(names: Sequence[str]) -> None:
+    """Raise ValueError when two names share a random stream (a 64-bit hash collision)."""
+    hashes: dict = {}
+    for name in names:
+        other = hashes.setdefault(stable_hash(name), name)
+        if other != name:
+            raise ValueError(f"parameters {other!r} and {name!r} share a random stream (hash collision); rename one")
+
+
+#: Methods whose design columns are independent (each from its parameter's own stream): see :func:`uniform_column`.
+COLUMNWISE = ("mc", "lhs")
+
+
+def uniform_column(method: str, name: str, blocks: Sequence[int], sizes: Sequence[int], *, seed: int) -> np.ndarray:
+    """One parameter's uniforms over consecutive blocks, in one contiguous array.
+
+    The same numbers as column ``name`` of :func:`uniforms` for each block in
+    turn, concatenated (``method`` ``"mc"`` or ``"lhs"``, whose columns depend
+    on their own name alone), drawn straight into the result: no design matrix
+    per block, no copy to join the blocks.
+
+    Examples
+    --------
+    >>> a = uniform_column("mc", "x", [0, 1], [3, 2], seed=1)
+    >>> b = np.concatenate([uniforms("mc", ["x"], k, seed=1, block=i)[:, 0] for i, k in [(0, 3), (1, 2)]])
+    >>> bool((a == b).all())
+    True
+    """
+    if method not in COLUMNWISE:
+        raise ValueError(f"uniform_column draws {', '.join(COLUMNWISE)} designs, not {method!r}")
+    sizes = [_nonnegative_int("n", k) for k in sizes]
+    out = np.empty(sum(sizes))
+    a = 0
+    for block, size in zip(blocks, sizes):
+        rng = stream(seed, block, "parameter", name)
+        part = out[a:a + size]
+        if method == "mc":
+            rng.random(out=part)
+        else:
+            strata = rng.permutation(size)
+            part[:] = (strata + rng.random(size)) / size
+        a += size
+    return np.clip(out, _U_MIN, _U_MAX, out=out)
 
 
 def spearman_to_pearson(rho_s):

@@ -37,10 +37,11 @@ class _SplitGenerator:
     block boundaries, scalars are passed through.
     """
 
-    __slots__ = ("gens", "bounds")
+    __slots__ = ("gens", "raw", "bounds")
 
     def __init__(self, gens: list, sizes: list):
         self.gens = gens
+        self.raw = [g.gen if isinstance(g, _Draws) else g for g in gens]  # for draws written in place (out=)
         edges = np.concatenate([[0], np.cumsum(sizes)])
         self.bounds = [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]
 
@@ -53,7 +54,10 @@ class _SplitGenerator:
         return out
 
     def random(self, size=None):
-        return self._draw("random", (), size)
+        out = np.empty(self.bounds[-1][1])
+        for gen, (a, b) in zip(self.raw, self.bounds):
+            gen.random(out=out[a:b])  # straight into the group's array: no per-block copy
+        return out
 
     def poisson(self, lam, size=None):
         return self._draw("poisson", (lam,), size)
@@ -62,7 +66,10 @@ class _SplitGenerator:
         return self._draw("binomial", (n, p), size)
 
     def normal(self, loc, scale, size=None):
-        return self._draw("normal", (loc, scale), size)
+        out = np.empty(self.bounds[-1][1])
+        for gen, (a, b) in zip(self.raw, self.bounds):
+            gen.standard_normal(out=out[a:b])
+        return _scale_shift(out, loc, scale)  # elementwise: the same numbers as block by block
 
     def lognormal(self, mean, sigma, size=None):
         return self._draw("lognormal", (mean, sigma), size)
@@ -93,10 +100,16 @@ class _Draws:
         return getattr(self.gen, name)
 
     def normal(self, loc, scale, size=None):
-        z = self.gen.standard_normal(size)
+        return _scale_shift(self.gen.standard_normal(size), loc, scale)
+
+
+def _scale_shift(z: np.ndarray, loc, scale) -> np.ndarray:
+    """``loc + scale * z`` in place, as NumPy's ``normal`` computes it; a scale of exactly 1 skips its
+    pass (``z * 1.0 == z`` for every float)."""
+    if not (np.ndim(scale) == 0 and scale == 1.0):
         z *= scale
-        z += loc
-        return z
+    z += loc
+    return z
 
 
 class _Series(np.ndarray):
@@ -147,13 +160,15 @@ def _check_finite(model: CompiledModel, key_path: tuple, where: str, expression:
 
 
 def _run_group(model: CompiledModel, task: _Group, seed: int, sampler: str, band_paths: int,
-               parameter_values: Optional[np.ndarray] = None, keep: tuple = ()) -> dict:
+               parameter_values: Optional[np.ndarray] = None, keep: tuple = (), into: dict | None = None) -> dict:
     """Simulate one group of blocks; a pure function of its arguments.
 
     Returns a dict with ``params`` (n, P), ``outputs`` (n, O) in compiled order,
     ``block_sums`` (len(blocks), 2, S, T): each block's mean and sum of squared deviations, and ``band`` (S, T, rows) for the paths
     of this group that fall among the first ``band_paths``; with ``keep`` (state names), ``kept``:
-    name -> (n, T) per-path series (see :func:`_keep_month`).
+    name -> (n, T) per-path series (see :func:`_keep_month`). With ``into`` (in the caller's process),
+    the arrays ``params``, ``outputs`` and ``band`` of those shapes to write them into (the run's own
+    tables: no copy of the group's), returned as given.
     """
     blocks, sizes, offset, n = task.blocks, list(task.sizes), task.offset, task.n
     T, S = model.n_months, len(model.states)
@@ -164,6 +179,12 @@ def _run_group(model: CompiledModel, task: _Group, seed: int, sampler: str, band
     if parameter_values is not None:
         for j, name in enumerate(model.sampled):
             params[name] = np.ascontiguousarray(parameter_values[:, j], dtype=np.float64)
+    elif model.sampled and model.correlation is None and sampler in _sampling.COLUMNWISE:
+        # each parameter's column straight from its blocks' streams (the numbers of the design below)
+        _sampling.check_distinct_streams(model.sampled)
+        for name, dist in zip(model.sampled, model.distributions):
+            u = _sampling.uniform_column(sampler, name, blocks, sizes, seed=seed)
+            params[name] = np.ascontiguousarray(dist.ppf(u), dtype=np.float64)
     elif model.sampled:
         us = []
         for b, size in zip(blocks, sizes):
@@ -238,7 +259,9 @@ def _run_group(model: CompiledModel, task: _Group, seed: int, sampler: str, band
     if any(size != BLOCK_SIZE for size in sizes[:full_blocks]):  # only the run's last block may be partial
         raise ValueError(f"blocks of {sizes} paths: only the last block may be partial")
     band_rows = max(0, min(n, band_paths - offset))
-    band = np.empty((S, T, band_rows))
+    band = into["band"] if into is not None else np.empty((S, T, band_rows))
+    if band.shape != (S, T, band_rows):
+        raise ValueError(f"into['band'] has shape {band.shape}, not {(S, T, band_rows)}")
     state_names = [s.name for s in model.states]
     ctx = _expr.EvalContext(n=n)
     kept = {name: np.empty((n, T)) for name in keep}
@@ -293,7 +316,7 @@ def _run_group(model: CompiledModel, task: _Group, seed: int, sampler: str, band
         prev = current
 
     out_values = dict(params)
-    outputs = np.empty((n, len(model.outputs)), order="F")
+    outputs = into["outputs"] if into is not None else np.empty((n, len(model.outputs)), order="F")
     for j, (o, a) in enumerate(zip(model.outputs, acc)):
         if a is not None:
             v = a / (o.last - o.first + 1) if o.agg == "mean" else a
@@ -306,11 +329,11 @@ def _run_group(model: CompiledModel, task: _Group, seed: int, sampler: str, band
                           f"expr {model.scenario.output(o.name).expr!r}", v, out_values, offset)
         out_values[o.name] = v
         outputs[:, j] = v
-    param_table = np.empty((n, len(model.parameter_names)), order="F")
+    param_table = into["params"] if into is not None else np.empty((n, len(model.parameter_names)), order="F")
     for j, name in enumerate(model.parameter_names):
         param_table[:, j] = params[name]
     return {"params": param_table, "outputs": outputs, "block_sums": block_sums, "band": band,
-            "sample_s": sample_s, "step_s": time.perf_counter() - t0, "kept": kept}
+            "sample_s": sample_s, "step_s": time.perf_counter() - t0, "kept": kept, "placed": into is not None}
 
 
 def _keep_month(kept: dict, name: str, t: int, x: np.ndarray) -> None:

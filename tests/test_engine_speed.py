@@ -9,7 +9,7 @@ import pytest
 import riskmodel
 from riskmodel import expressions as _expr
 from riskmodel.compile import _hoist_updates, compile_scenario
-from riskmodel.simulate import BLOCK_SIZE, _block_moments, _Draws, simulate
+from riskmodel.simulate import BLOCK_SIZE, _block_moments, _Draws, _SplitGenerator, simulate
 
 HEADER = """\
 schema: riskmodel/1
@@ -110,6 +110,56 @@ def test_fast_normal_is_numpys_normal_bit_for_bit(loc, scale):
     assert np.array_equal(fast, slow)
 
 
+@pytest.mark.parametrize("loc, scale", [(0.5, 1.0), (0.5, 2.5), ("array", 1.0), ("array", "array"), (-1.0, "array")])
+def test_split_draws_written_in_place_are_each_blocks_own(loc, scale):
+    """A group's normal and uniform draws, written straight into one array, are each block's
+    generator's own numbers (as NumPy's normal(loc, scale) on that block's slice gives them)."""
+    sizes = [BLOCK_SIZE, BLOCK_SIZE, 123]
+    n = sum(sizes)
+    other = np.random.default_rng(9)
+    loc = other.normal(0, 3, n) if loc == "array" else loc
+    scale = other.uniform(0.1, 2, n) if scale == "array" else scale
+    split = _SplitGenerator([_Draws(np.random.default_rng(b)) for b in range(3)], sizes)
+    got_normal, got_random = split.normal(loc, scale, size=n), split.random(size=n)
+    edges = np.cumsum([0] + sizes)
+    for b, (a, e) in enumerate(zip(edges[:-1], edges[1:])):
+        gen = np.random.default_rng(b)
+        block_loc, block_scale = (x[a:e] if np.ndim(x) else x for x in (loc, scale))
+        assert np.array_equal(got_normal[a:e], gen.normal(block_loc, block_scale, size=e - a))
+        assert np.array_equal(got_random[a:e], gen.random(e - a))
+
+
+@pytest.mark.parametrize("sampler", ["mc", "lhs"])
+def test_uniform_columns_are_the_designs_columns(sampler):
+    from riskmodel.sampling import uniform_column, uniforms
+
+    names, blocks, sizes = ["a", "b", "c"], [4, 5, 6], [BLOCK_SIZE, BLOCK_SIZE, 77]
+    design = np.concatenate([uniforms(sampler, names, k, seed=2, block=b) for b, k in zip(blocks, sizes)])
+    for j, name in enumerate(names):
+        assert np.array_equal(uniform_column(sampler, name, blocks, sizes, seed=2), design[:, j])
+
+
+def test_in_place_inverse_cdfs_are_the_expressions():
+    """Normal, lognormal and the tabulated (Hermite) inverse CDFs computed in place give the numbers
+    of the plain expressions, bit for bit."""
+    from riskmodel._dist_frozen import Lognormal, Normal, special
+    from riskmodel.distributions import distribution
+
+    u = np.random.default_rng(5).random(20_000)
+    z = special.ndtri(u)
+    assert np.array_equal(Normal(mu=1.5, sigma=0.7).ppf(u), 1.5 + 0.7 * z)
+    assert np.array_equal(Lognormal(mu=0.2, sigma=1.3).ppf(u), np.exp(0.2 + 1.3 * z))
+    for dist in (distribution("gamma", shape=2, scale=3), distribution("beta", a=2, b=20)):
+        table = dist._table
+        assert table is not None
+        t = (np.random.default_rng(6).random(20_000) - 0.5) * 40
+        s = (t - table.t0) * (1.0 / table.h)
+        i = np.maximum(np.minimum(s.astype(np.intp), table.n - 2), 0)
+        w = s - i
+        plain = table.c0[i] + w * (table.c1[i] + w * (table.c2[i] + w * table.c3[i]))
+        assert np.array_equal(table(t), plain)
+
+
 def test_block_moments_against_a_direct_computation():
     x = np.random.default_rng(2).normal(5, 2, 3 * BLOCK_SIZE + 10)
     out = np.empty((4, 2))
@@ -118,3 +168,31 @@ def test_block_moments_against_a_direct_computation():
         seg = x[j * BLOCK_SIZE:(j + 1) * BLOCK_SIZE]
         assert out[j, 0] == pytest.approx(seg.mean(), rel=1e-14)
         assert out[j, 1] == pytest.approx(((seg - seg.mean()) ** 2).sum(), rel=1e-10)
+
+
+@pytest.mark.parametrize("text, plain", [
+    ("clip(a * 2 - 1, 0, 1)", lambda a, b, p: np.minimum(np.maximum(a * 2 - 1, 0), 1)),
+    ("clip(a * 2, b, 1.5)", lambda a, b, p: np.minimum(np.maximum(a * 2, b), 1.5)),
+    ("clip(a, 0.2, 0.8)", lambda a, b, p: np.minimum(np.maximum(a, 0.2), 0.8)),
+    ("max(prev, a * 3)", lambda a, b, p: np.maximum(p, a * 3)),
+    ("min(a + 1, b)", lambda a, b, p: np.minimum(a + 1, b)),
+    ("max(a, b)", lambda a, b, p: np.maximum(a, b)),
+    ("max(0.5, a - b)", lambda a, b, p: np.maximum(0.5, a - b)),
+])
+def test_clip_max_min_written_into_temporaries_keep_the_numbers(text, plain):
+    """clip, and max/min of two, write into an operand that is a temporary: the same numbers as the
+    plain functions, and the context's own arrays untouched."""
+    from riskmodel.expressions import EvalContext, compile_expression, parse_expression
+
+    rng = np.random.default_rng(8)
+    a, b, p = rng.normal(0.5, 1, 1000), rng.normal(0.5, 1, 1000), rng.normal(0.5, 1, 1000)
+    a[:3] = [np.nan, -0.0, np.inf]
+    copies = [x.copy() for x in (a, b, p)]
+    fn = compile_expression(parse_expression(text))
+    with np.errstate(all="ignore"):
+        got = fn(EvalContext({"a": a, "b": b}, n=1000, prev={"s": p}, self_name="s"))
+        want = plain(a, b, p)
+    np.testing.assert_array_equal(got, want)
+    assert np.array_equal(np.signbit(got), np.signbit(want))
+    for x, c in zip((a, b, p), copies):
+        np.testing.assert_array_equal(x, c)
