@@ -65,7 +65,7 @@ def _register(results, scenario) -> pd.DataFrame:
 #: that risks rest on, without the drivers section.
 FIGURE_SETS = ("default", "all", "summary")
 _ON_REQUEST_PREFIXES = ("exceedance-", "drivers-tornado-", "drivers-given-", "drivers-evidence-groups",
-                        "convergence")
+                        "convergence", "evidence.png")  # evidence.png: the counts of the table it sits under
 
 
 def risk_states(scenario) -> set:
