@@ -267,7 +267,10 @@ class _PhaseDisplay:
         task = self.tasks[name]
         if state == "start":
             if name in self.done:  # a phase timed in two stints: running again, its note the total when done
-                self.progress.reset(task, total=None, completed=0, note="")
+                self.progress.reset(task, completed=0, note="")
+                for shown in self.progress.tasks:  # a spinner's pulsing bar again, not "0%" (reset keeps a total)
+                    if shown.id == task:
+                        shown.total = None
             else:
                 self.progress.update(task, visible=True)
                 self.progress.start_task(task)

@@ -219,6 +219,9 @@ def test_report_modes_and_phase_times(write, tmp_path):
     assert drawn < drawn_all and "convergence.png" in drawn_all
     assert any(n.startswith("exceedance-") for n in drawn_all)
     assert "drawn on request" not in (tmp_path / "all" / "index.html").read_text(encoding="utf-8")
+    # the default page's count of what it left out is what --figures all then drew beside it
+    stated = re.search(r"(\d+) figures are drawn on request", html)
+    assert stated and int(stated.group(1)) == len(drawn_all - drawn), (stated, len(drawn_all - drawn))
 
     summary = runner.invoke(app, ["run", str(path), "--samples", "300", "--out", str(tmp_path / "summary"),
                                   "--report", "summary"])

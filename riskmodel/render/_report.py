@@ -342,6 +342,10 @@ def _render_report(results, scenario, folder, figures, phase, total_time, refres
         drivers["figures"] = [f for f in drivers["figures"] if id(f) not in dropped]
         conv_fig = None if id(conv_fig) in dropped else conv_fig
         evidence_fig = None if id(evidence_fig) in dropped else evidence_fig
+    # figures not even prepared in this set, named so that the page's list of what it left out is whole
+    tornados = 0 if which == "all" else len(set(reg["output"])) if len(reg) else 0
+    not_drawn = ([f"a tornado chart per risk output ({tornados})"] if tornados else []) + (
+        ["the drivers section's figures"] if which == "summary" else [])
     sources = [{"id": s.id, "title": s.title, "publisher": s.publisher, "date": s.date,
                 "url": s.url if s.url.startswith(("http://", "https://")) else "", "url_text": s.url,
                 "sha256": s.sha256, "file": Path(s.file).name if s.file else ""} for s in scenario.sources]
@@ -372,7 +376,8 @@ def _render_report(results, scenario, folder, figures, phase, total_time, refres
         "mc": _mc_notes(meta, n),
         "figure_set": which,
         "refresh_s": int(refresh_s),  # riskmodel watch: the page reloads itself (meta refresh, no script)
-        "on_request": [f.title for f in on_request],
+        "on_request": [f.title for f in on_request] + not_drawn,
+        "on_request_count": None if which == "summary" else len(on_request) + tornados,
     }
     with phase("figures"):
         return write_outputs(folder, figures, context, "report.html.j2", "report.md.j2", drawing)
