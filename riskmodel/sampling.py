@@ -175,14 +175,9 @@ def uniforms(method: str, names: Sequence[str], n: int, *, seed: int, block: int
     check_distinct_streams(names)
     d = len(names)
     out = np.empty((n, d), order="F")  # column by column: each parameter's values contiguous
-    if method == "mc":
+    if method in COLUMNWISE:
         for j, name in enumerate(names):
-            out[:, j] = stream(seed, block, "parameter", name).random(n)
-    elif method == "lhs":
-        for j, name in enumerate(names):
-            rng = stream(seed, block, "parameter", name)
-            strata = rng.permutation(n)
-            out[:, j] = (strata + rng.random(n)) / n
+            _column_into(method, stream(seed, block, "parameter", name), out[:, j])
     else:
         if n and d:
             from scipy.stats import qmc  # scipy.stats costs ~0.5 s to import: only for Sobol runs
@@ -232,15 +227,19 @@ def uniform_column(method: str, name: str, blocks: Sequence[int], sizes: Sequenc
     out = np.empty(sum(sizes))
     a = 0
     for block, size in zip(blocks, sizes):
-        rng = stream(seed, block, "parameter", name)
-        part = out[a:a + size]
-        if method == "mc":
-            rng.random(out=part)
-        else:
-            strata = rng.permutation(size)
-            part[:] = (strata + rng.random(size)) / size
+        _column_into(method, stream(seed, block, "parameter", name), out[a:a + size])
         a += size
     return np.clip(out, _U_MIN, _U_MAX, out=out)
+
+
+def _column_into(method: str, rng: np.random.Generator, out: np.ndarray) -> None:
+    """One parameter's ``mc`` or ``lhs`` uniforms for one block, from its stream ``rng``, written into ``out``."""
+    if method == "mc":
+        rng.random(out=out)
+    else:
+        size = len(out)
+        strata = rng.permutation(size)
+        out[:] = (strata + rng.random(size)) / size
 
 
 def spearman_to_pearson(rho_s):
