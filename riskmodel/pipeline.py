@@ -148,7 +148,7 @@ def run(
     overrides: Sequence[str] = (),
     memory_bytes: int = DEFAULT_MEMORY_BYTES,
     progress: Optional[Callable[[int, int], None]] = None,
-    workers: int = 1,
+    workers: Optional[int] = None,
     scheduler: Any = None,
     until_se: Optional[float] = None,
     max_samples: Optional[int] = None,
@@ -171,8 +171,10 @@ def run(
     memory_bytes : int
         Working-memory budget (never changes a number).
     progress : callable(done, total), optional
-    workers : int
-        Local processes for the blocks (the numbers do not change).
+    workers : int, optional
+        Local processes for the blocks (the numbers do not change); unset,
+        every core from 50,000 paths (:func:`riskmodel.simulate.auto_workers`),
+        but one while the judgment share takes the second core.
     scheduler : str or distributed.Client, optional
         Run the blocks on a Dask cluster (default ``$RISKMODEL_SCHEDULER``).
     until_se, max_samples : optional
@@ -237,6 +239,9 @@ def run(
                 # groups, A and B
                 check_run_size(model, 5 * judgment_samples, design=True)
             background = _judgment_in_background(scenario, judgment_samples, seed, workers, scheduler)
+            if workers is None and background is not None:
+                workers = 1  # the second core computes the judgment share (measured: a second worker beside it
+                #              made a 100,000-path run 0.3 s slower, benchmarks/bench_run.py)
             results = simulate(model, samples=samples, seed=seed, sampler=sampler, memory_bytes=memory_bytes,
                                progress=progress, workers=workers, scheduler=scheduler, until_se=until_se,
                                max_samples=max_samples)
@@ -280,18 +285,19 @@ JUDGMENT_COLUMNS = ("judgment_ST", "judgment_ST_low", "judgment_ST_high", "judgm
                     "judgment_S1_high")
 
 
-def _judgment_in_background(scenario: Scenario, base_samples: int, seed: Optional[int], workers: int,
+def _judgment_in_background(scenario: Scenario, base_samples: int, seed: Optional[int], workers: Optional[int],
                             scheduler: Any):
     """The judgment share started in a forked worker (:class:`riskmodel.workers.Background`), or None.
 
-    Only when the run itself uses one process (``workers`` 1, no Dask scheduler) and the machine has a
+    Only when the run itself uses one process or chooses its own (``workers`` 1 or None; no Dask
+    scheduler) and the machine has a
     second core: the design's ``4 N`` paths and their bootstrap, and ``scipy.stats``'s import for the
     design's Sobol points, then take the second core while this one simulates. The worker is given the
     seed the run uses, so its numbers are those computed here. ``$RISKMODEL_BACKGROUND=0`` turns it off.
     """
     from .workers import Background, background_allowed
 
-    if not base_samples or not scenario.risks or workers != 1 or scheduler is not None \
+    if not base_samples or not scenario.risks or workers not in (None, 1) or scheduler is not None \
             or os.environ.get("RISKMODEL_SCHEDULER") or not background_allowed():
         return None
     from .judgment import judgment_share
@@ -541,7 +547,7 @@ def compare(
     sampler: Optional[str] = None,
     out: Optional[str | os.PathLike] = None,
     memory_bytes: int = DEFAULT_MEMORY_BYTES,
-    workers: int = 1,
+    workers: Optional[int] = None,
     progress: Optional[Callable[[int, int, int], None]] = None,
     overrides: Sequence[str] = (),
 ):
@@ -624,4 +630,4 @@ def check_report_name(folder: str | os.PathLike, scenario_path: str | os.PathLik
     if not same:
         raise ScenarioError.at(str(scenario_path), None, ("name",),
                                f"{folder} holds the report of another scenario file ({before}) with the same name",
-                               f"give this scenario its own name:, or pass --out FOLDER, or --force to replace it")
+                               "give this scenario its own `name:`, or pass --out FOLDER, or --force to replace it")

@@ -34,12 +34,16 @@ from .results import Results
 from .stepping import (BLOCK_SIZE, _block_moments, _check_finite, _Draws, _keep_month, _path_values,  # noqa: F401
                        _run_group, _Series, _SplitGenerator, _trouble, _with_hoisted)
 
-__all__ = ["simulate", "check_run_size", "BLOCK_SIZE", "BAND_PATHS", "QUANTILES", "DEFAULT_MEMORY_BYTES"]
+__all__ = ["simulate", "check_run_size", "auto_workers", "BLOCK_SIZE", "BAND_PATHS", "QUANTILES",
+           "DEFAULT_MEMORY_BYTES", "AUTO_PARALLEL_PATHS"]
 
 BAND_PATHS = 10_000  # paths kept whole per month for the quantile bands
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 DEFAULT_MEMORY_BYTES = 1 << 30
 MAX_GROUP_BLOCKS = 24  # beyond this, larger groups only cost cache
+#: From this many paths a run left to choose its workers uses every core (see :func:`auto_workers`): below
+#: it, the workers' start and the tables they send back cost about what a second core saves.
+AUTO_PARALLEL_PATHS = 50_000
 
 
 def _available_memory_bytes() -> Optional[int]:
@@ -182,6 +186,28 @@ def _plan(first_block: int, n_total: int, group: int) -> list:
 
 # ---- where groups run: this process, local processes, or a Dask cluster -----------------------------
 
+def auto_workers(n_paths: int) -> int:
+    """Local processes for a run of ``n_paths`` whose caller left ``workers`` unset: the cores (at most 4)
+    from :data:`AUTO_PARALLEL_PATHS` paths where forked workers are allowed
+    (:func:`riskmodel.workers.background_allowed`: a second core, ``fork``, ``$RISKMODEL_BACKGROUND``
+    not 0), else 1. Where the blocks run never changes a number."""
+    if n_paths < AUTO_PARALLEL_PATHS:
+        return 1
+    from .workers import background_allowed
+
+    return max(1, min(4, os.cpu_count() or 1)) if background_allowed() else 1
+
+
+def _warm_for_fork(model: CompiledModel) -> None:
+    """Make what every worker would build once before forking them, so that each inherits it: the
+    compiled model (its closures do not pickle) and each distribution's inverse-CDF table (with
+    ``scipy.special``'s import)."""
+    _COMPILED.clear()
+    _COMPILED[(model.scenario.sha256, model.scenario.path)] = model
+    for dist in model.distributions:
+        dist.ppf(np.full(1, 0.5))
+
+
 _COMPILED: dict = {}  # per process: scenario SHA-256 -> CompiledModel (closures do not pickle)
 
 
@@ -218,9 +244,14 @@ def _run_tasks(model: CompiledModel, tasks: list, seed: int, sampler: str, band_
         for future in dask_completed(futures):
             yield future.result()
     elif workers > 1 and len(tasks) > 1:
+        import multiprocessing
+
         from .workers import end_pool, init_worker
 
-        with ProcessPoolExecutor(max_workers=workers, initializer=init_worker, initargs=(os.getpid(),)) as pool:
+        _warm_for_fork(model)
+        context = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=init_worker,
+                                 initargs=(os.getpid(),)) as pool:
             futures = [pool.submit(_remote_group, model.scenario, t, seed, sampler, band_paths,
                                    _slice(parameter_values, t), keep) for t in tasks]
             try:
@@ -272,7 +303,7 @@ def simulate(
     sampler: Optional[str] = None,
     memory_bytes: int = DEFAULT_MEMORY_BYTES,
     progress: Optional[Callable[[int, int], None]] = None,
-    workers: int = 1,
+    workers: Optional[int] = None,
     scheduler: Any = None,
     until_se: Optional[float] = None,
     max_samples: Optional[int] = None,
@@ -292,8 +323,9 @@ def simulate(
         never changes a number.
     progress : callable(done_paths, total_paths), optional
         Called as groups of blocks finish (from every worker).
-    workers : int
-        Local processes to run groups of blocks in (1: this process).
+    workers : int, optional
+        Local processes to run groups of blocks in (1: this process); unset,
+        :func:`auto_workers` chooses (every core from 50,000 paths).
     scheduler : str or distributed.Client, optional
         A Dask scheduler address (or client); default ``$RISKMODEL_SCHEDULER``.
         The numbers are the same wherever the blocks run.
@@ -346,8 +378,10 @@ def simulate(
         cap = n_target
     keep_names = _keep_names(model, keep, until_se, n_target)
     T, S = model.n_months, len(model.states)
-    group = _group_blocks(model, memory_bytes)
     client, own_client = _client_for(scheduler)
+    if workers is None:
+        workers = 1 if client is not None else auto_workers(cap)
+    group = _group_blocks(model, memory_bytes // max(1, workers))  # the budget is the run's, not each worker's
     if client is not None or workers > 1:  # enough tasks to keep every worker busy (never changes a number)
         n_workers = len(client.scheduler_info().get("workers", {})) if client is not None else workers
         group = max(1, min(group, -(-n_target // BLOCK_SIZE) // (4 * max(1, n_workers))))

@@ -214,6 +214,25 @@ def test_workers_give_identical_numbers(tmp_path):
     assert one.outputs.equals(two.outputs) and one.parameters.equals(two.parameters) and one.bands.equals(two.bands)
 
 
+def test_a_large_run_left_to_choose_uses_every_core_and_gives_the_same_numbers(tmp_path, monkeypatch):
+    import os
+    import sys
+
+    sim = sys.modules["riskmodel.simulate"]
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.delenv("RISKMODEL_BACKGROUND", raising=False)
+    assert sim.auto_workers(sim.AUTO_PARALLEL_PATHS - 1) == 1 and sim.auto_workers(sim.AUTO_PARALLEL_PATHS) == 2
+    monkeypatch.setattr(sim, "AUTO_PARALLEL_PATHS", 2 * BLOCK_SIZE)  # a small run stands in for a large one
+    path = scenario(tmp_path, MIXED, n=4 * BLOCK_SIZE + 17)
+    auto = riskmodel.run(path, memory_bytes=1)
+    one = riskmodel.run(path, memory_bytes=1, workers=1)
+    assert auto.meta["workers"] == 2 and one.meta["workers"] == 1
+    assert auto.outputs.equals(one.outputs) and auto.parameters.equals(one.parameters) and auto.bands.equals(one.bands)
+    assert riskmodel.run(path, samples=2 * BLOCK_SIZE - 1, memory_bytes=1).meta["workers"] == 1
+    monkeypatch.setenv("RISKMODEL_BACKGROUND", "0")  # no forked processes at all: this one runs every block
+    assert sim.auto_workers(10**7) == 1 and riskmodel.run(path, memory_bytes=1).meta["workers"] == 1
+
+
 def test_block_completion_order_does_not_matter(tmp_path, monkeypatch):
     import sys
 
