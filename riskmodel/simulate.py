@@ -246,14 +246,15 @@ def _run_tasks(model: CompiledModel, tasks: list, seed: int, sampler: str, band_
     elif workers > 1 and len(tasks) > 1:
         import multiprocessing
 
-        from .workers import end_pool, init_worker
+        from .workers import end_pool, frozen_heap, init_worker
 
         _warm_for_fork(model)
         context = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
         with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=init_worker,
                                  initargs=(os.getpid(),)) as pool:
-            futures = [pool.submit(_remote_group, model.scenario, t, seed, sampler, band_paths,
-                                   _slice(parameter_values, t), keep) for t in tasks]
+            with frozen_heap():  # forked at the first submit
+                futures = [pool.submit(_remote_group, model.scenario, t, seed, sampler, band_paths,
+                                       _slice(parameter_values, t), keep) for t in tasks]
             try:
                 for future in as_completed(futures):
                     yield future.result()

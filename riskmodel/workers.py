@@ -10,10 +10,12 @@ stops a pool's processes at once when the parent is interrupted.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 import signal
 
-__all__ = ["init_worker", "end_pool", "Background", "background_allowed"]
+__all__ = ["init_worker", "end_pool", "Background", "background_allowed", "frozen_heap"]
 
 _PR_SET_PDEATHSIG = 1
 
@@ -30,6 +32,21 @@ def init_worker(parent_pid: int) -> None:
         pass
     if os.getppid() != parent_pid:  # the parent died before the request took effect
         os._exit(1)
+
+
+@contextlib.contextmanager
+def frozen_heap():
+    """Fork worker processes inside this block (a fork pool's first ``submit``): the objects alive now
+    are moved out of the garbage collector's reach (``gc.freeze``) until the block ends, so that a
+    child's collections do not write to every inherited object and copy the pages holding them (the
+    practice the ``gc`` documentation gives for fork without exec). Measured on the report's 15
+    figures in two forked workers: the first figure of each drew in 0.20 and 0.10 s instead of
+    0.27-0.30 and 0.17-0.19 s, and their CPU fell from 1.25-1.36 to 1.14-1.20 s."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def end_pool(pool) -> None:
@@ -66,7 +83,8 @@ class Background:
 
         self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"),
                                         initializer=init_worker, initargs=(os.getpid(),))
-        self.future = self.pool.submit(fn, *args, **kwargs)
+        with frozen_heap():  # the worker is forked at the first submit
+            self.future = self.pool.submit(fn, *args, **kwargs)
 
     def result(self):
         """The call's value; its exception if it raised (or the pool's, if the worker died)."""

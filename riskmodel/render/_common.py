@@ -118,13 +118,14 @@ class FigurePool:
         pending = [f for f in figures if isinstance(f.png, Pending) and id(f) not in self.futures]
         if not pending or not self.parallel or not _picklable({f.png.func for f in pending}):
             return
-        if self.pool is None:
-            from ..workers import init_worker
+        from ..workers import frozen_heap, init_worker
 
+        if self.pool is None:
             self.pool = ProcessPoolExecutor(max_workers=render_processes(), mp_context=multiprocessing.get_context(
                 "fork"), initializer=init_worker, initargs=(os.getpid(),))  # the workers die with this process
-        for f in sorted(pending, key=lambda f: not f.wide):
-            self.futures[id(f)] = self.pool.submit(_draw, f.png)
+        with frozen_heap():  # the workers are forked at the pool's first submit
+            for f in sorted(pending, key=lambda f: not f.wide):
+                self.futures[id(f)] = self.pool.submit(_draw, f.png)
 
     def resolve(self, figures: list) -> list:
         """Every figure's PNG bytes in place of its pending drawing: drawn by the workers, or here."""
