@@ -260,7 +260,7 @@ def run(
         # 0.4 s that was spent after the wait), counted with the figures they draw
         phases = phases if phases is not None else Phases()
         with phases.phase("figures"):
-            from . import render  # noqa: F401
+            from .render import render_report  # noqa: F401 (the report's modules and matplotlib)
     if judgment_samples:
         with _timed(phases, "judgment share"):
             share = None

@@ -1,7 +1,8 @@
 """Read YAML into plain Python containers that remember where each key stands.
 
 Scenario, registry and outcomes files are read with ruamel.yaml's round-trip
-loader, which keeps line numbers and rejects duplicate keys, and converted to
+loader, which keeps line numbers and rejects duplicate keys (or, where it reads
+them alike, with libyaml's C parser: :mod:`riskmodel._yaml_fast`), and converted to
 :class:`YMap` / :class:`YList` (``dict`` / ``list`` subclasses carrying the
 :class:`~riskmodel.errors.Position` of every key and item). Nothing is ever
 constructed from a tag: any explicit tag (``!!python/object`` and the like)
