@@ -180,11 +180,10 @@ def uniforms(method: str, names: Sequence[str], n: int, *, seed: int, block: int
             _column_into(method, stream(seed, block, "parameter", name), out[:, j])
     else:
         if n and d:
-            from scipy.stats import qmc  # scipy.stats costs ~0.5 s to import: only for Sobol runs
+            from ._sobol_points import scrambled_sobol  # scipy's points, without importing scipy.stats
 
-            engine = qmc.Sobol(d, scramble=True, bits=_SOBOL_BITS, rng=stream(seed, block, "design", "sobol"))
             m = max(0, int(np.ceil(np.log2(n))))
-            points = engine.random_base2(m)[:n]
+            points = scrambled_sobol(d, m, stream(seed, block, "design", "sobol"), bits=_SOBOL_BITS)[:n]
             out[:] = points + 2.0 ** -(_SOBOL_BITS + 1)
     return np.clip(out, _U_MIN, _U_MAX, out=out)
 

@@ -197,11 +197,15 @@ def _design_matrices(model, base_samples: int, seed: int) -> tuple:
     d = len(model.sampled)
     if d == 0:
         return np.empty((base_samples, 0)), np.empty((base_samples, 0))
-    from scipy.stats import qmc  # scipy.stats: about half a second to import, for the design alone
-
-    engine = qmc.Sobol(d=2 * d, scramble=True, rng=np.random.default_rng(qmc_seed))
     n = int(base_samples)
-    u = engine.random_base2(int(math.log2(n))) if n & (n - 1) == 0 else engine.random(n)
+    if n & (n - 1) == 0:  # scipy's points through its compiled kernels, without importing scipy.stats
+        from ._sobol_points import scrambled_sobol
+
+        u = scrambled_sobol(2 * d, int(math.log2(n)), np.random.default_rng(qmc_seed))
+    else:
+        from scipy.stats import qmc
+
+        u = qmc.Sobol(d=2 * d, scramble=True, rng=np.random.default_rng(qmc_seed)).random(n)
     u = np.clip(u, 2.0**-53, 1 - 2.0**-53)
     u_a, u_b = u[:, :d], u[:, d:]
     if model.correlation is not None:
