@@ -86,9 +86,11 @@ def parse(text: str, file: str, converter) -> Any:
         return DECLINED
     if node is None:
         return DECLINED
+    from .errors import ScenarioError
+
     try:
         return _Tree(converter).convert(node, 0, 0, ())
-    except _Decline:
+    except (_Decline, ScenarioError):  # a text ruamel's path refuses too, but maybe for an earlier reason
         return DECLINED
 
 
@@ -101,15 +103,14 @@ class _Tree:
         self.limits, self.YMap, self.YList, self.float_max = LIMITS, YMap, YList, _FLOAT_MAX
         import yaml
 
+        self.yaml = yaml
         self.resolver = yaml.resolver.Resolver()
 
     def scalar(self, node, line0: int, key_path: tuple) -> Any:
-        import yaml
-
         value = node.value
         plain = not node.style  # libyaml gives "" for a plain scalar, PyYAML's own parser None
         # the tag libyaml gave is the implicit one (PyYAML's, for this style) unless the file wrote one
-        implicit = (self.resolver.resolve(yaml.ScalarNode, value, (True, False)) if plain
+        implicit = (self.resolver.resolve(self.yaml.ScalarNode, value, (True, False)) if plain
                     else "tag:yaml.org,2002:str")
         if node.tag != implicit:
             raise _Decline
@@ -141,9 +142,7 @@ class _Tree:
         return self.c.text(value, line0, key_path)
 
     def convert(self, node, line0: int, depth: int, key_path: tuple) -> Any:
-        import yaml
-
-        c = self.c
+        yaml, c = self.yaml, self.c
         c.nodes += 1
         if c.nodes > self.limits["max_nodes"] or depth > self.limits["max_depth"]:
             raise _Decline
@@ -156,7 +155,7 @@ class _Tree:
             if node.tag != "tag:yaml.org,2002:map":
                 raise _Decline
             out = self.YMap(pos=c.pos(line0))
-            raw_keys: list = []
+            raw_keys: set = set()  # as read (1, 1.0 and true are one key to a dict, as to ruamel's)
             for key_node, value_node in node.value:
                 if not isinstance(key_node, yaml.ScalarNode) or id(key_node) in self.seen:
                     raise _Decline
@@ -167,7 +166,7 @@ class _Tree:
                     raise _Decline  # ruamel's path names the key that cannot be a name
                 if key in raw_keys or str(key) in out:
                     raise _Decline  # a duplicate key (or two that read alike): ruamel's path reports it
-                raw_keys.append(key)
+                raw_keys.add(key)
                 key = c.text(str(key), kline, key_path)
                 out.key_pos[key] = c.pos(kline)
                 out[key] = self.convert(value_node, kline, depth + 1, key_path + (key,))

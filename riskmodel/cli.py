@@ -296,8 +296,8 @@ def run(
     out: Optional[Path] = typer.Option(None, help="Run folder (default: reports/<scenario name>)."),
     memory: str = typer.Option("1G", help="Working-memory budget, e.g. 512M, 2G (never changes a number)."),
     workers: Optional[int] = typer.Option(None, min=1, show_default=False, help=(
-        "Local processes for the blocks [default: every core from 50,000 paths, else 1]; never changes "
-        "a number.")),
+        "Local processes for the blocks [default: every core from 50,000 paths, but one while the "
+        "judgment share takes the second core]; never changes a number.")),
     scheduler: Optional[str] = typer.Option(None, envvar="RISKMODEL_SCHEDULER",
                                             help="Dask scheduler address: run the blocks on a cluster."),
     until_se: Optional[float] = typer.Option(None, "--until-se",
@@ -492,8 +492,8 @@ def compare(
     out: Optional[Path] = typer.Option(None, help="Comparison folder (default: reports/compare-<names>)."),
     memory: str = typer.Option("1G", help="Working-memory budget, e.g. 512M, 2G (never changes a number)."),
     workers: Optional[int] = typer.Option(None, min=1, show_default=False, help=(
-        "Local processes for the blocks [default: every core from 50,000 paths, else 1]; never changes "
-        "a number.")),
+        "Local processes for the blocks [default: every core from 50,000 paths, but one while the "
+        "judgment share takes the second core]; never changes a number.")),
     set_: List[str] = typer.Option([], "--set", metavar="KEY=VALUE",
                                    help="Override a key in every scenario: key.path=value (repeatable)."),
     wide: bool = typer.Option(False, "--wide", help="Print every likelihood and difference with its se in columns."),

@@ -289,10 +289,9 @@ def _judgment_in_background(scenario: Scenario, base_samples: int, seed: Optiona
                             scheduler: Any):
     """The judgment share started in a forked worker (:class:`riskmodel.workers.Background`), or None.
 
-    Only when the run itself uses one process or chooses its own (``workers`` 1 or None; no Dask
-    scheduler) and the machine has a
-    second core: the design's ``4 N`` paths and their bootstrap, and ``scipy.stats``'s import for the
-    design's Sobol points, then take the second core while this one simulates. The worker is given the
+    Only when the run itself uses one process or leaves it to choose (``workers`` 1 or None; no Dask
+    scheduler) and the machine has a second core: the design's ``4 N`` paths and their bootstrap then
+    take the second core while this one simulates. The worker is given the
     seed the run uses, so its numbers are those computed here. ``$RISKMODEL_BACKGROUND=0`` turns it off.
     """
     from .workers import Background, background_allowed
