@@ -174,17 +174,26 @@ def _run_group(model: CompiledModel, task: _Group, seed: int, sampler: str, band
     T, S = model.n_months, len(model.states)
     t0 = time.perf_counter()
 
-    # ---- parameters: uniforms per block, correlation, inverse CDFs, derived
+    # ---- parameters: uniforms per block, correlation, inverse CDFs, derived; each written into its column
+    # of the group's parameter table as it is made, and read from there (one first touch of that memory,
+    # not a second array per parameter copied at the end)
+    param_table = into["params"] if into is not None else np.empty((n, len(model.parameter_names)), order="F")
     params: dict = {}
+    column = iter(range(len(model.parameter_names)))
+
+    def placed(name: str, values) -> None:
+        j = next(column)
+        param_table[:, j] = values
+        params[name] = param_table[:, j]
+
     if parameter_values is not None:
         for j, name in enumerate(model.sampled):
-            params[name] = np.ascontiguousarray(parameter_values[:, j], dtype=np.float64)
+            placed(name, parameter_values[:, j])
     elif model.sampled and model.correlation is None and sampler in _sampling.COLUMNWISE:
         # each parameter's column straight from its blocks' streams (the numbers of the design below)
         _sampling.check_distinct_streams(model.sampled)
         for name, dist in zip(model.sampled, model.distributions):
-            u = _sampling.uniform_column(sampler, name, blocks, sizes, seed=seed)
-            params[name] = np.ascontiguousarray(dist.ppf(u), dtype=np.float64)
+            placed(name, dist.ppf(_sampling.uniform_column(sampler, name, blocks, sizes, seed=seed)))
     elif model.sampled:
         us = []
         for b, size in zip(blocks, sizes):
@@ -197,10 +206,11 @@ def _run_group(model: CompiledModel, task: _Group, seed: int, sampler: str, band
         # made the inverse CDFs 2-3x slower)
         u = np.concatenate([x.T for x in us], axis=1).T if len(us) > 1 else np.asfortranarray(us[0])
         for j, (name, dist) in enumerate(zip(model.sampled, model.distributions)):
-            params[name] = np.ascontiguousarray(dist.ppf(u[:, j]), dtype=np.float64)
+            placed(name, dist.ppf(u[:, j]))
+        del u, us
     ctx = _expr.EvalContext(params, n=n)
     for name, fn in model.derived:
-        params[name] = np.broadcast_to(fn(ctx), (n,))
+        placed(name, fn(ctx))
         _check_finite(model, ("parameters", name, "formula"), f"derived parameter '{name}'",
                       f"formula {model.scenario.parameter(name).formula!r}", params[name], params, offset)
     sample_s = time.perf_counter() - t0
@@ -244,16 +254,15 @@ def _run_group(model: CompiledModel, task: _Group, seed: int, sampler: str, band
     for s in model.states:
         _check_finite(model, ("states", s.name, "init"), f"the value of state '{s.name}' before the origin",
                       f"init {model.scenario.state(s.name).init!r}", prev[s.name], params, offset)
+    # each state's output accumulates in its own column of the group's output table (no copy at the end)
+    outputs = into["outputs"] if into is not None else np.empty((n, len(model.outputs)), order="F")
     acc = []
-    for o in model.outputs:
+    for j, o in enumerate(model.outputs):
         if o.state_index is None:
             acc.append(None)
-        elif o.agg == "max":
-            acc.append(np.full(n, -np.inf))
-        elif o.agg in ("min", "first"):
-            acc.append(np.full(n, np.inf))
-        else:
-            acc.append(np.zeros(n))
+            continue
+        acc.append(outputs[:, j])
+        acc[-1].fill(-np.inf if o.agg == "max" else np.inf if o.agg in ("min", "first") else 0.0)
     block_sums = np.zeros((len(blocks), 2, S, T))  # per block: mean and sum of squared deviations (M2)
     full_blocks = sum(1 for size in sizes if size == BLOCK_SIZE)
     if any(size != BLOCK_SIZE for size in sizes[:full_blocks]):  # only the run's last block may be partial
@@ -316,11 +325,13 @@ def _run_group(model: CompiledModel, task: _Group, seed: int, sampler: str, band
         prev = current
 
     out_values = dict(params)
-    outputs = into["outputs"] if into is not None else np.empty((n, len(model.outputs)), order="F")
     for j, (o, a) in enumerate(zip(model.outputs, acc)):
-        if a is not None:
-            v = a / (o.last - o.first + 1) if o.agg == "mean" else a
-        elif o.reduce is not None:  # over a dimension: of the per-element aggregates computed above
+        if a is not None:  # already in its column
+            if o.agg == "mean":
+                a /= o.last - o.first + 1
+            out_values[o.name] = a
+            continue
+        if o.reduce is not None:  # over a dimension: of the per-element aggregates computed above
             reducer, keys = o.reduce
             v = reducer([out_values[k] for k in keys], len(keys))
         else:
@@ -329,9 +340,6 @@ def _run_group(model: CompiledModel, task: _Group, seed: int, sampler: str, band
                           f"expr {model.scenario.output(o.name).expr!r}", v, out_values, offset)
         out_values[o.name] = v
         outputs[:, j] = v
-    param_table = into["params"] if into is not None else np.empty((n, len(model.parameter_names)), order="F")
-    for j, name in enumerate(model.parameter_names):
-        param_table[:, j] = params[name]
     return {"params": param_table, "outputs": outputs, "block_sums": block_sums, "band": band,
             "sample_s": sample_s, "step_s": time.perf_counter() - t0, "kept": kept, "placed": into is not None}
 
