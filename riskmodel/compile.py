@@ -180,6 +180,13 @@ def _hoist_updates(updates: dict, parameters: frozenset, taken: set) -> tuple:
     return out, found
 
 
+def _is_count_draw(text: str) -> bool:
+    """Whether an update is a count drawn whole (``poisson(...)``, ``binomial(...)``): never negative, so a
+    nonnegative state's check of every month has nothing to find."""
+    body = ast.parse(text.strip(), mode="eval").body
+    return isinstance(body, ast.Call) and isinstance(body.func, ast.Name) and body.func.id in ("poisson", "binomial")
+
+
 def compile_scenario(scenario: Scenario, *, hoist: bool = True) -> CompiledModel:
     """Compile a validated scenario for simulation.
 
@@ -250,7 +257,7 @@ def compile_scenario(scenario: Scenario, *, hoist: bool = True) -> CompiledModel
             update=compiled(updates[n], by_name[n].element),
             init=compiled(_expr.parse_expression(by_name[n].init), by_name[n].element),
             update_text=by_name[n].update,
-            nonnegative=by_name[n].nonnegative,
+            nonnegative=by_name[n].nonnegative and not _is_count_draw(updates[n].text),
             random=random[n],
         )
         for n in order

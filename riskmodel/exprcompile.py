@@ -17,7 +17,7 @@ from typing import Any, Callable, Mapping, Optional
 
 import numpy as np
 
-from .exprdraws import _DRAWS, _require
+from .exprdraws import _DRAWS, _draw_hit
 from .exprlang import _clip, _reduce_max, _reduce_min
 from .expressions import ExpressionError, Expr, _bound, _Checker, _prepare
 
@@ -129,6 +129,13 @@ class _Compiler(_Checker):
             reuse = self.reusing(fn, parts, children)
             if reuse is not None:
                 return reuse
+        elif isinstance(node, ast.Call) and fn is _reduce_max and len(parts) == 2 and (
+                fused := self.hit_or_prev(parts, node)) is not None:
+            return fused
+        elif isinstance(node, ast.Call) and fn is _clip and parts[1:] == [0.0, 1.0] and not isinstance(parts[0], float):
+            closure = self.clip_in_place(parts) if _is_temporary(node.args[0]) else self.combine(_clip, parts, None)
+            closure.clip01 = parts[0]  # bernoulli(clip(h, 0, 1)) draws from h itself (riskmodel.exprdraws._draw_hit)
+            return closure
         elif isinstance(node, ast.Call) and (fn is _reduce_max or fn is _reduce_min) and len(parts) == 2:
             # max(a, b), min(a, b): the ufunc itself (what the reduction computes for two), written into a temporary
             reuse = self.reusing(np.maximum if fn is _reduce_max else np.minimum, parts, node.args)
@@ -153,6 +160,24 @@ class _Compiler(_Checker):
             return lambda ctx: fn(g0(ctx), g1(ctx), g2(ctx))
         getters = tuple(getters)
         return lambda ctx: fn(*[g(ctx) for g in getters])
+
+    @staticmethod
+    def hit_or_prev(parts, node):
+        """``max(prev, bernoulli(clip(h, 0, 1)))`` (either order) as one fused draw, or None for any other max."""
+        for i in (0, 1):
+            arg, other = node.args[i], parts[1 - i]
+            h = getattr(other, "hit", None)
+            if h is not None and isinstance(arg, ast.Name) and arg.id == "prev":
+                previous, prev_first, draw = parts[i], i == 0, other
+
+                def prev_or_hit(ctx):
+                    before = previous(ctx)  # operands left to right, as every call's
+                    if ctx.rng is None:
+                        return draw(ctx)  # its error
+                    return _draw_hit(ctx.rng, ctx.n, h(ctx), before, prev_first)
+
+                return prev_or_hit
+        return None
 
     @staticmethod
     def clip_in_place(parts):
@@ -355,8 +380,28 @@ class _Compiler(_Checker):
             return ExpressionError(f"{name}() draws at random, and no random generator is given here",
                                    "random draws belong in a state's update", col, text)
 
+        h = getattr(parts[0], "clip01", None) if name == "bernoulli" else None
+        if h is not None:
+            def bernoulli_clipped(ctx):
+                rng = ctx.rng
+                if rng is None:
+                    raise no_rng()
+                return _draw_hit(rng, ctx.n, h(ctx))
+
+            bernoulli_clipped.hit = h
+            return bernoulli_clipped
         if len(getters) == 1:
             (g0,) = getters
+            if name == "poisson" and isinstance(node.args[0], ast.Name):  # a rate checked once while it is the same
+                memo = [None]
+
+                def poisson_of_name(ctx):
+                    rng = ctx.rng
+                    if rng is None:
+                        raise no_rng()
+                    return draw(rng, ctx.n, g0(ctx), memo)
+
+                return poisson_of_name
 
             def random1(ctx):
                 rng = ctx.rng
@@ -386,10 +431,7 @@ class _Compiler(_Checker):
             if rng is None or state is None:
                 raise ExpressionError("event() belongs in a state's update (it needs the state and its random stream)",
                                       "", col, text)
-            hazard = np.asarray(g(ctx), dtype=np.float64)
-            _require(~np.isnan(hazard), "event", "h", hazard, "a number (it is clipped to [0, 1])", ctx.n)
-            u = rng.random(ctx.n)
-            return np.maximum(ctx.prev[state], (u < np.clip(hazard, 0.0, 1.0)).astype(np.float64))
+            return _draw_hit(rng, ctx.n, g(ctx), ctx.prev[state], nan=("event", "h", "a number (it is clipped to [0, 1])"))
 
         return event
 

@@ -10,6 +10,8 @@ NumPy generator, or the engine's per-block split of one). Used by
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from .expressions import _COUNT_MAX, SIGNATURES, NumericalError
@@ -54,11 +56,20 @@ def _finite_positive(function, argument, x, n):
         _require(np.isfinite(x) & (x > 0), function, argument, x, "finite and > 0", n)
 
 
-def _draw_poisson(rng, n, lam):
+def _draw_poisson(rng, n, lam, memo=None):
+    """``memo`` (a one-item list, from a call site whose argument is a name): the last array checked there
+    and its minimum, so that a rate that is a parameter, or a month-invariant part of an update, is checked
+    once, not every month (the engine never writes into such an array)."""
     lam = np.asarray(lam, dtype=np.float64)
-    lo, hi = _bounds(lam)
-    if not (0 <= lo and hi <= _COUNT_MAX):
-        _require((lam >= 0) & (lam <= _COUNT_MAX), "poisson", "lam", lam, f"finite, >= 0 and <= {_COUNT_MAX:g}", n)
+    last = memo[0] if memo is not None else None  # one read: (weak reference, minimum), set whole
+    if last is not None and last[0]() is lam:
+        lo = last[1]
+    else:
+        lo, hi = _bounds(lam)
+        if not (0 <= lo and hi <= _COUNT_MAX):
+            _require((lam >= 0) & (lam <= _COUNT_MAX), "poisson", "lam", lam, f"finite, >= 0 and <= {_COUNT_MAX:g}", n)
+        if memo is not None and lam.ndim:
+            memo[0] = (weakref.ref(lam), lo)
     # counts come back as int64 (float64 when drawn block by block); + 0.0 only where a -0.0 may be
     return np.asarray(rng.poisson(lam + 0.0 if lo == 0 else lam, size=n), dtype=np.float64)
 
@@ -70,6 +81,26 @@ def _draw_bernoulli(rng, n, p):
         _require((p >= 0) & (p <= 1), "bernoulli", "p", p, "between 0 and 1", n)
     u = rng.random(n)
     return np.less(u, p, out=u, casting="unsafe")  # 1.0 where u < p, else 0.0: written into u
+
+
+def _draw_hit(rng, n, h, prev=None, prev_first: bool = True, nan=("bernoulli", "p", "between 0 and 1")):
+    """``bernoulli(clip(h, 0, 1))``, or with ``prev`` ``max(prev, bernoulli(clip(h, 0, 1)))`` (the operands in
+    the order written: ``prev_first``), in four passes and no temporary array.
+
+    For a uniform ``u`` in [0, 1), ``u < clip(h, 0, 1)`` exactly when ``u < h``: above 1 both hold, at or below
+    0 neither does. So the clip is never computed; NaN, the one value it leaves out of [0, 1], is found by one
+    reduction (``min`` propagates it), and then the exact check names the first path as ``nan``'s
+    (function, argument, requirement) would have. The same draws and numbers as the long form.
+    """
+    h = np.asarray(h, dtype=np.float64)
+    if h.size and np.isnan(h.min()):
+        function, argument, requirement = nan
+        _require(~np.isnan(h), function, argument, h, requirement, n)
+    u = rng.random(n)
+    np.less(u, h, out=u, casting="unsafe")  # 1.0 where u < h, else 0.0: written into u
+    if prev is None:
+        return u
+    return np.maximum(prev, u, out=u) if prev_first else np.maximum(u, prev, out=u)
 
 
 def _draw_binomial(rng, n, count, p):

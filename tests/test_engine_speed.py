@@ -196,3 +196,75 @@ def test_clip_max_min_written_into_temporaries_keep_the_numbers(text, plain):
     assert np.array_equal(np.signbit(got), np.signbit(want))
     for x, c in zip((a, b, p), copies):
         np.testing.assert_array_equal(x, c)
+
+
+@pytest.mark.parametrize("text, prev_first", [
+    ("max(prev, bernoulli(clip(a * 2 - 0.5, 0, 1)))", True),
+    ("max(bernoulli(clip(a * 2 - 0.5, 0, 1)), prev)", False),
+    ("bernoulli(clip(a * 2 - 0.5, 0, 1))", None),
+    ("bernoulli(clip(a, 0, 1))", None),
+    ("event(a * 2 - 0.5)", True),
+])
+def test_fused_bernoulli_draws_the_numbers_of_its_long_form(text, prev_first):
+    """max(prev, bernoulli(clip(h, 0, 1))), bernoulli(clip(h, 0, 1)) and event(h) skip the clip (u < h
+    for u in [0, 1)): the same numbers as NumPy's long form from the same stream, with h below 0, above 1,
+    at 0 and 1 exactly, and prev holding -0.0."""
+    from riskmodel.expressions import EvalContext, compile_expression, parse_expression
+
+    a = np.random.default_rng(3).uniform(-0.5, 1.5, 2000)
+    a[:6] = [0.25, 0.75, 0.0, 0.5, -3.0, 9.0]  # h = 0 and h = 1 exactly, h far outside
+    p = (np.arange(2000) % 3 == 0).astype(float)
+    p[1:3] = -0.0  # path 2 draws 0 (h <= 0): max(-0.0, 0.0) and max(0.0, -0.0) differ in sign
+    h = a * 2 - 0.5 if "a * 2" in text else a
+    u = np.random.default_rng(11).random(2000)
+    draw = (u < np.clip(h, 0.0, 1.0)).astype(float)
+    want = draw if prev_first is None else np.maximum(p, draw) if prev_first else np.maximum(draw, p)
+    fn = compile_expression(parse_expression(text))
+    got = fn(EvalContext({"a": a}, n=2000, prev={"s": p}, self_name="s", rng=np.random.default_rng(11)))
+    np.testing.assert_array_equal(got, want)
+    assert np.array_equal(np.signbit(got), np.signbit(want))
+    assert 0 < draw.sum() < 2000 and (h < 0).any() and (h > 1).any()  # both clipped sides are exercised
+
+
+@pytest.mark.parametrize("text, message", [
+    ("max(prev, bernoulli(clip(a, 0, 1)))", "bernoulli(p): p must be between 0 and 1; got nan at path 7"),
+    ("event(a)", "event(h): h must be a number (it is clipped to [0, 1]); got nan at path 7"),
+])
+def test_fused_bernoulli_names_the_first_nan_path(text, message):
+    from riskmodel.expressions import EvalContext, NumericalError, compile_expression, parse_expression
+
+    a = np.full(20, 0.5)
+    a[[7, 12]] = np.nan
+    fn = compile_expression(parse_expression(text))
+    with pytest.raises(NumericalError) as exc:
+        fn(EvalContext({"a": a}, n=20, prev={"s": np.zeros(20)}, self_name="s", rng=np.random.default_rng(0)))
+    assert exc.value.message == message
+
+
+def test_poisson_rate_named_is_checked_once_and_every_new_array_again():
+    """poisson(name) remembers the last array it checked (a parameter, a month-invariant part): the same
+    array is not checked twice, and any other array, a bad one included, is checked as before."""
+    from riskmodel.expressions import EvalContext, NumericalError, compile_expression, parse_expression
+
+    fn = compile_expression(parse_expression("poisson(rate)"))
+    good = np.full(50, 2.0)
+    ctx = EvalContext({"rate": good}, n=50, rng=np.random.default_rng(1))
+    first = fn(ctx)
+    good[3] = -1.0  # the engine never writes into a value; this shows the second call trusts the first check
+    with pytest.raises(ValueError):  # NumPy's own refusal, not the language's message: the check was skipped
+        fn(ctx)
+    bad = np.full(50, 2.0)
+    bad[7] = -1.0
+    with pytest.raises(NumericalError, match="at path 7"):
+        fn(EvalContext({"rate": bad}, n=50, rng=np.random.default_rng(1)))
+    np.testing.assert_array_equal(first, np.random.default_rng(1).poisson(np.full(50, 2.0)))
+
+
+@pytest.mark.parametrize("text, counts", [("poisson(a)", True), (" binomial(n, p) ", True), ("(poisson(a))", True),
+                                          ("poisson(a) - 1", False), ("max(0, poisson(a))", False),
+                                          ("prev + poisson(a)", False), ("normal(0, 1)", False)])
+def test_count_draws_are_known_nonnegative(text, counts):
+    """A nonnegative state whose update is a whole count draw skips the monthly check (it cannot fail)."""
+    from riskmodel.compile import _is_count_draw
+
+    assert _is_count_draw(text) is counts
