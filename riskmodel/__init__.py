@@ -5,7 +5,7 @@ simulate -> analyse -> render). Every stage is a library call; the CLI in
 :mod:`riskmodel.cli` is a thin layer on top.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 import sys
 import time as _time

@@ -27,6 +27,7 @@ from typing import Any, Callable, Iterator, Optional
 import numpy as np
 
 from . import __version__
+from . import sampling as _sampling
 from .compile import CompiledModel, compile_scenario
 from .errors import Position, Problem, ScenarioError
 from .model import Scenario
@@ -468,6 +469,7 @@ def simulate(
         "scenario_file_sha256": list(getattr(sc, "file_sha256", ())),
         "overrides": [{"key": k, "value": v, "before": b} for k, v, b in getattr(sc, "overrides", ())],
         "seed": seed,
+        "bit_generator": _sampling.BIT_GENERATOR.__name__,  # the streams' (riskmodel.sampling.stream)
         "samples": n_total,
         "sampler": sampler,
         "origin": str(sc.origin),

@@ -92,7 +92,7 @@ def test_report_contents(tiny):
     md = (out / "report.md").read_text(encoding="utf-8")
     reg = results.register.iloc[0]
     for text in ("Tiny scenario", "2024-01 to 2024-12 (12 months)", "400", "lhs (Latin hypercube)",
-                 scenario.sha256, "0.1.0"):
+                 scenario.sha256, "0.2.0"):
         assert text in html and text in md
     # the register: likelihood with its error and interval, threshold, factor; the reserved column
     assert f"{reg.likelihood * 100:.1f}%" in html and f"{reg.se * 100:.2f}%" in html

@@ -33,19 +33,20 @@ NAMES = ["wagner_fighters", "abuse_rate", "vacuum_attack_multiplier"]
 
 
 def test_stream_is_keyed_as_documented():
-    """SeedSequence(seed, spawn_key=(block, kind code, 64-bit hash of the UTF-8 name)), PCG64."""
+    """SeedSequence(seed, spawn_key=(block, kind code, 64-bit hash of the UTF-8 name)), SFC64."""
     name = "wagner_fighters"
     h = int.from_bytes(hashlib.blake2b(name.encode("utf-8"), digest_size=8).digest(), "little")
-    expected = np.random.Generator(np.random.PCG64(np.random.SeedSequence(20240101, spawn_key=(2, 0, h))))
+    expected = np.random.Generator(np.random.SFC64(np.random.SeedSequence(20240101, spawn_key=(2, 0, h))))
     assert np.array_equal(stream(20240101, 2, "parameter", name).random(5), expected.random(5))
     assert KIND_CODE == {"parameter": 0, "state": 1, "design": 2, "correlation": 3}
 
 
 def test_stream_values_are_pinned():
     """Regression values: a change here changes every result ever published with riskmodel."""
+    # SFC64 streams since 0.2.0 (PCG64 gave 0.31151983073782363, 0.7140624891311607 and 0.71289789583099)
     assert stream(20240101, 0, "parameter", "wagner_fighters").random(2).tolist() == [
-        0.31151983073782363, 0.7140624891311607]
-    assert stream(20240101, 3, "state", "idps").random() == 0.71289789583099
+        0.21396288042531997, 0.1622809475888113]
+    assert stream(20240101, 3, "state", "idps").random() == 0.34925052925636135
 
 
 def test_stable_hash_does_not_depend_on_the_process():
