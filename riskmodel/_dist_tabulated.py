@@ -9,7 +9,7 @@ for truncation and the shared interface, and the Notes of :class:`_Tabulated`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any, Callable, ClassVar, Optional
 
 import numpy as np
@@ -316,6 +316,13 @@ class Beta(_ScaledBeta):
         return f"beta(a={_fmt(self.a)}, b={_fmt(self.b)})"
 
 
+@lru_cache(maxsize=256)
+def _gamma_table(shape: float) -> Optional[_HermiteTable]:
+    """The table of ``z(t)`` for Gamma(shape, any scale): ``_exact_z`` and ``_z_error`` never read the scale."""
+    unit = Gamma(shape=shape, scale=1.0)
+    return _build_table(unit._exact_z, unit._z_error, FAST_PPF_TOLERANCE)
+
+
 @dataclass(frozen=True, kw_only=True)
 class Gamma(_Tabulated):
     """Gamma with ``shape`` k and ``scale`` θ; mean ``k·θ``."""
@@ -345,6 +352,10 @@ class Gamma(_Tabulated):
 
     def _from_z(self, z):
         return self.scale * np.exp(z)
+
+    @cached_property
+    def _table(self) -> Optional[_HermiteTable]:
+        return _gamma_table(self.shape)  # z = log(x / scale) depends on the shape alone: one table per shape
 
     def _cdf(self, x):
         return special.gammainc(self.shape, np.maximum(x, 0.0) / self.scale)

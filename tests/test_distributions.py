@@ -453,3 +453,18 @@ def test_bounds_hint_states_where_the_mass_is():
 ])
 def test_check_distribution_accepts_valid(kind, args, bounds):
     assert check_distribution(kind, args, bounds) == []
+
+
+def test_gamma_table_is_shared_across_scales_with_the_same_numbers():
+    """One table per shape: Gamma(k, s) draws what a table built for that very distribution gives."""
+    import numpy as np
+
+    from riskmodel._dist_tabulated import FAST_PPF_TOLERANCE, Gamma, _build_table, _gamma_table
+
+    u = np.random.default_rng(4).random(20000)
+    for scale in (1.0, 3.5, 1e4):
+        g = Gamma(shape=2.0, scale=scale)
+        own = _build_table(g._exact_z, g._z_error, FAST_PPF_TOLERANCE)
+        assert g._table is _gamma_table(2.0)
+        np.testing.assert_array_equal(g._from_z(g._table(np.log(u / (1 - u)))), g._from_z(own(np.log(u / (1 - u)))))
+        np.testing.assert_allclose(g.ppf(u), g.exact_ppf(u), rtol=1e-8)
