@@ -151,19 +151,25 @@ def _normalise_by_word(text: str) -> tuple[str, list[int], list[int]]:
     starts: list[int] = []
     ends: list[int] = []
     last, pending, pos, search_from, n = "", None, 0, 0, len(text)
+
+    def emit(norm: str, w_starts, w_ends) -> None:
+        """Append a normalised piece and its spans, after the pending gap's one space where the rule wants it."""
+        nonlocal last, pending
+        if pending is not None and last and last != "-" and norm[0] != "-":
+            out.append(" ")
+            starts.append(pending[0])
+            ends.append(pending[1])
+        pending = None
+        out.append(norm)
+        starts.extend(w_starts)
+        ends.extend(w_ends)
+        last = norm[-1]
+
     while True:
         run = _PLAIN_RUN_RE.match(text, pos)
         if run is not None:
             norm, idx = _plain_run(text[pos:run.end()])
-            if pending is not None and last and last != "-" and norm[0] != "-":
-                out.append(" ")
-                starts.append(pending[0])
-                ends.append(pending[1])
-            pending = None
-            out.append(norm)
-            starts.extend((idx + pos).tolist())
-            ends.extend((idx + pos + 1).tolist())
-            last = norm[-1]
+            emit(norm, (idx + pos).tolist(), (idx + pos + 1).tolist())
             pos = search_from = run.end()
         gap = _PLAIN_GAP_RE.search(text, search_from)
         a, b = pos, (gap.start() if gap is not None else n)
@@ -180,15 +186,7 @@ def _normalise_by_word(text: str) -> tuple[str, list[int], list[int]]:
             if tail is not None:  # else the gap is one character, kept with the combining mark after it
                 after = (a + tail[0], a + tail[1])
         if norm:
-            if pending is not None and last and last != "-" and norm[0] != "-":
-                out.append(" ")
-                starts.append(pending[0])
-                ends.append(pending[1])
-            pending = None
-            out.append(norm)
-            starts.extend(w_starts)
-            ends.extend(w_ends)
-            last = norm[-1]
+            emit(norm, w_starts, w_ends)
         if pending is None:
             pending = after
         if gap is None:
