@@ -122,3 +122,27 @@ def test_compare_of_a_file_with_itself_prints_two_columns_in_the_same_rounding(w
     md = html.unescape((out / "report.md").read_text(encoding="utf-8"))
     for r in table.itertuples():
         assert fmt_likelihood(r.likelihood, r.se) in md
+
+
+def test_exceedance_axis_ends_before_a_thin_tail_and_says_what_lies_beyond():
+    """A thin tail (0.3% of paths at 100 times the rest) would squeeze the curve into a sliver: the axis
+    ends where at most TAIL_P of paths lie beyond, never before a threshold, and the bound is exact."""
+    import numpy as np
+
+    from riskmodel.render._stats import TAIL_P, cut_sentence, exceedance_curve, tail_cut
+
+    v = np.sort(np.concatenate([np.linspace(0, 1000, 9970), np.full(30, 1e5)]))
+    curve = exceedance_curve(v)
+    assert not curve.log_x and not curve.discrete
+    cut = tail_cut([curve])
+    assert cut is not None and cut.largest == 1e5
+    assert 995 <= cut.right <= 1000 + 1e5 * 0.01  # the grid point where P first reaches TAIL_P: just past 1000
+    share_beyond = float(np.mean(v > cut.right))
+    assert share_beyond <= cut.beyond <= TAIL_P and share_beyond == 30 / 10000
+    assert tail_cut([curve], [5e4]).right == 5e4  # a threshold out in the tail stays on the axis
+    uniform = exceedance_curve(np.linspace(0, 1000, 10000))
+    assert tail_cut([uniform]) is None  # nothing squeezed: the whole range
+    assert tail_cut([exceedance_curve(np.sort(np.random.default_rng(1).lognormal(0, 3, 10000)))]) is None  # log axis
+    text = cut_sentence(cut, lambda x: f"{x:,.0f}", lambda p: f"{100 * p:.2f}%")
+    assert f"ends at {cut.right:,.0f}" in text and "100,000" in text and f"{100 * cut.beyond:.2f}%" in text
+    assert cut_sentence(None, str, str) == ""

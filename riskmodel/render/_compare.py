@@ -13,7 +13,7 @@ from . import plots
 from ._common import Figure, fmt_num, fmt_pct, month_span, slug, write_outputs
 from ._report import (DRIVER_PATHS, _named, band_arrays, intervention_windows, is_yes_no_band, output_definition,
                       parameter_distribution_text, sorted_outputs)
-from ._stats import exceedance_curve, is_binary, wilson
+from ._stats import cut_sentence, exceedance_curve, is_binary, tail_cut, wilson
 
 __all__ = ["render_comparison", "assumption_differences", "drivers_by_scenario"]
 
@@ -215,7 +215,8 @@ def render_comparison(results_list, scenarios, folder, *, table=None) -> Path:
             f"scenario, from the sorted values of all {n:,} paths; largest standard error of a curve "
             f"{max_se:.4f}. Dashed lines: the risks' thresholds (in the colour of the scenario that defines them) "
             f"with each likelihood and its 95% interval. With common random numbers the gap between two curves "
-            f"is less noisy than each curve.",
+            f"is less noisy than each curve."
+            + cut_sentence(tail_cut([c for _, c in curves], [m.threshold for m in marks]), fmt_num, fmt_pct),
             f"Exceedance curves of {title} overlaid for {len(have)} scenarios.", wide=True))
         exceed_figs.append(figures[-1])
     if binary_rows:

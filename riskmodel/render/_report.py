@@ -19,8 +19,8 @@ from . import plots
 from ._common import Figure, FigurePool, fmt_num, fmt_pct, fmt_se, later, month_span, slug, write_outputs
 from ._scenario_text import (_header, _ledger, _mc_notes, _named, _structure, _threshold_text,  # noqa: F401
                              output_definition, parameter_distribution_text)
-from ._stats import (CONVERGENCE_POINTS, EXCEEDANCE_POINTS, conditional_median, exceedance_curve, is_binary,
-                     running_estimate, wilson)
+from ._stats import (CONVERGENCE_POINTS, EXCEEDANCE_POINTS, conditional_median, cut_sentence, exceedance_curve,
+                     is_binary, running_estimate, tail_cut, wilson)
 
 __all__ = ["render_report", "band_arrays", "output_definition", "parameter_distribution_text",
            "intervention_windows", "sorted_outputs"]
@@ -264,7 +264,9 @@ def _render_report(results, scenario, folder, figures, phase, total_time, refres
                    f"the sorted values of all {n:,} paths, drawn {how}. Monte Carlo standard error of the curve "
                    f"at most {curve.max_se:.4f} (at P = {_p_at_max_se(curve)})."
                    + (" Dashed lines: the risks' thresholds, with the likelihood and its 95% interval."
-                      if marks_for.get(o.name) else ""))
+                      if marks_for.get(o.name) else "")
+                   + cut_sentence(tail_cut([curve], [m.threshold for m in marks_for.get(o.name, ())]),
+                                  fmt_num, fmt_pct))
         figures.append(Figure(f"exceedance-{slug(o.name)}.png",
                               later(plots.exceedance_plot, curve, title=title, unit=o.unit, marks=marks_for.get(o.name, ())),
                               f"Exceedance: {title}", caption, f"Exceedance curve of {title}."))

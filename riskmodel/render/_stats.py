@@ -9,6 +9,7 @@ per output, O(n log n), a few milliseconds at 10^6).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 
@@ -96,6 +97,47 @@ def exceedance_curve(sorted_values: np.ndarray, points: int = EXCEEDANCE_POINTS)
     x = np.geomspace(lo, hi, points) if log_x else np.linspace(lo, hi, points)
     p = 1.0 - np.searchsorted(v, x, side="right") / n
     return ExceedanceCurve(x, p, False, log_x, n)
+
+
+TAIL_P = 0.005  # a linear exceedance axis may end where no curve has more than this share of paths beyond
+TAIL_CUT = 0.6  # ... when that end leaves out more than 1 - TAIL_CUT of the full range
+
+
+@dataclass(frozen=True)
+class AxisCut:
+    """Where an exceedance axis ends before the largest value (a thin tail would squeeze the curves)."""
+
+    right: float  # the axis ends here
+    beyond: float  # the largest share of paths beyond ``right``, over the curves (at most TAIL_P)
+    largest: float  # the largest value of any curve
+
+
+def tail_cut(curves, thresholds=()) -> Optional[AxisCut]:
+    """The end of a linear exceedance axis: the first grid point at which every continuous curve is at
+    or below :data:`TAIL_P` (never before a threshold), when that leaves out more than 1 - :data:`TAIL_CUT` of the full
+    range; None otherwise (log axes, steps, or a tail that squeezes nothing). ``beyond`` is each curve's
+    exact ``P(X > x)`` at the last grid point at or below the end, which bounds its share beyond it."""
+    shown = [c for c in curves if c.x.size]
+    if not shown or any(c.discrete or c.log_x for c in shown):
+        return None
+    lo, hi = min(float(c.x[0]) for c in shown), max(float(c.x[-1]) for c in shown)
+    ends = []
+    for c in shown:
+        below = np.flatnonzero(c.p <= TAIL_P)
+        ends.append(float(c.x[below[0]]) if below.size else float(c.x[-1]))
+    right = max(ends + [float(t) for t in thresholds if np.isfinite(t) and t <= hi])
+    if not hi > lo or right - lo >= TAIL_CUT * (hi - lo):
+        return None
+    beyond = max(float(c.p[max(0, int(np.searchsorted(c.x, right, side="right")) - 1)]) for c in shown)
+    return AxisCut(right, beyond, hi)
+
+
+def cut_sentence(cut: Optional[AxisCut], fmt_num, fmt_pct) -> str:
+    """The caption's words for an axis cut ("" when there is none), with the page's number formats."""
+    if cut is None:
+        return ""
+    return (f" The x axis ends at {fmt_num(cut.right)}, beyond which lie at most {fmt_pct(cut.beyond)} of paths "
+            f"(the largest value is {fmt_num(cut.largest)}): the thin tail would squeeze the curves.")
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from matplotlib.patches import Patch
 from ._style import (GREY, LINESTYLES, SERIES_COLOURS, STYLE, Window, _date_axis, _err, _figure, _mid,
                      _series_width, _shade_windows, _shorten, _unit_label, _wrap_title, distinct_labels, emit,
                      series_style, tick_num)
-from .plots_exceedance import ThresholdMark, _draw_curve, _draw_marks, _exceedance_axes, _integer
+from .plots_exceedance import ThresholdMark, _cut_axis, _cut_note, _draw_curve, _draw_marks, _exceedance_axes, _integer
 
 __all__ = ["fan_overlay", "lines_grid", "exceedance_overlay", "difference_chart"]
 
@@ -133,7 +133,9 @@ def exceedance_overlay(curves: Sequence[tuple], *, title: str, unit: str, marks:
             _draw_curve(ax, curve, SERIES_COLOURS[i % len(SERIES_COLOURS)], _shorten(label, 48), _series_width(i),
                         ls=LINESTYLES[i % len(LINESTYLES)], zorder=series_style(i)["zorder"])
         _exceedance_axes(ax, unit, all(c.log_x for _, c in curves), title, all(_integer(c) for _, c in curves))
+        cut = _cut_axis(ax, [c for _, c in curves], marks)
         _draw_marks(ax, marks, SERIES_COLOURS, True)
+        _cut_note(ax, cut)
         ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.2), ncol=3, borderaxespad=0.0, handlelength=1.8,
                   columnspacing=1.5)
         return emit(fig)

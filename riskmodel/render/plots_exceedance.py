@@ -16,7 +16,7 @@ import numpy as np
 from matplotlib import ticker
 
 from . import _place
-from ._stats import ExceedanceCurve
+from ._stats import AxisCut, ExceedanceCurve, tail_cut
 from ._style import (OKABE_ITO, SERIES_COLOURS, STYLE, _err, _figure, _log_ticks, _pct_tick, _shorten, _unit_label,
                      _wrap_title, emit, fmt_num, fmt_pct, tick_num)
 
@@ -123,6 +123,31 @@ def _exceedance_axes(ax, unit: str, log_x: bool, title: str, integer: bool = Fal
     ax.set_title(title if "\n" in title else _shorten(title, 90))
 
 
+def _cut_axis(ax, curves: Sequence[ExceedanceCurve], marks: Sequence[ThresholdMark]) -> Optional[AxisCut]:
+    """End the x axis before a thin tail (:func:`riskmodel.render._stats.tail_cut`); call before the marks."""
+    cut = tail_cut(curves, [m.threshold for m in marks])
+    if cut is not None:
+        lo = min(float(c.x[0]) for c in curves if c.x.size)
+        pad = 0.03 * (cut.right - lo)
+        ax.set_xlim(lo - pad, cut.right + pad)
+    return cut
+
+
+def _cut_note(ax, cut: Optional[AxisCut]) -> None:
+    """Say on the axes where they end and what lies beyond, where no curve or text is (after the marks)."""
+    if cut is None:
+        return
+    note = ax.text(0, 0, f"axis ends at {fmt_num(cut.right)}: at most {fmt_pct(cut.beyond)} of paths\n"
+                   f"lie beyond, up to {fmt_num(cut.largest)}", fontsize=7.5, color="#555555", zorder=29,
+                   multialignment="right")
+    renderer = ax.figure.canvas.get_renderer()
+    w, h = _place.text_size(note, renderer)
+    taken = [t.get_window_extent(renderer) for t in ax.texts if t is not note]
+    spots = _place.block_spots(ax, w, h)
+    i, _ = _place.best_spot(spots, _place.line_points(ax), taken)
+    _place.stack_block(ax, [note], spots[i], h)
+
+
 def _integer(curve: ExceedanceCurve) -> bool:
     return bool(curve.discrete and curve.x.size and np.all(curve.x == np.round(curve.x)))
 
@@ -137,5 +162,7 @@ def exceedance_plot(curve: ExceedanceCurve, *, title: str, unit: str, marks: Seq
         ax = fig.add_subplot()
         _draw_curve(ax, curve, SERIES_COLOURS[0], None)
         _exceedance_axes(ax, unit, curve.log_x, title, _integer(curve))
+        cut = _cut_axis(ax, [curve], marks)
         _draw_marks(ax, marks, SERIES_COLOURS, False)
+        _cut_note(ax, cut)
         return emit(fig)
