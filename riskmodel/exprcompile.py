@@ -390,18 +390,19 @@ class _Compiler(_Checker):
 
             bernoulli_clipped.hit = h
             return bernoulli_clipped
+        checked = {"poisson": 0, "binomial": 1}.get(name)  # the argument a call site may check once (a name)
+        if checked is not None and isinstance(node.args[checked], ast.Name):
+            memo, gs = [None], tuple(getters)
+
+            def draw_of_name(ctx):
+                rng = ctx.rng
+                if rng is None:
+                    raise no_rng()
+                return draw(rng, ctx.n, *[g(ctx) for g in gs], memo)
+
+            return draw_of_name
         if len(getters) == 1:
             (g0,) = getters
-            if name == "poisson" and isinstance(node.args[0], ast.Name):  # a rate checked once while it is the same
-                memo = [None]
-
-                def poisson_of_name(ctx):
-                    rng = ctx.rng
-                    if rng is None:
-                        raise no_rng()
-                    return draw(rng, ctx.n, g0(ctx), memo)
-
-                return poisson_of_name
 
             def random1(ctx):
                 rng = ctx.rng

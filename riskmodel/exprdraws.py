@@ -56,20 +56,31 @@ def _finite_positive(function, argument, x, n):
         _require(np.isfinite(x) & (x > 0), function, argument, x, "finite and > 0", n)
 
 
-def _draw_poisson(rng, n, lam, memo=None):
-    """``memo`` (a one-item list, from a call site whose argument is a name): the last array checked there
-    and its minimum, so that a rate that is a parameter, or a month-invariant part of an update, is checked
-    once, not every month (the engine never writes into such an array)."""
-    lam = np.asarray(lam, dtype=np.float64)
+def _checked_min(x: np.ndarray, memo, check) -> float:
+    """The minimum of ``x`` once ``check(lo, hi)`` has passed on its bounds.
+
+    ``memo`` (a one-item list, from a call site whose argument is a name) keeps the last array checked
+    there and its minimum, so that an argument that is a parameter, or a month-invariant part of an
+    update, is checked once, not every month (the engine never writes into such an array).
+    """
     last = memo[0] if memo is not None else None  # one read: (weak reference, minimum), set whole
-    if last is not None and last[0]() is lam:
-        lo = last[1]
-    else:
-        lo, hi = _bounds(lam)
+    if last is not None and last[0]() is x:
+        return last[1]
+    lo, hi = _bounds(x)
+    check(lo, hi)
+    if memo is not None and x.ndim:
+        memo[0] = (weakref.ref(x), lo)
+    return lo
+
+
+def _draw_poisson(rng, n, lam, memo=None):
+    lam = np.asarray(lam, dtype=np.float64)
+
+    def check(lo, hi):
         if not (0 <= lo and hi <= _COUNT_MAX):
             _require((lam >= 0) & (lam <= _COUNT_MAX), "poisson", "lam", lam, f"finite, >= 0 and <= {_COUNT_MAX:g}", n)
-        if memo is not None and lam.ndim:
-            memo[0] = (weakref.ref(lam), lo)
+
+    lo = _checked_min(lam, memo, check)
     # counts come back as int64 (float64 when drawn block by block); + 0.0 only where a -0.0 may be
     return np.asarray(rng.poisson(lam + 0.0 if lo == 0 else lam, size=n), dtype=np.float64)
 
@@ -103,7 +114,7 @@ def _draw_hit(rng, n, h, prev=None, prev_first: bool = True, nan=("bernoulli", "
     return np.maximum(prev, u, out=u) if prev_first else np.maximum(u, prev, out=u)
 
 
-def _draw_binomial(rng, n, count, p):
+def _draw_binomial(rng, n, count, p, memo=None):
     count = np.asarray(count, dtype=np.float64)
     p = np.asarray(p, dtype=np.float64)
     whole = count + 0.5  # nearest whole number, halves up
@@ -115,9 +126,12 @@ def _draw_binomial(rng, n, count, p):
     if not (0 <= lo and hi <= _COUNT_MAX):
         _require((whole >= 0) & (whole <= _COUNT_MAX), "binomial", "n", count,
                  f"finite, >= 0 and <= {_COUNT_MAX:g} once rounded", n)
-    p_lo, p_hi = _bounds(p)
-    if not (0 <= p_lo and p_hi <= 1):
-        _require((p >= 0) & (p <= 1), "binomial", "p", p, "between 0 and 1", n)
+
+    def check(lo, hi):
+        if not (0 <= lo and hi <= 1):
+            _require((p >= 0) & (p <= 1), "binomial", "p", p, "between 0 and 1", n)
+
+    p_lo = _checked_min(p, memo, check)  # memo: p's call site, when p is a name
     return np.asarray(rng.binomial(whole.astype(np.int64), p + 0.0 if p_lo == 0 else p, size=n), dtype=np.float64)
 
 

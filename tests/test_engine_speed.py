@@ -268,3 +268,16 @@ def test_count_draws_are_known_nonnegative(text, counts):
     from riskmodel.compile import _is_count_draw
 
     assert _is_count_draw(text) is counts
+
+
+def test_binomial_probability_named_is_checked_once_and_every_new_array_again():
+    from riskmodel.expressions import EvalContext, NumericalError, compile_expression, parse_expression
+
+    fn = compile_expression(parse_expression("binomial(k, share)"))
+    k, share = np.full(40, 10.0), np.full(40, 0.3)
+    got = fn(EvalContext({"k": k, "share": share}, n=40, rng=np.random.default_rng(2)))
+    np.testing.assert_array_equal(got, np.random.default_rng(2).binomial(np.full(40, 10), share))
+    bad = share.copy()
+    bad[5] = 1.5
+    with pytest.raises(NumericalError, match="p must be between 0 and 1; got 1.5 at path 5"):
+        fn(EvalContext({"k": k, "share": bad}, n=40, rng=np.random.default_rng(2)))
