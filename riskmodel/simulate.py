@@ -32,6 +32,7 @@ from .compile import CompiledModel, compile_scenario
 from .errors import Position, Problem, ScenarioError
 from .model import Scenario
 from .results import Results
+from .workers import heap_kept
 from .stepping import (BLOCK_SIZE, _block_moments, _check_finite, _Draws, _keep_month, _path_values,  # noqa: F401
                        _run_group, _Series, _SplitGenerator, _trouble, _with_hoisted)
 
@@ -402,6 +403,8 @@ def simulate(
         return {"params": out_params[a:b], "outputs": out_outputs[a:b],
                 "band": band_series[:, :, a:a + max(0, min(task.n, band_cap - a))]}
 
+    heap = heap_kept()  # the months' arrays reuse freed memory instead of faulting it back in (glibc)
+    heap.__enter__()
     try:
         done = 0
         n_total = n_target
@@ -440,6 +443,7 @@ def simulate(
             out_outputs = _grow(out_outputs, n_total)
             block_sums = _grow(block_sums, n_total // BLOCK_SIZE)
     finally:
+        heap.__exit__(None, None, None)
         if own_client:
             client.close()
 
