@@ -129,6 +129,7 @@ def test_exceedance_axis_ends_before_a_thin_tail_and_says_what_lies_beyond():
     ends where at most TAIL_P of paths lie beyond, never before a threshold, and the bound is exact."""
     import numpy as np
 
+    from riskmodel.formats import fmt_num, fmt_pct
     from riskmodel.render._stats import TAIL_P, cut_sentence, exceedance_curve, tail_cut
 
     v = np.sort(np.concatenate([np.linspace(0, 1000, 9970), np.full(30, 1e5)]))
@@ -143,6 +144,6 @@ def test_exceedance_axis_ends_before_a_thin_tail_and_says_what_lies_beyond():
     uniform = exceedance_curve(np.linspace(0, 1000, 10000))
     assert tail_cut([uniform]) is None  # nothing squeezed: the whole range
     assert tail_cut([exceedance_curve(np.sort(np.random.default_rng(1).lognormal(0, 3, 10000)))]) is None  # log axis
-    text = cut_sentence(cut, lambda x: f"{x:,.0f}", lambda p: f"{100 * p:.2f}%")
-    assert f"ends at {cut.right:,.0f}" in text and "100,000" in text and f"{100 * cut.beyond:.2f}%" in text
-    assert cut_sentence(None, str, str) == ""
+    text = cut_sentence(cut)  # the page's formats: 1,174; 0.30%; 100,000
+    assert f"ends at {fmt_num(cut.right)}," in text and "100,000" in text and f"at most {fmt_pct(cut.beyond)}" in text
+    assert cut_sentence(None) == ""

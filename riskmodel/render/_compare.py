@@ -216,7 +216,7 @@ def render_comparison(results_list, scenarios, folder, *, table=None) -> Path:
             f"{max_se:.4f}. Dashed lines: the risks' thresholds (in the colour of the scenario that defines them) "
             f"with each likelihood and its 95% interval. With common random numbers the gap between two curves "
             f"is less noisy than each curve."
-            + cut_sentence(tail_cut([c for _, c in curves], [m.threshold for m in marks]), fmt_num, fmt_pct),
+            + cut_sentence(tail_cut([c for _, c in curves], [m.threshold for m in marks])),
             f"Exceedance curves of {title} overlaid for {len(have)} scenarios.", wide=True))
         exceed_figs.append(figures[-1])
     if binary_rows:

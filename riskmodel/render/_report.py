@@ -265,8 +265,7 @@ def _render_report(results, scenario, folder, figures, phase, total_time, refres
                    f"at most {curve.max_se:.4f} (at P = {_p_at_max_se(curve)})."
                    + (" Dashed lines: the risks' thresholds, with the likelihood and its 95% interval."
                       if marks_for.get(o.name) else "")
-                   + cut_sentence(tail_cut([curve], [m.threshold for m in marks_for.get(o.name, ())]),
-                                  fmt_num, fmt_pct))
+                   + cut_sentence(tail_cut([curve], [m.threshold for m in marks_for.get(o.name, ())])))
         figures.append(Figure(f"exceedance-{slug(o.name)}.png",
                               later(plots.exceedance_plot, curve, title=title, unit=o.unit, marks=marks_for.get(o.name, ())),
                               f"Exceedance: {title}", caption, f"Exceedance curve of {title}."))

@@ -13,6 +13,8 @@ from typing import Optional
 
 import numpy as np
 
+from ..formats import fmt_num, fmt_pct
+
 __all__ = [
     "Z95", "EXCEEDANCE_POINTS", "DISCRETE_MAX_VALUES", "CONVERGENCE_POINTS",
     "ExceedanceCurve", "exceedance_curve", "is_binary", "ConditionalMedian", "conditional_median",
@@ -132,8 +134,8 @@ def tail_cut(curves, thresholds=()) -> Optional[AxisCut]:
     return AxisCut(right, beyond, hi)
 
 
-def cut_sentence(cut: Optional[AxisCut], fmt_num, fmt_pct) -> str:
-    """The caption's words for an axis cut ("" when there is none), with the page's number formats."""
+def cut_sentence(cut: Optional[AxisCut]) -> str:
+    """The caption's words for an axis cut ("" when there is none), in the page's number formats."""
     if cut is None:
         return ""
     return (f" The x axis ends at {fmt_num(cut.right)}, beyond which lie at most {fmt_pct(cut.beyond)} of paths "
