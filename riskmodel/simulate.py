@@ -40,6 +40,7 @@ __all__ = ["simulate", "check_run_size", "auto_workers", "BLOCK_SIZE", "BAND_PAT
            "DEFAULT_MEMORY_BYTES", "AUTO_PARALLEL_PATHS"]
 
 BAND_PATHS = 10_000  # paths kept whole per month for the quantile bands
+PROGRESS_STEPS = 5  # groups of blocks a one-process run with a progress callback is cut into, at least
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 DEFAULT_MEMORY_BYTES = 1 << 30
 MAX_GROUP_BLOCKS = 24  # beyond this, larger groups only cost cache
@@ -388,6 +389,8 @@ def simulate(
     if client is not None or workers > 1:  # enough tasks to keep every worker busy (never changes a number)
         n_workers = len(client.scheduler_info().get("workers", {})) if client is not None else workers
         group = max(1, min(group, -(-n_target // BLOCK_SIZE) // (4 * max(1, n_workers))))
+    elif progress is not None:  # a bar that moves: about five steps in one process (a group costs no time)
+        group = max(1, min(group, -(-n_target // BLOCK_SIZE) // PROGRESS_STEPS))
     timings = {"sample_s": 0.0, "step_s": 0.0}
     t_start = time.perf_counter()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -359,3 +360,22 @@ def test_bands_from_a_run_are_the_order_statistics_of_the_first_paths(tmp_path):
         row = res.bands[(res.bands.state == "x") & (res.bands.t == t)].iloc[0]
         expected = np.quantile(lam * (t + 1), [0.05, 0.25, 0.5, 0.75, 0.95], method="inverted_cdf")
         assert np.allclose([row.q05, row.q25, row.q50, row.q75, row.q95], expected, rtol=1e-12)
+
+
+def test_progress_moves_in_steps_in_one_process_and_changes_no_number(tmp_path):
+    """With a progress callback, a one-process run is cut into at least PROGRESS_STEPS groups of blocks, so
+    a bar moves during the simulation; the numbers are those of the run without one (5 blocks here)."""
+    from riskmodel.compile import compile_scenario
+    from riskmodel.simulate import BLOCK_SIZE, PROGRESS_STEPS, simulate
+    from riskmodel.validate import validate
+
+    root = Path(__file__).resolve().parents[1]
+    model = compile_scenario(validate(root / "scenarios" / "examples" / "minimal.yaml"))
+    seen = []
+    n = 4 * BLOCK_SIZE + 100
+    shown = simulate(model, samples=n, seed=3, workers=1, progress=lambda done, total: seen.append((done, total)))
+    plain = simulate(model, samples=n, seed=3, workers=1)
+    assert [d for d, _ in seen] == [BLOCK_SIZE, 2 * BLOCK_SIZE, 3 * BLOCK_SIZE, 4 * BLOCK_SIZE, n]
+    assert len(seen) >= PROGRESS_STEPS and {t for _, t in seen} == {n}
+    np.testing.assert_array_equal(shown.outputs.to_numpy(), plain.outputs.to_numpy())
+    assert shown.bands.equals(plain.bands)
