@@ -179,10 +179,9 @@ def _run_group(model: CompiledModel, task: _Group, seed: int, sampler: str, band
     # not a second array per parameter copied at the end)
     param_table = into["params"] if into is not None else np.empty((n, len(model.parameter_names)), order="F")
     params: dict = {}
-    column = iter(range(len(model.parameter_names)))
 
-    def placed(name: str, values) -> None:
-        j = next(column)
+    def placed(name: str, values) -> None:  # columns in model.parameter_names' order: sampled, then derived
+        j = len(params)
         param_table[:, j] = values
         params[name] = param_table[:, j]
 

@@ -60,7 +60,7 @@ def heap_kept():
     Each month allocates and frees the same arrays again. glibc returns free memory at the top of its heap
     to the kernel once it passes twice its sliding mmap threshold (a few MB), and the next month faults
     the pages back in: for the 20-state benchmark shape at 2e5 paths, 173,000 page faults and 0.48 s of
-    system time in a 2.5 s run, against 11,000 and 0.18 s with this block. It keeps up to 256 MB free at
+    system time in a 2.5 s run, against 11,600 and 0.28 s with this block. It keeps up to 256 MB free at
     the top and the mmap threshold at glibc's own 32 MB ceiling while it lasts; on leaving, the trim
     threshold goes back to twice that (what glibc's sliding rule would set) and ``malloc_trim`` hands the
     free memory back, so the process's memory after a run is as before. Elsewhere it does nothing.
