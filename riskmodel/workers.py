@@ -95,8 +95,9 @@ def frozen_heap():
 
 def end_pool(pool) -> None:
     """Stop a ProcessPoolExecutor now: cancel what has not started and kill its processes."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())  # shutdown() forgets them
     pool.shutdown(wait=False, cancel_futures=True)
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
+    for process in processes:
         try:
             process.kill()
         except (OSError, AttributeError, ValueError):

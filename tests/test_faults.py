@@ -791,6 +791,27 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+@pytest.mark.skipif("fork" not in __import__("multiprocessing").get_all_start_methods(), reason="forks a pool")
+def test_end_pool_kills_a_busy_worker_at_once():
+    """end_pool read the pool's processes after shutdown(), which forgets them: it killed nothing, and a
+    busy worker ran on until its task ended (here, 60 s)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from riskmodel.workers import end_pool, init_worker
+
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"), initializer=init_worker,
+                               initargs=(os.getpid(),))
+    assert pool.submit(os.getpid).result(timeout=30) > 0
+    (worker,) = list(pool._processes.values())
+    pool.submit(time.sleep, 60)
+    time.sleep(0.2)  # the worker is in the sleep
+    t0 = time.monotonic()
+    end_pool(pool)
+    worker.join(timeout=10)
+    assert worker.exitcode == -signal.SIGKILL and time.monotonic() - t0 < 5
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the workers through /proc")
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
