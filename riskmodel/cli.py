@@ -314,20 +314,25 @@ def run(
                                help="Replace reports/<name> even when another scenario file made it."),
 ) -> None:
     """Run a scenario: simulate, print the risk register, write the run folder."""
-    from .pipeline import Phases
-    from .pipeline import run as _run
-    from .pipeline import check_out_folder, render_into, write_run_folder
-    from .validate import validate as _validate
-
     if report_ not in ("none", "summary", "full"):
         raise ScenarioError.at(f"--report {report_}", None, (), "unknown report", "use none, summary or full")
     if figures not in ("default", "all"):
         raise ScenarioError.at(f"--figures {figures}", None, (), "unknown figure set", "use default or all")
     figure_set = {"none": "none", "summary": "summary"}.get(report_, figures)
     memory_bytes = _parse_memory(memory)
+    from .render import FigurePool
+
+    # warm: forked now, the figures' process loads matplotlib and the plotting modules on the second core while
+    # this one loads the engine, validates and simulates
+    drawing = FigurePool(warm=figure_set != "none")
+    from .pipeline import Phases
+    from .pipeline import run as _run
+    from .pipeline import check_out_folder, render_into, write_run_folder
+    from .validate import validate as _validate
+
     display = _PhaseDisplay(samples or 0)
     phases = Phases(on_change=display.on_change, since_process_start=_AS_PROGRAM)
-    with display:
+    with drawing, display:
         with phases.phase("validate"):
             scenario = _validate(file, overrides=set_)
         display.total_paths = samples or scenario.samples
@@ -341,7 +346,7 @@ def run(
                        max_samples=max_samples, phases=phases, prepare_report=figure_set != "none")
         with phases.phase("write"):  # the report's drivers and figures are timed as phases of their own
             folder = write_run_folder(results, folder, extra=render_into(results, scenario, figures=figure_set,
-                                                                         phases=phases))
+                                                                         phases=phases, drawing=drawing))
     meta = results.meta
     _print_register(results.register, f"{scenario.title}: {meta['samples']:,} paths, seed {meta['seed']}, "
                                       f"{meta['sampler']}", wide=wide)

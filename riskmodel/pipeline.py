@@ -204,80 +204,93 @@ def run(
     >>> res = riskmodel.run("scenarios/examples/minimal.yaml", samples=2000)   # doctest: +SKIP
     >>> res.register[["risk", "likelihood", "se"]]                               # doctest: +SKIP
     """
-    if isinstance(path_or_scenario, Scenario):
-        if overrides:
-            raise ValueError("overrides apply to a scenario file; pass a path")
-        scenario = path_or_scenario
-    else:
-        with _timed(phases, "validate"):
-            scenario = validate(path_or_scenario, overrides=overrides)
-    if sampler is not None and sampler not in ("mc", "lhs", "sobol"):
-        raise ScenarioError.at("--sampler", None, (), f"unknown sampler '{sampler}'", "use mc, lhs or sobol")
-    if seed is not None and not 0 <= int(seed) <= 2**63 - 1:
-        shown = str(seed) if len(str(seed)) <= 30 else f"{str(seed)[:20]}... ({len(str(seed))} digits)"
-        raise ScenarioError.at(f"--seed {shown}", None, (), "a seed must be a whole number from 0 to 2^63-1 "
-                               "(9223372036854775807)", "e.g. --seed 1")
-    if max_samples is not None and until_se is None:
-        raise ScenarioError.at(f"--max-samples {max_samples}", None, (), "caps --until-se, which is not given; "
-                               "alone it would be ignored", "add --until-se SE, or give --samples N instead")
-    if max_samples is not None and int(max_samples) < 1:
-        raise ScenarioError.at(f"--max-samples {max_samples}", None, (), "a cap on paths must be 1 or more",
-                               "e.g. --max-samples 1000000")
-    if until_se is not None and not 0 < float(until_se) < float("inf"):
-        raise ScenarioError.at(f"--until-se {until_se}", None, (), "a standard error to reach must be a number above 0",
-                               "e.g. --until-se 0.005")
-    # The judgment share needs the scenario and the seed, not the run's paths: with a second core it is
-    # computed in a forked process while this one simulates (the same numbers; see _judgment_in_background)
-    background = None
-    try:
-        with _timed(phases, "simulate"):
-            model = compile_scenario(scenario)
-            if judgment_samples and scenario.risks and any(p.evidence == "judgment"
-                                                           for p in varying_parameters(scenario, model)):
-                # the judgment share's design must fit too: say so now, not after the simulation. Its
-                # matrices as sobol._explanations counts them: the noise unit, the judgment and noise
-                # groups, A and B
-                check_run_size(model, 5 * judgment_samples, design=True)
-            background = _judgment_in_background(scenario, judgment_samples, seed, workers, scheduler)
-            if workers is None and background is not None:
-                workers = 1  # the second core computes the judgment share (measured: a second worker beside it
-                #              made a 100,000-path run 0.3 s slower, benchmarks/bench_run.py)
-            results = simulate(model, samples=samples, seed=seed, sampler=sampler, memory_bytes=memory_bytes,
-                               progress=progress, workers=workers, scheduler=scheduler, until_se=until_se,
-                               max_samples=max_samples)
-            from .analyse import risk_register  # pandas and the register, once there are paths to read
+    # a report's figures are drawn by processes that load matplotlib on the second core while this one
+    # validates and simulates (riskmodel.render._pool)
+    with _drawing_for(out, figures) as drawing:
+        if isinstance(path_or_scenario, Scenario):
+            if overrides:
+                raise ValueError("overrides apply to a scenario file; pass a path")
+            scenario = path_or_scenario
+        else:
+            with _timed(phases, "validate"):
+                scenario = validate(path_or_scenario, overrides=overrides)
+        if sampler is not None and sampler not in ("mc", "lhs", "sobol"):
+            raise ScenarioError.at("--sampler", None, (), f"unknown sampler '{sampler}'", "use mc, lhs or sobol")
+        if seed is not None and not 0 <= int(seed) <= 2**63 - 1:
+            shown = str(seed) if len(str(seed)) <= 30 else f"{str(seed)[:20]}... ({len(str(seed))} digits)"
+            raise ScenarioError.at(f"--seed {shown}", None, (), "a seed must be a whole number from 0 to 2^63-1 "
+                                   "(9223372036854775807)", "e.g. --seed 1")
+        if max_samples is not None and until_se is None:
+            raise ScenarioError.at(f"--max-samples {max_samples}", None, (), "caps --until-se, which is not given; "
+                                   "alone it would be ignored", "add --until-se SE, or give --samples N instead")
+        if max_samples is not None and int(max_samples) < 1:
+            raise ScenarioError.at(f"--max-samples {max_samples}", None, (), "a cap on paths must be 1 or more",
+                                   "e.g. --max-samples 1000000")
+        if until_se is not None and not 0 < float(until_se) < float("inf"):
+            raise ScenarioError.at(f"--until-se {until_se}", None, (), "a standard error to reach must be a number above 0",
+                                   "e.g. --until-se 0.005")
+        # The judgment share needs the scenario and the seed, not the run's paths: with a second core it is
+        # computed in a forked process while this one simulates (the same numbers; see _judgment_in_background)
+        background = None
+        try:
+            with _timed(phases, "simulate"):
+                model = compile_scenario(scenario)
+                if judgment_samples and scenario.risks and any(p.evidence == "judgment"
+                                                               for p in varying_parameters(scenario, model)):
+                    # the judgment share's design must fit too: say so now, not after the simulation. Its
+                    # matrices as sobol._explanations counts them: the noise unit, the judgment and noise
+                    # groups, A and B
+                    check_run_size(model, 5 * judgment_samples, design=True)
+                background = _judgment_in_background(scenario, judgment_samples, seed, workers, scheduler)
+                if workers is None and background is not None:
+                    workers = 1  # the second core computes the judgment share (measured: a second worker beside it
+                    #              made a 100,000-path run 0.3 s slower, benchmarks/bench_run.py)
+                results = simulate(model, samples=samples, seed=seed, sampler=sampler, memory_bytes=memory_bytes,
+                                   progress=progress, workers=workers, scheduler=scheduler, until_se=until_se,
+                                   max_samples=max_samples)
+                from .analyse import risk_register  # pandas and the register, once there are paths to read
 
-            results = results.with_register(risk_register(results, scenario))
-    except BaseException:
-        if background is not None:
-            background.cancel()
-        raise
-    warned = override_warnings(scenario)
-    if warned:
-        results = dataclasses.replace(results, meta={**results.meta, "warnings": warned})
-    if (out is not None or prepare_report) and figures != "none" and background is not None:
-        # matplotlib and the report's modules load while the second core finishes the judgment share (about
-        # 0.4 s that was spent after the wait), counted with the figures they draw
-        phases = phases if phases is not None else Phases()
-        with phases.phase("figures"):
-            from .render import render_report  # noqa: F401 (the report's modules and matplotlib)
-    if judgment_samples:
-        with _timed(phases, "judgment share"):
-            share = None
+                results = results.with_register(risk_register(results, scenario))
+        except BaseException:
             if background is not None:
-                try:
-                    share = background.result()
-                except KeyboardInterrupt:
-                    raise
-                except BaseException:  # the worker's error (or its death): computed here, raising as it would
-                    share = None
-            results = with_judgment_share(results, scenario, base_samples=judgment_samples, model=model,
-                                          share=share)
-    if out is not None:
-        phases = phases if phases is not None else Phases()
-        with phases.phase("write"):
-            write_run_folder(results, out, extra=render_into(results, scenario, figures=figures, phases=phases))
-    return results
+                background.cancel()
+            raise
+        warned = override_warnings(scenario)
+        if warned:
+            results = dataclasses.replace(results, meta={**results.meta, "warnings": warned})
+        if (out is not None or prepare_report) and figures != "none" and background is not None:
+            # the report's modules load while the second core finishes the judgment share, counted with the
+            # figures (matplotlib too where no warm FigurePool loads it elsewhere)
+            phases = phases if phases is not None else Phases()
+            with phases.phase("figures"):
+                from .render import render_report  # noqa: F401 (the report's modules)
+        if judgment_samples:
+            with _timed(phases, "judgment share"):
+                share = None
+                if background is not None:
+                    try:
+                        share = background.result()
+                    except KeyboardInterrupt:
+                        raise
+                    except BaseException:  # the worker's error (or its death): computed here, raising as it would
+                        share = None
+                results = with_judgment_share(results, scenario, base_samples=judgment_samples, model=model,
+                                              share=share)
+        if out is not None:
+            phases = phases if phases is not None else Phases()
+            with phases.phase("write"):
+                write_run_folder(results, out, extra=render_into(results, scenario, figures=figures, phases=phases,
+                                                             drawing=drawing))
+        return results
+
+
+def _drawing_for(out, figures: str):
+    """A warm :class:`riskmodel.render.FigurePool` when a report will be written into ``out``, else nothing."""
+    if out is None or figures == "none":
+        return contextlib.nullcontext()
+    from .render import FigurePool
+
+    return FigurePool(warm=True)
 
 
 #: Register columns that carry the judgment share (from :func:`riskmodel.sensitivity.judgment_share`).
@@ -339,14 +352,16 @@ REPORT_FILES = ("index.html", "report.md", "figures")
 
 
 def render_into(results: Results, scenario: Scenario, *, figures: str = "default",
-                phases: Optional[Phases] = None, refresh_s: int = 0) -> Callable[[Path], None]:
+                phases: Optional[Phases] = None, refresh_s: int = 0, drawing: Any = None) -> Callable[[Path], None]:
     """The ``extra`` callback of :func:`write_run_folder` that renders the run's report.
 
     ``figures``: ``"default"``, ``"all"`` or ``"summary"`` (see
     :data:`riskmodel.render.FIGURE_SETS`), or ``"none"`` for the data files
     only. With ``phases``, the drivers and figures are timed, the report's
     header states the whole run's time, and ``run.json`` records each phase
-    (``run_timings``).
+    (``run_timings``). ``drawing``: the :class:`riskmodel.render.FigurePool`
+    to draw the figures in (one made warm before the run), else one made for
+    the report.
 
     >>> write_run_folder(res, "reports/minimal", extra=render_into(res, res.scenario))   # doctest: +SKIP
     """
@@ -358,7 +373,7 @@ def render_into(results: Results, scenario: Scenario, *, figures: str = "default
             kwargs = {} if phases is None else {"phase": phases.phase, "total_time": _Elapsed(phases)}
             if refresh_s:
                 kwargs["refresh_s"] = refresh_s
-            render_report(results, scenario, folder, figures=figures, **kwargs)
+            render_report(results, scenario, folder, figures=figures, drawing=drawing, **kwargs)
         if phases is not None:  # the rename that follows is all that is left uncounted
             import json
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -215,6 +218,51 @@ def test_failing_render_leaves_the_earlier_folder_byte_identical(tiny, tmp_path,
         write_run_folder(results, out, extra=render_into(results, scenario, figures="all"))
     assert _snapshot(out) == before
     assert not [p for p in tmp_path.iterdir() if ".tmp-" in p.name or ".old-" in p.name]
+
+
+_FORKS = (os.cpu_count() or 1) > 1 and "fork" in multiprocessing.get_all_start_methods()
+_RUN_AND_LIST = """
+import sys, riskmodel
+riskmodel.run(sys.argv[1], samples=1500, seed=5, out=sys.argv[2])
+print(sorted(m for m in sys.modules if m.split(".")[0] == "matplotlib"))
+"""
+
+
+@pytest.mark.skipif(not _FORKS, reason="figures are drawn in this process without a second core and fork")
+def test_a_report_drawn_by_the_warm_process_is_the_report_drawn_here_without_matplotlib_here(write, tmp_path):
+    """With a second core the run's process never loads matplotlib (a warm process forked before it validates
+    loads it, and forks the drawing workers); every figure's bytes are those drawn in one process."""
+    path = write(VALID)
+    env = {k: v for k, v in os.environ.items() if k != "RISKMODEL_RENDER_PROCESSES"}
+    warm = subprocess.run([sys.executable, "-c", _RUN_AND_LIST, str(path), str(tmp_path / "warm")], env=env,
+                          capture_output=True, text=True, timeout=300)
+    here = subprocess.run([sys.executable, "-c", _RUN_AND_LIST, str(path), str(tmp_path / "here")],
+                          env={**env, "RISKMODEL_RENDER_PROCESSES": "1"}, capture_output=True, text=True, timeout=300)
+    assert warm.returncode == 0 and here.returncode == 0, warm.stderr + here.stderr
+    assert warm.stdout.splitlines()[-1] == "[]"
+    assert "'matplotlib'" in here.stdout.splitlines()[-1]  # drawn here: the check above can fail
+    figures = {p.name: p.read_bytes() for p in sorted((tmp_path / "warm" / "figures").glob("*.png"))}
+    assert "drivers-judgment-share.png" in figures and "risk-matrix.png" in figures  # made first, drawn once
+    assert figures == {p.name: p.read_bytes() for p in sorted((tmp_path / "here" / "figures").glob("*.png"))}
+    page = (tmp_path / "warm" / "index.html").read_text(encoding="utf-8")
+    assert page.count('alt="Bar chart of the judgment share per risk') == 1
+
+
+@pytest.mark.skipif(not _FORKS, reason="a warm process needs a second core and fork")
+def test_a_figure_that_fails_in_the_warm_process_raises_here_and_the_processes_end():
+    from riskmodel.render._common import Figure, later
+    from riskmodel.render._pool import FigurePool
+
+    figures = [Figure("a.png", later("plots:evidence_bars", {"cited": 2, "judgment": 1}), "t", "c", "a"),
+               Figure("b.png", later("plots:no_such_plot", 1), "t", "c", "a")]
+    pool = FigurePool(warm=True)
+    process = next(iter(pool.warm._processes.values()))
+    with pytest.raises(AttributeError, match="no_such_plot"):
+        with pool:
+            pool.start(figures[:1])
+            pool.resolve(figures)
+    process.join(timeout=10)
+    assert process.exitcode is not None and pool.warm is None
 
 
 def test_cli_run_writes_the_report(write, tmp_path):

@@ -500,7 +500,7 @@ def test_log_ticks_thin_out_over_wide_spans():
 
 def test_heat_map_and_tornados_get_only_parameters_with_a_path(monkeypatch, tmp_path):
     from conftest import write_registry
-    from riskmodel.render import drivers
+    from riskmodel.render import plots_drivers as drivers
 
     seen = {"heat": [], "tornado": []}
     heat, torn = drivers.indices_heatmap, drivers.tornado_chart

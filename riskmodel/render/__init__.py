@@ -14,12 +14,12 @@ Markdown.
 
 import importlib
 
-__all__ = ["render_report", "render_comparison", "FIGURE_SETS", "render_backtest_markdown", "render_backtest_html",
+__all__ = ["render_report", "render_comparison", "FIGURE_SETS", "FigurePool", "render_backtest_markdown", "render_backtest_html",
            "reliability_png"]
 
 #: Where each name lives, loaded on first use: a run's report needs neither the comparison's nor the
 #: backtest's modules (their import, with the outcomes module, cost 0.05 s of every run).
-_HOME = {"render_report": "_report", "FIGURE_SETS": "_report", "render_comparison": "_compare",
+_HOME = {"render_report": "_report", "FIGURE_SETS": "_report", "FigurePool": "_pool", "render_comparison": "_compare",
          "render_backtest_markdown": "_backtest", "render_backtest_html": "_backtest",
          "reliability_png": "_backtest"}
 

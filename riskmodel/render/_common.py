@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import base64
-import multiprocessing
-import os
-import pickle
+import importlib
 import re
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -17,7 +14,7 @@ from markupsafe import Markup, escape
 
 from ..formats import fmt_interval, fmt_likelihood, fmt_num, fmt_pct, fmt_pp, fmt_se
 
-__all__ = ["Figure", "Pending", "later", "FigurePool", "resolve_figures", "environment", "write_outputs", "fmt_pct", "fmt_pp", "fmt_se",
+__all__ = ["Figure", "Pending", "later", "draw_now", "plotting_function", "resolve_figures", "environment", "write_outputs", "fmt_pct", "fmt_pp", "fmt_se",
            "fmt_num", "fmt_likelihood", "fmt_interval", "month_span", "slug",
            "md_escape", "wbr"]
 
@@ -26,19 +23,38 @@ TEMPLATES = Path(__file__).with_name("templates")
 
 @dataclass(frozen=True)
 class Pending:
-    """A figure still to draw: a plotting function (returning PNG bytes) and its arguments."""
+    """A figure still to draw: a plotting function (returning PNG bytes) and its arguments.
 
-    func: Callable
+    ``func`` is a function, or ``"module:name"`` naming one in a module of
+    :mod:`riskmodel.render` (``"plots:fan_chart"``), imported where the figure
+    is drawn: the page is built without loading matplotlib, which only the
+    processes that draw need.
+    """
+
+    func: Callable | str
     args: tuple = ()
     kwargs: dict = field(default_factory=dict)
 
     def draw(self) -> bytes:
-        return self.func(*self.args, **self.kwargs)
+        return plotting_function(self.func)(*self.args, **self.kwargs)
 
 
-def later(func: Callable, *args: Any, **kwargs: Any) -> Pending:
-    """``later(plots.fan_chart, months, b, title=...)``: draw it when the figures are resolved, in parallel."""
+def plotting_function(func: Callable | str) -> Callable:
+    """``func`` itself, or the function that ``"module:name"`` names in :mod:`riskmodel.render` (imported now)."""
+    if not isinstance(func, str):
+        return func
+    module, _, name = func.partition(":")
+    return getattr(importlib.import_module(f".{module}", __package__), name)
+
+
+def later(func: Callable | str, *args: Any, **kwargs: Any) -> Pending:
+    """``later("plots:fan_chart", months, b, title=...)``: draw it when the figures are resolved, in parallel."""
     return Pending(func, args, kwargs)
+
+
+def draw_now(func: Callable | str, *args: Any, **kwargs: Any) -> bytes:
+    """The PNG bytes of ``func(*args, **kwargs)`` drawn here and now (``func`` as for :func:`later`)."""
+    return plotting_function(func)(*args, **kwargs)
 
 
 @dataclass
@@ -60,89 +76,13 @@ class Figure:
         return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
 
 
-def _draw(pending: Pending) -> bytes:
-    return pending.draw()
-
-
-def render_processes() -> int:
-    """Processes that draw a report's figures: ``$RISKMODEL_RENDER_PROCESSES``, else the cores (at most 4)."""
-    env = os.environ.get("RISKMODEL_RENDER_PROCESSES", "").strip()
-    if env.isdigit() and int(env) >= 1:
-        return int(env)
-    return max(1, min(4, os.cpu_count() or 1))
-
-
-def _picklable(funcs: set) -> bool:
-    """Whether the plotting functions can be sent to a worker (a local function cannot: draw here)."""
-    try:
-        for func in funcs:
-            pickle.dumps(func)
-    except (pickle.PicklingError, AttributeError, TypeError):
-        return False
-    return True
-
-
-class FigurePool:
-    """Figures drawn in forked worker processes, started as soon as their data are ready.
-
-    ``with FigurePool() as drawing:`` ... ``drawing.start(figures)`` sends the
-    pending ones to the workers now (the page-wide ones, the slowest to draw
-    at 0.1-0.2 s against 0.06 s, first) while this process goes on building
-    the page; :meth:`resolve` sends the rest and waits for every PNG. Plotting
-    functions are pure (arrays in, PNG bytes out), so where and when a figure
-    is drawn changes no byte. Without a second core, ``fork``, or picklable
-    plotting functions, figures are drawn here, at :meth:`resolve`.
-    """
-
-    def __init__(self):
-        self.pool = None
-        self.futures: dict = {}
-        self.parallel = render_processes() > 1 and "fork" in multiprocessing.get_all_start_methods()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, exc_type, *exc):
-        if self.pool is not None:
-            if exc_type is not None:  # interrupted or failed: nothing more is drawn, the workers end now
-                from ..workers import end_pool
-
-                end_pool(self.pool)
-            else:
-                self.pool.shutdown(wait=True)
-            self.pool = None
-        return False
-
-    def start(self, figures: list) -> None:
-        """Begin drawing ``figures``' pending PNGs in the workers (no-op where they are drawn here)."""
-        pending = [f for f in figures if isinstance(f.png, Pending) and id(f) not in self.futures]
-        if not pending or not self.parallel or not _picklable({f.png.func for f in pending}):
-            return
-        from ..workers import frozen_heap, init_worker
-
-        if self.pool is None:
-            self.pool = ProcessPoolExecutor(max_workers=render_processes(), mp_context=multiprocessing.get_context(
-                "fork"), initializer=init_worker, initargs=(os.getpid(),))  # the workers die with this process
-        with frozen_heap():  # the workers are forked at the pool's first submit
-            for f in sorted(pending, key=lambda f: not f.wide):
-                self.futures[id(f)] = self.pool.submit(_draw, f.png)
-
-    def resolve(self, figures: list) -> list:
-        """Every figure's PNG bytes in place of its pending drawing: drawn by the workers, or here."""
-        pending = [f for f in figures if isinstance(f.png, Pending)]
-        if len([f for f in pending if id(f) not in self.futures]) > 2 or self.pool is not None:
-            self.start(pending)
-        for f in pending:
-            future = self.futures.pop(id(f), None)
-            f.png = future.result() if future is not None else f.png.draw()
-        return figures
-
-
-def resolve_figures(figures: list, drawing: "FigurePool | None" = None) -> list:
+def resolve_figures(figures: list, drawing=None) -> list:
     """Draw every pending figure, in forked worker processes where there are several cores
     (:class:`FigurePool`; ``drawing``: one whose workers have started on some of them already)."""
     if drawing is not None:
         return drawing.resolve(figures)
+    from ._pool import FigurePool
+
     with FigurePool() as pool:
         return pool.resolve(figures)
 
@@ -210,7 +150,7 @@ def wbr(value) -> Markup:
 
 
 def write_outputs(folder: Path, figures: list, context: dict, html_template: str, md_template: str,
-                  drawing: "FigurePool | None" = None) -> Path:
+                  drawing=None) -> Path:
     """Write ``figures/*.png``, ``index.html`` and ``report.md`` into ``folder`` (``drawing``: see
     :func:`resolve_figures`)."""
     folder = Path(folder)

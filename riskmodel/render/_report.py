@@ -7,6 +7,7 @@ import math
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -15,8 +16,9 @@ from .. import __version__
 from .. import evidence as _evidence
 from ..analyse import risk_register
 from ..graph import dependency_graph
-from . import plots
-from ._common import Figure, FigurePool, fmt_num, fmt_pct, fmt_se, later, month_span, slug, write_outputs
+from ._pool import FigurePool
+from ._figdata import MatrixPoint, ThresholdMark, Window, cumulative_incidence
+from ._common import Figure, fmt_num, fmt_pct, fmt_se, later, month_span, slug, write_outputs
 from ._scenario_text import (_header, _ledger, _mc_notes, _named, _structure, _threshold_text,  # noqa: F401
                              output_definition, parameter_distribution_text)
 from ._stats import (CONVERGENCE_POINTS, EXCEEDANCE_POINTS, conditional_median, cut_sentence, exceedance_curve,
@@ -45,7 +47,7 @@ def band_arrays(bands: pd.DataFrame, state: str) -> dict:
 
 def intervention_windows(scenario, series: int = 0) -> list:
     last = scenario.months[-1]
-    return [plots.Window(iv.name, iv.start, iv.until if iv.until is not None else last, series)
+    return [Window(iv.name, iv.start, iv.until if iv.until is not None else last, series)
             for iv in scenario.interventions]
 
 
@@ -100,7 +102,7 @@ def _keep(figure, which: str, states: set) -> bool:
 
 
 def render_report(results, scenario, folder, *, figures: str = "default", phase=None, total_time=None,
-                  refresh_s: int = 0) -> Path:
+                  refresh_s: int = 0, drawing: FigurePool | None = None) -> Path:
     """Render a run's report into ``folder``: ``index.html``, ``report.md``, ``figures/*.png``.
 
     Parameters
@@ -112,6 +114,9 @@ def render_report(results, scenario, folder, *, figures: str = "default", phase=
     folder : path-like
         An existing folder (in a run, the temporary folder that
         :func:`riskmodel.pipeline.write_run_folder` then moves into place).
+    drawing : FigurePool, optional
+        Where the figures are drawn (a run makes a warm one before it
+        validates); by default a pool made and closed here.
 
     Returns
     -------
@@ -120,6 +125,8 @@ def render_report(results, scenario, folder, *, figures: str = "default", phase=
     """
     if figures not in FIGURE_SETS:
         raise ValueError(f"figures must be one of {', '.join(FIGURE_SETS)}, not {figures!r}")
+    if drawing is not None:
+        return _render_report(results, scenario, folder, figures, phase, total_time, refresh_s, drawing)
     with FigurePool() as drawing:  # figures are drawn in workers while the rest of the page is built
         return _render_report(results, scenario, folder, figures, phase, total_time, refresh_s, drawing)
 
@@ -165,14 +172,14 @@ def _render_report(results, scenario, folder, figures, phase, total_time, refres
             "cond_median": cm.median, "cond_low": cm.low, "cond_high": cm.high,
             "size": size,
         })
-        points.append(plots.MatrixPoint(str(i), factors[r.factor].title if r.factor in factors else r.factor,
+        points.append(MatrixPoint(str(i), factors[r.factor].title if r.factor in factors else r.factor,
                                         r.likelihood, r.ci_low, r.ci_high, size, size_lo, size_hi))
     has_judgment = "judgment_ST" in reg.columns
 
     if rows:
         se_max = max(r["se"] for r in rows)
         figures.append(Figure(
-            "risk-matrix.png", later(plots.risk_matrix, points), "Risk matrix",
+            "risk-matrix.png", later("plots:risk_matrix", points), "Risk matrix",
             f"Each risk (numbered as in the register) by its likelihood. Vertical axis, for risks on an amount "
             f"(an output that is not a whole number on every path): the median of the output over the paths where "
             f"the risk happens, divided by the threshold (log scale; 1 = at the threshold). Risks on a count of "
@@ -214,7 +221,7 @@ def _render_report(results, scenario, folder, figures, phase, total_time, refres
             caption += (" The 90% band is a single value in every month (most paths hold the same value); the "
                         "mean carries the information (for a 0/1 state, the share of paths at 1).")
         figures.append(Figure(f"fan-{slug(s.name)}.png",
-                              later(plots.fan_chart, scenario.months, b, title=title, unit=s.unit, windows=windows),
+                              later("plots:fan_chart", scenario.months, b, title=title, unit=s.unit, windows=windows),
                               f"Fan chart: {title}", caption,
                               f"Fan chart of {title} from {scenario.origin} to {last}."))
         fan_rows.append(figures[-1])
@@ -223,7 +230,7 @@ def _render_report(results, scenario, folder, figures, phase, total_time, refres
         names = ", ".join(s.name for s, _ in yes_no)
         figures.append(Figure(
             "states-yes-no.png",
-            later(plots.mean_lines, scenario.months, [(s.name + (f" ({s.unit})" if s.unit else ""), b["mean"])
+            later("plots:mean_lines", scenario.months, [(s.name + (f" ({s.unit})" if s.unit else ""), b["mean"])
                                                       for s, b in yes_no],
                   title="States that are 0 or 1 on most paths: mean by month", windows=windows),
             "States that are 0 or 1 on most paths",
@@ -240,7 +247,7 @@ def _render_report(results, scenario, folder, figures, phase, total_time, refres
         risk = next((x for x in scenario.risks if x.id == row["id"]), None)
         if risk is None:
             continue
-        marks_for.setdefault(risk.output, []).append(plots.ThresholdMark(
+        marks_for.setdefault(risk.output, []).append(ThresholdMark(
             f"#{row['num']}", risk.threshold, risk.direction, row["likelihood"], row["ci_low"], row["ci_high"]))
     exceed_figs, binary_rows = [], []
     for o in scenario.outputs:
@@ -267,14 +274,14 @@ def _render_report(results, scenario, folder, figures, phase, total_time, refres
                       if marks_for.get(o.name) else "")
                    + cut_sentence(tail_cut([curve], [m.threshold for m in marks_for.get(o.name, ())])))
         figures.append(Figure(f"exceedance-{slug(o.name)}.png",
-                              later(plots.exceedance_plot, curve, title=title, unit=o.unit, marks=marks_for.get(o.name, ())),
+                              later("plots:exceedance_plot", curve, title=title, unit=o.unit, marks=marks_for.get(o.name, ())),
                               f"Exceedance: {title}", caption, f"Exceedance curve of {title}."))
         exceed_figs.append(figures[-1])
     if binary_rows:
         se_max = max(math.sqrt(p * (1 - p) / n) for _, p, _, _ in binary_rows)
         figures.append(Figure(
             "yes-no-outputs.png",
-            later(plots.dot_plot, [r[0] for r in binary_rows],
+            later("plots:dot_plot", [r[0] for r in binary_rows],
                   [("share", [r[1] for r in binary_rows], [r[2] for r in binary_rows], [r[3] for r in binary_rows])],
                   title="Yes/no outputs: share of paths where it happens", xlabel="share of paths at 1"),
             "Yes/no outputs",
@@ -296,7 +303,7 @@ def _render_report(results, scenario, folder, figures, phase, total_time, refres
             panels.append((f"#{row['num']} {row['id']}", running_estimate(ind)))
         final_se = max(r["se"] for r in rows)
         conv_fig = Figure(
-            "convergence.png", later(plots.convergence_grid, panels), "Convergence",
+            "convergence.png", later("plots:convergence_grid", panels), "Convergence",
             f"Each risk's likelihood estimated from the first n paths in path order (line), ± 1.96 standard "
             f"errors sqrt(p(1 − p)/n) (band), at {CONVERGENCE_POINTS} log-spaced checkpoints up to all "
             f"{n:,} paths; dashed: the final estimate (largest final standard error {fmt_pct(final_se, 2)}). "
@@ -306,9 +313,11 @@ def _render_report(results, scenario, folder, figures, phase, total_time, refres
             "Small multiples: each risk's running likelihood estimate against the number of paths.", wide=True)
         figures.append(conv_fig)
 
-    # the figures so far need nothing more: the workers start on them while the drivers and the ledger are made
+    # the figures so far need nothing more, nor does the judgment share's (one of the slowest to draw): the
+    # workers start on them while the drivers and the ledger are made
     states = risk_states(scenario) if which == "summary" else set()
-    drawing.start([f for f in figures if _keep(f, which, states)])
+    made = [] if which == "summary" else _judgment_figures(scenario, reg, meta)
+    drawing.start([f for f in figures + made if _keep(f, which, states)])
 
     # ---- what drives this result (given-data indices and tornados from the run's own paths)
     if which == "summary":
@@ -317,7 +326,7 @@ def _render_report(results, scenario, folder, figures, phase, total_time, refres
     else:
         with phase("drivers"):
             # the tornados feed only their figures, drawn on request: not computed for the default set
-            drivers = _drivers(results, scenario, reg, meta, with_tornados=which == "all")
+            drivers = _drivers(results, scenario, reg, meta, with_tornados=which == "all", made=made)
     figures.extend(drivers["figures"])
 
     # ---- ledger, evidence, sources
@@ -327,7 +336,7 @@ def _render_report(results, scenario, folder, figures, phase, total_time, refres
     summary = _evidence.evidence_summary(scenario)
     evidence = [{"cls": c, "count": k, "share": k / total if total else 0.0} for c, k in summary.counts().items()]
     if total:
-        figures.append(Figure("evidence.png", later(plots.evidence_bars, dict(counts)), "Evidence",
+        figures.append(Figure("evidence.png", later("plots:evidence_bars", dict(counts)), "Evidence",
                               f"{total} parameters by evidence class (counts, not weights; how much each result "
                               f"rests on judgment is a per-risk question).",
                               "Stacked bar of parameters by evidence class."))
@@ -386,16 +395,14 @@ def _render_report(results, scenario, folder, figures, phase, total_time, refres
 
 def _by_when_figure(o, values, scenario, n: int) -> Figure:
     """An ``agg: first`` output: the share of paths where it has happened by each month, dates on the axis."""
-    from . import bywhen
-
     months = [str(m) for m in scenario.months]
-    ci = bywhen.cumulative_incidence(values, len(months))
+    ci = cumulative_incidence(values, len(months))
     title = f"By when: {o.title or o.name}"
     caption = (f"{_named(o.title, o.name + ': ' + output_definition(o), o.unit)}: the share of the {n:,} paths "
                f"where it has happened by each month (P(first <= month)), with its 95% band (largest standard "
                f"error {fmt_se(ci.se.max())}); by the horizon {fmt_pct(ci.p[-1])}, never within it "
                f"{fmt_pct(ci.never)}.")
-    return Figure(f"bywhen-{slug(o.name)}.png", later(bywhen.by_when_plot, months, ci, title=title),
+    return Figure(f"bywhen-{slug(o.name)}.png", later("bywhen:by_when_plot", months, ci, title=title),
                   title, caption, f"Step chart of the share of paths where {o.title or o.name} has happened, by month.")
 
 
@@ -430,8 +437,28 @@ def _float_or_none(value):
     return None if value is None or pd.isna(value) else float(value)
 
 
-def _drivers(results, scenario, reg: pd.DataFrame, meta: dict, *, with_tornados: bool = True) -> dict:
-    """The "What drives this result" section: figures and tables from the sensitivity stage."""
+def _judgment_table(reg: pd.DataFrame, meta: dict):
+    """The register's judgment-share columns as :func:`riskmodel.sensitivity.judgment_share` gives them, or None."""
+    info = meta.get("judgment_share", {})
+    if "judgment_ST" not in reg.columns or not info:
+        return None
+    return reg[["risk", *[c for c in reg.columns if c.startswith("judgment_")]]].assign(
+        n=info.get("base_samples"), sentence=info.get("sentence", ""), note="")
+
+
+def _judgment_figures(scenario, reg: pd.DataFrame, meta: dict) -> list:
+    """The drivers section's judgment-share figure (none without a judgment share), made before the section."""
+    from .drivers import drivers_figures
+
+    share = _judgment_table(reg, meta)
+    return [] if share is None else drivers_figures(share=share, titles={r.id: r.title for r in scenario.risks},
+                                                    lazy=True)
+
+
+def _drivers(results, scenario, reg: pd.DataFrame, meta: dict, *, with_tornados: bool = True,
+             made: Sequence = ()) -> dict:
+    """The "What drives this result" section: figures and tables from the sensitivity stage (``made``: its
+    figures made already, kept in place of new ones)."""
     from ..sensitivity import given_data, tornado
     from .drivers import drivers_section
 
@@ -452,16 +479,12 @@ def _drivers(results, scenario, reg: pd.DataFrame, meta: dict, *, with_tornados:
     tornados = [tornado(subset, per_output[o], o) for o in outputs] if with_tornados else []
     n_sampled = len(graph.sampled)
     reach = {o: len(graph.parameters_of(o)) for o in outputs}
-    share = None
-    info = meta.get("judgment_share", {})
-    if "judgment_ST" in reg.columns and info:
-        share = reg[["risk", *[c for c in reg.columns if c.startswith("judgment_")]]].assign(
-            n=info.get("base_samples"), sentence=info.get("sentence", ""), note="")
+    share = _judgment_table(reg, meta)
     titles = {r.id: r.title for r in scenario.risks}
     section = drivers_section(tornados=tornados, given=tables["parameter"],
                               given_groups=pd.concat([tables["factor"], tables["evidence"]]), share=share,
                               titles=titles, lazy=True, n_paths=subset.n_paths, n_run=results.n_paths,
-                              reach=reach, n_sampled=n_sampled)
+                              reach=reach, n_sampled=n_sampled, made=made)
     section["notes"] = list(dict.fromkeys(list(section.get("notes", [])) +
                                           meta.get("judgment_share", {}).get("notes", [])))
     if scenario.correlations:

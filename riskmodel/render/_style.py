@@ -21,7 +21,6 @@ from __future__ import annotations
 import datetime as _dt
 import io
 import math
-from dataclasses import dataclass
 from typing import Optional, Sequence
 
 import matplotlib
@@ -36,6 +35,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 from ..formats import fmt_num, fmt_pct  # noqa: E402,F401  (one rounding rule for pages, terminal and figures)
+from ._figdata import Window  # noqa: E402,F401  (re-exported: the figure modules take windows from here)
 
 
 OKABE_ITO = {
@@ -242,16 +242,6 @@ def _wrap_title(text: str, width: int = 52, lines: int = 2) -> tuple:
     if len(parts) > lines:
         parts = parts[: lines - 1] + [_shorten(" ".join(parts[lines - 1:]), width)]
     return "\n".join(parts), len(parts)
-
-
-@dataclass(frozen=True)
-class Window:
-    """An intervention window: label, first and last month (inclusive), series index."""
-
-    label: str
-    start: object  # Month
-    until: object  # Month (inclusive)
-    series: int = 0
 
 
 def _shade_windows(ax, windows: Sequence[Window], colours: Optional[Sequence[str]] = None) -> list:

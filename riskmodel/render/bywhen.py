@@ -10,7 +10,6 @@ curve over the calendar months of the horizon, with its 95% band.
 from __future__ import annotations
 
 import datetime as _dt
-from dataclasses import dataclass
 
 import matplotlib
 
@@ -20,28 +19,10 @@ import matplotlib.dates as mdates  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib import ticker  # noqa: E402
 
+from ._figdata import CumulativeIncidence, cumulative_incidence  # noqa: E402,F401 (re-exported)
 from .plots import SERIES_COLOURS, STYLE, _figure, _pct_tick, _wrap_title, png_bytes  # noqa: E402
 
 __all__ = ["CumulativeIncidence", "cumulative_incidence", "by_when_plot"]
-
-
-@dataclass(frozen=True)
-class CumulativeIncidence:
-    """``p[k] = P(first <= k)`` for ``k = 0 .. n_months - 1``, its standard error, and the share never."""
-
-    p: np.ndarray  # (n_months,)
-    se: np.ndarray  # (n_months,)
-    never: float  # share of paths where it does not happen within the window
-    n: int
-
-
-def cumulative_incidence(values: np.ndarray, n_months: int) -> CumulativeIncidence:
-    """From per-path first-month indices (``inf`` for never): the share happened by each month."""
-    v = np.asarray(values, dtype=float)
-    n = len(v)
-    counts = np.bincount(v[np.isfinite(v)].astype(np.int64), minlength=n_months)[:n_months]
-    p = np.cumsum(counts) / max(n, 1)
-    return CumulativeIncidence(p, np.sqrt(p * (1 - p) / max(n, 1)), float(np.mean(~np.isfinite(v))) if n else 0.0, n)
 
 
 def by_when_plot(months: list, ci: CumulativeIncidence, *, title: str, width: float = 6.4,

@@ -8,7 +8,6 @@ helpers. Re-exported by :mod:`riskmodel.render.plots`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Optional, Sequence
 
 import matplotlib
@@ -16,24 +15,12 @@ import numpy as np
 from matplotlib import ticker
 
 from . import _place
+from ._figdata import ThresholdMark
 from ._stats import AxisCut, ExceedanceCurve, tail_cut
 from ._style import (OKABE_ITO, SERIES_COLOURS, STYLE, _err, _figure, _log_ticks, _pct_tick, _shorten, _unit_label,
                      _wrap_title, emit, fmt_num, fmt_pct, tick_num)
 
 __all__ = ["ThresholdMark", "exceedance_plot"]
-
-
-@dataclass(frozen=True)
-class ThresholdMark:
-    """A risk's threshold on an exceedance curve, with its likelihood and 95% interval."""
-
-    label: str  # e.g. "#3"
-    threshold: float
-    direction: str  # above | below
-    likelihood: float
-    low: float
-    high: float
-    series: int = 0
 
 
 def _draw_curve(ax, curve: ExceedanceCurve, colour: str, label: Optional[str], lw: float = 1.9, ls="-",

@@ -6,7 +6,6 @@ Re-exported by :mod:`riskmodel.render.plots`.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Sequence
 
 import matplotlib
@@ -14,6 +13,7 @@ import numpy as np
 from matplotlib import ticker
 from matplotlib.lines import Line2D
 
+from ._figdata import MatrixPoint
 from ._style import (LINESTYLES, MARKERS, SERIES_COLOURS, STYLE, _err, _figure, _log_ticks, _pct_tick, _shorten,
                      distinct_labels, emit, fmt_num)
 
@@ -65,25 +65,6 @@ def dot_plot(rows: Sequence[str], series: Sequence[tuple], *, title: str, xlabel
 
 
 # --------------------------------------------------------------------------- risk matrix
-
-
-@dataclass(frozen=True)
-class MatrixPoint:
-    """A risk on the matrix: likelihood (95% interval) and size (95% interval).
-
-    ``size`` is ``m / t``, the conditional median m of the output where the
-    risk happens as a multiple of the threshold t (an amount only); nan for a
-    count or yes/no output (no size) or when the risk never happened.
-    """
-
-    label: str  # e.g. "3"
-    group: str  # factor title (colour)
-    p: float
-    p_low: float
-    p_high: float
-    size: float
-    size_low: float
-    size_high: float
 
 
 def _lanes_needed(ps: Sequence[float], gap: float = 0.06, least: int = 3, most: int = 6) -> int:
