@@ -821,10 +821,11 @@ def test_workers_do_not_outlive_a_killed_run(tmp_path, sig):
     proc = cli_subprocess("run", str(path), "--samples", "2000000", "--workers", "2", "--out", str(out), cwd=tmp_path)
     deadline = time.monotonic() + 120
     workers: list[int] = []
-    while len(workers) < 2 and proc.poll() is None and time.monotonic() < deadline:
+    # the warm figure process (forked before validation) and the two simulation workers
+    while len(workers) < 3 and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.1)
         workers = _children(proc.pid)
-    assert len(workers) >= 2, "the workers did not start"
+    assert len(workers) >= 3, "the workers did not start"
     proc.send_signal(sig)
     code = proc.wait(timeout=60)
     deadline = time.monotonic() + 20
