@@ -300,13 +300,13 @@ def test_start_up_phase_is_bounded_by_the_packages_import(monkeypatch):
     import time
 
     import riskmodel
-    from riskmodel import pipeline
+    from riskmodel import phases as timing
 
-    monkeypatch.setattr(pipeline, "process_start_time", lambda: time.time() - 100.0)
-    phases = pipeline.Phases(since_process_start=True)
+    monkeypatch.setattr(timing, "process_start_time", lambda: time.time() - 100.0)
+    phases = timing.Phases(since_process_start=True)
     assert phases.times["start-up"] == pytest.approx(time.time() - riskmodel.IMPORTED_AT, abs=0.5)
-    monkeypatch.setattr(pipeline, "process_start_time", lambda: riskmodel.IMPORTED_AT - 0.3)  # a believable clock
-    phases = pipeline.Phases(since_process_start=True)
+    monkeypatch.setattr(timing, "process_start_time", lambda: riskmodel.IMPORTED_AT - 0.3)  # a believable clock
+    phases = timing.Phases(since_process_start=True)
     assert phases.times["start-up"] == pytest.approx(time.time() - riskmodel.IMPORTED_AT + 0.3, abs=0.2)
 
 

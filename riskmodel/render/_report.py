@@ -173,7 +173,7 @@ def _render_report(results, scenario, folder, figures, phase, total_time, refres
             "size": size,
         })
         points.append(MatrixPoint(str(i), factors[r.factor].title if r.factor in factors else r.factor,
-                                        r.likelihood, r.ci_low, r.ci_high, size, size_lo, size_hi))
+                                  r.likelihood, r.ci_low, r.ci_high, size, size_lo, size_hi))
     has_judgment = "judgment_ST" in reg.columns
 
     if rows:
@@ -231,7 +231,7 @@ def _render_report(results, scenario, folder, figures, phase, total_time, refres
         figures.append(Figure(
             "states-yes-no.png",
             later("plots:mean_lines", scenario.months, [(s.name + (f" ({s.unit})" if s.unit else ""), b["mean"])
-                                                      for s, b in yes_no],
+                                                        for s, b in yes_no],
                   title="States that are 0 or 1 on most paths: mean by month", windows=windows),
             "States that are 0 or 1 on most paths",
             f"{names}: every percentile of these states is 0 or 1 in every month, so a fan chart would show "
@@ -274,7 +274,8 @@ def _render_report(results, scenario, folder, figures, phase, total_time, refres
                       if marks_for.get(o.name) else "")
                    + cut_sentence(tail_cut([curve], [m.threshold for m in marks_for.get(o.name, ())])))
         figures.append(Figure(f"exceedance-{slug(o.name)}.png",
-                              later("plots:exceedance_plot", curve, title=title, unit=o.unit, marks=marks_for.get(o.name, ())),
+                              later("plots:exceedance_plot", curve, title=title, unit=o.unit,
+                                    marks=marks_for.get(o.name, ())),
                               f"Exceedance: {title}", caption, f"Exceedance curve of {title}."))
         exceed_figs.append(figures[-1])
     if binary_rows:
