@@ -265,6 +265,37 @@ def test_a_figure_that_fails_in_the_warm_process_raises_here_and_the_processes_e
     assert process.exitcode is not None and pool.warm is None
 
 
+@pytest.mark.skipif(not _FORKS, reason="a warm process needs a second core and fork")
+@pytest.mark.parametrize("when", ["before the figures are sent", "while they are drawn"])
+def test_a_dead_warm_process_loses_no_figure(when):
+    """The warm process killed (the kernel's out-of-memory killer, a user's kill): its figures are drawn by
+    workers forked from this process instead, the same bytes."""
+    import signal
+
+    from riskmodel.render._common import Figure, later
+    from riskmodel.render._pool import FigurePool
+
+    def figures():
+        return [Figure(f"{i}.png", later("plots:evidence_bars", {"cited": i + 1, "judgment": 2}), "t", "c", "a")
+                for i in range(4)]
+
+    with FigurePool() as here:
+        expected = [f.png for f in here.resolve(figures())]
+    drawn = figures()
+    with FigurePool(warm=True) as pool:
+        (process,) = pool.warm._processes.values()
+        if when == "before the figures are sent":
+            os.kill(process.pid, signal.SIGKILL)
+            process.join(timeout=10)
+            pool.start(drawn)
+        else:
+            pool.start(drawn)
+            os.kill(process.pid, signal.SIGKILL)
+        pool.resolve(drawn)
+        assert pool.warm is None
+    assert [f.png for f in drawn] == expected and expected[0][:4] == b"\x89PNG"
+
+
 def test_cli_run_writes_the_report(write, tmp_path):
     out = tmp_path / "out"
     result = runner.invoke(app, ["run", str(write(VALID)), "--samples", "300", "--out", str(out)])

@@ -19,6 +19,7 @@ import multiprocessing
 import os
 import pickle
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 from ._common import Pending, plotting_function
 
@@ -174,6 +175,14 @@ class FigurePool:
             self.pool = None
         return False
 
+    def _lost(self) -> None:
+        """The warm process died (killed, out of memory): what it was to draw is drawn without it."""
+        from ..workers import end_pool
+
+        end_pool(self.warm)
+        self.warm, self.sends = None, []
+        self.sent.clear()
+
     def _waiting(self, figures: list) -> list:
         return [f for f in figures if isinstance(f.png, Pending) and id(f) not in self.futures
                 and id(f) not in self.sent]
@@ -184,9 +193,13 @@ class FigurePool:
         if not pending or not self.parallel or not _picklable({f.png.func for f in pending}):
             return
         if self.warm is not None:
-            self.sends.append(self.warm.submit(_send, [(id(f), f.png) for f in pending]))
-            self.sent.update(id(f) for f in pending)
-            return
+            try:
+                self.sends.append(self.warm.submit(_send, [(id(f), f.png) for f in pending]))
+                self.sent.update(id(f) for f in pending)
+                return
+            except BrokenProcessPool:
+                self._lost()
+                pending = sorted(self._waiting(figures), key=_cost)
         from ..workers import frozen_heap
 
         if self.pool is None:
@@ -204,10 +217,14 @@ class FigurePool:
         drawn: dict = {}
         keys = [id(f) for f in pending if id(f) in self.sent]
         if keys:
-            for sent in self.sends:
-                sent.result()
-            drawn = self.warm.submit(_collect, keys).result()
-            self.sent.difference_update(keys)
+            try:
+                for sent in self.sends:
+                    sent.result()
+                drawn = self.warm.submit(_collect, keys).result()
+                self.sent.difference_update(keys)
+            except BrokenProcessPool:  # drawn again by workers forked from here (the bytes are the same)
+                self._lost()
+                self.start(pending)
         for f in pending:
             if id(f) in drawn:
                 f.png = drawn[id(f)]
