@@ -317,7 +317,8 @@ def _render_report(results, scenario, folder, figures, phase, total_time, refres
     # the figures so far need nothing more, nor does the judgment share's (one of the slowest to draw): the
     # workers start on them while the drivers and the ledger are made
     states = risk_states(scenario) if which == "summary" else set()
-    made = [] if which == "summary" else _judgment_figures(scenario, reg, meta)
+    share = None if which == "summary" else _judgment_table(reg, meta)
+    made = _judgment_figures(scenario, share)
     drawing.start([f for f in figures + made if _keep(f, which, states)])
 
     # ---- what drives this result (given-data indices and tornados from the run's own paths)
@@ -327,7 +328,7 @@ def _render_report(results, scenario, folder, figures, phase, total_time, refres
     else:
         with phase("drivers"):
             # the tornados feed only their figures, drawn on request: not computed for the default set
-            drivers = _drivers(results, scenario, reg, meta, with_tornados=which == "all", made=made)
+            drivers = _drivers(results, scenario, reg, meta, share, with_tornados=which == "all", made=made)
     figures.extend(drivers["figures"])
 
     # ---- ledger, evidence, sources
@@ -447,19 +448,18 @@ def _judgment_table(reg: pd.DataFrame, meta: dict):
         n=info.get("base_samples"), sentence=info.get("sentence", ""), note="")
 
 
-def _judgment_figures(scenario, reg: pd.DataFrame, meta: dict) -> list:
+def _judgment_figures(scenario, share) -> list:
     """The drivers section's judgment-share figure (none without a judgment share), made before the section."""
     from .drivers import drivers_figures
 
-    share = _judgment_table(reg, meta)
     return [] if share is None else drivers_figures(share=share, titles={r.id: r.title for r in scenario.risks},
                                                     lazy=True)
 
 
-def _drivers(results, scenario, reg: pd.DataFrame, meta: dict, *, with_tornados: bool = True,
+def _drivers(results, scenario, reg: pd.DataFrame, meta: dict, share, *, with_tornados: bool = True,
              made: Sequence = ()) -> dict:
-    """The "What drives this result" section: figures and tables from the sensitivity stage (``made``: its
-    figures made already, kept in place of new ones)."""
+    """The "What drives this result" section: figures and tables from the sensitivity stage (``share``: the
+    judgment share's table or None; ``made``: the section's figures made already, kept in place of new ones)."""
     from ..sensitivity import given_data, tornado
     from .drivers import drivers_section
 
@@ -480,7 +480,6 @@ def _drivers(results, scenario, reg: pd.DataFrame, meta: dict, *, with_tornados:
     tornados = [tornado(subset, per_output[o], o) for o in outputs] if with_tornados else []
     n_sampled = len(graph.sampled)
     reach = {o: len(graph.parameters_of(o)) for o in outputs}
-    share = _judgment_table(reg, meta)
     titles = {r.id: r.title for r in scenario.risks}
     section = drivers_section(tornados=tornados, given=tables["parameter"],
                               given_groups=pd.concat([tables["factor"], tables["evidence"]]), share=share,

@@ -26,6 +26,7 @@ from matplotlib.patches import Patch  # noqa: E402
 from .plots import DPI, OKABE_ITO, STYLE, fmt_num, png_bytes, tick_num  # noqa: E402
 
 __all__ = ["tornado_chart", "indices_chart", "indices_heatmap", "evidence_groups_chart", "judgment_share_chart"]
+
 LOW_COLOUR = OKABE_ITO["blue"]  # parameter at its low end (P5)
 HIGH_COLOUR = OKABE_ITO["vermillion"]  # parameter at its high end (P95)
 S1_COLOUR = OKABE_ITO["blue"]
@@ -68,9 +69,6 @@ def _labels(texts: Sequence[str], fallback: Sequence[str], width: int = 36) -> l
 
 def _pct(x: float, _pos=None) -> str:
     return f"{x * 100:.0f}%"
-
-
-# =============================================================================== plots
 
 
 def tornado_chart(table: pd.DataFrame, *, title: Optional[str] = None, max_bars: int = MAX_BARS,
