@@ -15,7 +15,7 @@ import gc
 import os
 import signal
 
-__all__ = ["init_worker", "end_pool", "Background", "background_allowed", "frozen_heap", "heap_kept"]
+__all__ = ["init_worker", "fork_pool", "end_pool", "Background", "background_allowed", "frozen_heap", "heap_kept"]
 
 _PR_SET_PDEATHSIG = 1
 
@@ -93,6 +93,16 @@ def frozen_heap():
         gc.unfreeze()
 
 
+def fork_pool(workers: int, initializer=init_worker):
+    """A ProcessPoolExecutor of ``workers`` forked processes, each started by ``initializer(parent pid)``
+    (:func:`init_worker`, or a function that calls it): they die with this process and ignore Ctrl-C."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+                               initializer=initializer, initargs=(os.getpid(),))
+
+
 def end_pool(pool) -> None:
     """Stop a ProcessPoolExecutor now: cancel what has not started and kill its processes."""
     processes = list((getattr(pool, "_processes", None) or {}).values())  # shutdown() forgets them
@@ -123,11 +133,7 @@ class Background:
     """
 
     def __init__(self, fn, *args, **kwargs):
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"),
-                                        initializer=init_worker, initargs=(os.getpid(),))
+        self.pool = fork_pool(1)
         with frozen_heap():  # the worker is forked at the first submit
             self.future = self.pool.submit(fn, *args, **kwargs)
 

@@ -18,7 +18,6 @@ import importlib
 import multiprocessing
 import os
 import pickle
-from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from ._common import Pending, plotting_function
@@ -51,19 +50,10 @@ def _draw(pending: Pending) -> bytes:
     return pending.draw()
 
 
-def _fork_pool(workers: int) -> ProcessPoolExecutor:
-    from ..workers import init_worker
-
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
-                               initializer=init_worker, initargs=(os.getpid(),))  # they die with this process
-
-
 # ---------------------------------------------------------------- in the warm process
 
 _drawing = None  # the warm process's own pool of drawing workers, forked from it when the first figures come
 _drawn: dict = {}  # figure key -> future of its PNG bytes
-
-
 _loaded = False  # in this process: the plotting modules are loaded and a figure drawn
 
 
@@ -94,10 +84,10 @@ def _started() -> int:
 def _send(batch: list) -> None:
     """Begin drawing ``(key, Pending)`` pairs in this process's drawing workers (returns at once)."""
     global _drawing
-    from ..workers import frozen_heap
+    from ..workers import fork_pool, frozen_heap
 
     if _drawing is None:
-        _drawing = _fork_pool(render_processes())
+        _drawing = fork_pool(render_processes())
     with frozen_heap():  # the workers are forked at the pool's first submit
         for key, pending in batch:
             _drawn[key] = _drawing.submit(_draw, pending)
@@ -147,10 +137,9 @@ class FigurePool:
         self.sends: list = []
         self.parallel = render_processes() > 1 and "fork" in multiprocessing.get_all_start_methods()
         if warm and self.parallel:
-            from ..workers import frozen_heap
+            from ..workers import fork_pool, frozen_heap
 
-            self.warm = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"),
-                                            initializer=_warm_up, initargs=(os.getpid(),))
+            self.warm = fork_pool(1, _warm_up)
             with frozen_heap():
                 self.warm.submit(_started)  # forked now: it loads while this process goes on
 
@@ -200,11 +189,11 @@ class FigurePool:
             except BrokenProcessPool:
                 self._lost()
                 pending = sorted(self._waiting(figures), key=_cost)
-        from ..workers import frozen_heap
+        from ..workers import fork_pool, frozen_heap
 
         if self.pool is None:
             _load_plotting()  # here, once: the workers forked from this process start with it loaded
-            self.pool = _fork_pool(render_processes())
+            self.pool = fork_pool(render_processes())
         with frozen_heap():  # the workers are forked at the pool's first submit
             for f in pending:
                 self.futures[id(f)] = self.pool.submit(_draw, f.png)
