@@ -145,7 +145,7 @@ def run(
             results = dataclasses.replace(results, meta={**results.meta, "warnings": warned})
         if (out is not None or prepare_report) and figures != "none" and background is not None:
             # the report's modules load while the second core finishes the judgment share, counted with the
-            # figures (matplotlib too where no warm FigurePool loads it elsewhere)
+            # figures (not matplotlib: only the processes that draw load it)
             phases = phases if phases is not None else Phases()
             with phases.phase("figures"):
                 from .render import render_report  # noqa: F401 (the report's modules)
