@@ -546,7 +546,7 @@ def test_word_by_word_normalisation_gives_the_same_text(text):
 def test_in_a_long_text_a_misquote_finds_its_passage_through_the_index(registry):
     import random
 
-    from riskmodel import sources as S
+    from riskmodel import quotes as S
 
     text = _long_text(registry)
     source = Source(id="long", title="long", text=text)
