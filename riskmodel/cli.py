@@ -26,8 +26,8 @@ import typer  # noqa: E402
 
 from . import __version__
 from .errors import EnvironmentFailure, ScenarioError
-from .formats import fmt_likelihood
-from .terminal import plain_console, print_comparison, print_register, safe_text
+from .terminal import (PhaseDisplay, plain_console, print_backtest, print_comparison, print_explanation, print_register,
+                       safe_text)
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None,
                   help="Transparent, source-cited Monte Carlo scenario risk assessment.")
@@ -233,58 +233,6 @@ def _print_register(register, title: str, *, wide: bool = False) -> None:
     print_register(_console(160 if wide else 80), register, title, wide=wide)
 
 
-class _PhaseDisplay:
-    """One rich progress display for a run's phases: a line each, with a spinner or bar and its time."""
-
-    def __init__(self, total_paths: int):
-        from rich.progress import (BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn,
-                                   TimeElapsedColumn)
-
-        from .pipeline import Phases
-
-        self.progress = Progress(SpinnerColumn(finished_text="[green]✓"), TextColumn("{task.description:<15}"),
-                                 BarColumn(bar_width=24), TaskProgressColumn(), TimeElapsedColumn(),
-                                 TextColumn("{task.fields[note]}"), console=_console(80, err=True),
-                                 disable=not sys.stderr.isatty())
-        # a row for each phase, in the order a run lists them, shown once its phase starts (the figures'
-        # modules may load before the judgment share is in, and are timed with the figures)
-        self.tasks = {name: self.progress.add_task(name, total=total_paths if name == "simulate" else None, note="",
-                                                   visible=False, start=False)
-                      for name in Phases.ORDER if name != "start-up"}
-        self.done: set = set()
-        self.total_paths = total_paths
-
-    def __enter__(self):
-        self.progress.__enter__()
-        return self
-
-    def __exit__(self, *exc):
-        return self.progress.__exit__(*exc)
-
-    def on_change(self, name: str, state: str, seconds) -> None:
-        if name not in self.tasks:
-            self.tasks[name] = self.progress.add_task(name, total=None, note="", visible=False, start=False)
-        task = self.tasks[name]
-        if state == "start":
-            if name in self.done:  # a phase timed in two stints: running again, its note the total when done
-                self.progress.reset(task, completed=0, note="")
-                for shown in self.progress.tasks:  # a spinner's pulsing bar again, not "0%" (reset keeps a total)
-                    if shown.id == task:
-                        shown.total = None
-            else:
-                self.progress.update(task, visible=True)
-                self.progress.start_task(task)
-        elif state == "done":
-            self.done.add(name)
-            self.progress.update(task, total=1, completed=1, note=f"{seconds:.2f} s")
-            self.progress.stop_task(task)
-
-    def paths(self, done: int, total: int) -> None:
-        task = self.tasks.get("simulate")
-        if task is not None:
-            self.progress.update(task, completed=done, total=total, note=f"{done:,}/{total:,} paths")
-
-
 @app.command()
 @_user_errors
 def run(
@@ -330,7 +278,7 @@ def run(
     from .pipeline import check_out_folder, render_into, write_run_folder
     from .validate import validate as _validate
 
-    display = _PhaseDisplay(samples or 0)
+    display = PhaseDisplay(samples or 0, _console(80, err=True))
     phases = Phases(on_change=display.on_change, since_process_start=_AS_PROGRAM)
     with drawing, display:
         with phases.phase("validate"):
@@ -423,46 +371,6 @@ def watch(
         typer.echo("Stopped.", err=True)
 
 
-def _print_backtest(bt) -> None:
-    from rich.table import Table
-
-    console = _console()
-    meta = bt.meta
-    if len(bt.summary):
-        table = Table(title=f"Binary risks: {meta['title']}, {meta['samples']:,} paths, seed {meta['seed']} "
-                            "(lower is better)", title_justify="left")
-        for col in ("forecast", "n", "Brier", "log score", "model's Brier skill", "model's log skill"):
-            table.add_column(col, justify="left" if col == "forecast" else "right")
-        for row in bt.summary.itertuples():
-            model = row.forecast == "model"
-            table.add_row(row.forecast, str(row.n),
-                          f"{row.brier:.4f}" + (f" ± {row.brier_mc_error:.4f}" if model else ""),
-                          f"{row.log_score:.4f}" + (f" ± {row.log_score_mc_error:.4f}" if model else ""),
-                          "" if model else f"{row.model_brier_skill:+.2f}",
-                          "" if model else f"{row.model_log_skill:+.2f}")
-        console.print(table)
-        table = Table(title="Each risk", title_justify="left")
-        for col in ("risk", "date", "forecast ± se", "happened", "Brier", "log score"):
-            table.add_column(col, justify="left" if col in ("risk", "date") else "right")
-        for row in bt.binary.itertuples():
-            table.add_row(row.risk, row.date, fmt_likelihood(row.forecast, row.se), "yes" if row.outcome else "no",
-                          f"{row.brier:.4f}", f"{row.log_score:.4f}")
-        console.print(table)
-    if len(bt.numeric):
-        table = Table(title="Numeric outputs", title_justify="left")
-        for col in ("output", "date", "observed", "median [5%, 95%]", "CRPS", "PIT"):
-            table.add_column(col, justify="left" if col in ("output", "date") else "right")
-
-        def value(x: float) -> str:
-            return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
-
-        for row in bt.numeric.itertuples():
-            table.add_row(row.output, row.date, value(row.observed),
-                          f"{value(row.forecast_q50)} [{value(row.forecast_q05)}, {value(row.forecast_q95)}]",
-                          value(row.crps), f"{row.pit:.3f}")
-        console.print(table)
-
-
 @app.command()
 @_user_errors
 def backtest(
@@ -483,7 +391,7 @@ def backtest(
     check_out_folder(folder)
     bt = _backtest(None, checked, samples=samples, seed=seed)
     folder = write_backtest_folder(bt, folder)
-    _print_backtest(bt)
+    print_backtest(_console(), bt)
     typer.echo(f"Backtest folder: {folder} (backtest.html, backtest.md, binary.csv, numeric.csv, summary.csv)")
 
 
@@ -539,25 +447,6 @@ def report(
     typer.echo(f"Report: {out / 'index.html'}")
 
 
-def _print_explanation(ex) -> None:
-    from rich.table import Table
-
-    console = _console()
-    unit = f" ({ex.unit})" if ex.unit else ""
-    for name, table, key in (("parameter", ex.parameters, "parameter"), ("group", ex.groups, "group")):
-        t = Table(title=f"Sobol indices of {ex.output}{unit} by {name}: N = {ex.base_samples:,} base samples, "
-                        f"{ex.evaluations:,} paths, seed {ex.seed}", title_justify="left")
-        for col, justify in ((key, "left"), ("first order", "right"), ("95% interval", "right"),
-                             ("total order", "right"), ("95% interval ", "right")):
-            t.add_column(col, justify=justify)
-        for label, r in table.sort_values("ST", ascending=False).iterrows():
-            t.add_row(str(label), f"{r.S1:.3f}", f"[{r.S1_low:.3f}, {r.S1_high:.3f}]", f"{r.ST:.3f}",
-                      f"[{r.ST_low:.3f}, {r.ST_high:.3f}]")
-        console.print(t)
-    for note in ex.notes:
-        typer.echo(f"Note: {note}")
-
-
 @app.command()
 @_user_errors
 def explain(
@@ -578,7 +467,7 @@ def explain(
     if json_:
         typer.echo(ex.to_json(indent=2))
     else:
-        _print_explanation(ex)
+        print_explanation(_console(), ex)
 
 
 @app.command()

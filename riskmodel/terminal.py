@@ -8,19 +8,24 @@ clipboard (ESC/OSC sequences), plant a hyperlink, or reorder what is shown
 (``\\x1b``, ``\\u202e``); :func:`plain_console` gives a rich console that
 reads no markup and passes every string it renders through :func:`safe_text`.
 
-:func:`print_register` and :func:`print_comparison` print a run's register and
-a comparison's table, every likelihood through :func:`riskmodel.formats.fmt_likelihood`:
-the numbers read as in the HTML and Markdown reports and on the figures.
+:func:`print_register`, :func:`print_comparison`, :func:`print_backtest` and
+:func:`print_explanation` print a run's register, a comparison's table, a
+backtest's scores and a Sobol analysis, every likelihood through
+:func:`riskmodel.formats.fmt_likelihood`: the numbers read as in the HTML and
+Markdown reports and on the figures. :class:`PhaseDisplay` is a run's
+progress, a line per phase.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import unicodedata
 
 from .formats import fmt_interval, fmt_likelihood, fmt_pct, fmt_pp
 
-__all__ = ["safe_text", "plain_console", "print_register", "print_comparison"]
+__all__ = ["safe_text", "plain_console", "print_register", "print_comparison", "print_backtest", "print_explanation",
+           "PhaseDisplay"]
 
 #: Format characters that reorder text or hide it: bidi embeddings, overrides, isolates and marks.
 _BIDI = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -155,3 +160,114 @@ def print_comparison(console, runs, table, *, wide: bool = False) -> None:
         t.add_row(*cells)
     console.print(title)  # wrapped at the console's width, not the table's
     console.print(t)
+
+
+def print_backtest(console, bt) -> None:
+    """A backtest's scores: binary risks (model against each baseline forecast), each risk, numeric outputs."""
+    from rich.table import Table
+
+    meta = bt.meta
+    if len(bt.summary):
+        table = Table(title=f"Binary risks: {meta['title']}, {meta['samples']:,} paths, seed {meta['seed']} "
+                            "(lower is better)", title_justify="left")
+        for col in ("forecast", "n", "Brier", "log score", "model's Brier skill", "model's log skill"):
+            table.add_column(col, justify="left" if col == "forecast" else "right")
+        for row in bt.summary.itertuples():
+            model = row.forecast == "model"
+            table.add_row(row.forecast, str(row.n),
+                          f"{row.brier:.4f}" + (f" ± {row.brier_mc_error:.4f}" if model else ""),
+                          f"{row.log_score:.4f}" + (f" ± {row.log_score_mc_error:.4f}" if model else ""),
+                          "" if model else f"{row.model_brier_skill:+.2f}",
+                          "" if model else f"{row.model_log_skill:+.2f}")
+        console.print(table)
+        table = Table(title="Each risk", title_justify="left")
+        for col in ("risk", "date", "forecast ± se", "happened", "Brier", "log score"):
+            table.add_column(col, justify="left" if col in ("risk", "date") else "right")
+        for row in bt.binary.itertuples():
+            table.add_row(row.risk, row.date, fmt_likelihood(row.forecast, row.se), "yes" if row.outcome else "no",
+                          f"{row.brier:.4f}", f"{row.log_score:.4f}")
+        console.print(table)
+    if len(bt.numeric):
+        table = Table(title="Numeric outputs", title_justify="left")
+        for col in ("output", "date", "observed", "median [5%, 95%]", "CRPS", "PIT"):
+            table.add_column(col, justify="left" if col in ("output", "date") else "right")
+
+        def value(x: float) -> str:
+            return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
+
+        for row in bt.numeric.itertuples():
+            table.add_row(row.output, row.date, value(row.observed),
+                          f"{value(row.forecast_q50)} [{value(row.forecast_q05)}, {value(row.forecast_q95)}]",
+                          value(row.crps), f"{row.pit:.3f}")
+        console.print(table)
+
+
+def print_explanation(console, ex) -> None:
+    """First- and total-order Sobol indices with their 95% intervals, by parameter and by group; then the notes."""
+    from rich.table import Table
+
+    unit = f" ({ex.unit})" if ex.unit else ""
+    for name, table, key in (("parameter", ex.parameters, "parameter"), ("group", ex.groups, "group")):
+        t = Table(title=f"Sobol indices of {ex.output}{unit} by {name}: N = {ex.base_samples:,} base samples, "
+                        f"{ex.evaluations:,} paths, seed {ex.seed}", title_justify="left")
+        for col, justify in ((key, "left"), ("first order", "right"), ("95% interval", "right"),
+                             ("total order", "right"), ("95% interval ", "right")):
+            t.add_column(col, justify=justify)
+        for label, r in table.sort_values("ST", ascending=False).iterrows():
+            t.add_row(str(label), f"{r.S1:.3f}", f"[{r.S1_low:.3f}, {r.S1_high:.3f}]", f"{r.ST:.3f}",
+                      f"[{r.ST_low:.3f}, {r.ST_high:.3f}]")
+        console.print(t)
+    for note in ex.notes:
+        console.print(f"Note: {note}", soft_wrap=True)
+
+
+class PhaseDisplay:
+    """One rich progress display for a run's phases: a line each, with a spinner or bar and its time."""
+
+    def __init__(self, total_paths: int, console):
+        from rich.progress import (BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn,
+                                   TimeElapsedColumn)
+
+        from .phases import Phases
+
+        self.progress = Progress(SpinnerColumn(finished_text="[green]✓"), TextColumn("{task.description:<15}"),
+                                 BarColumn(bar_width=24), TaskProgressColumn(), TimeElapsedColumn(),
+                                 TextColumn("{task.fields[note]}"), console=console,
+                                 disable=not sys.stderr.isatty())
+        # a row for each phase, in the order a run lists them, shown once its phase starts (the figures'
+        # modules may load before the judgment share is in, and are timed with the figures)
+        self.tasks = {name: self.progress.add_task(name, total=total_paths if name == "simulate" else None, note="",
+                                                   visible=False, start=False)
+                      for name in Phases.ORDER if name != "start-up"}
+        self.done: set = set()
+        self.total_paths = total_paths
+
+    def __enter__(self):
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        return self.progress.__exit__(*exc)
+
+    def on_change(self, name: str, state: str, seconds) -> None:
+        if name not in self.tasks:
+            self.tasks[name] = self.progress.add_task(name, total=None, note="", visible=False, start=False)
+        task = self.tasks[name]
+        if state == "start":
+            if name in self.done:  # a phase timed in two stints: running again, its note the total when done
+                self.progress.reset(task, completed=0, note="")
+                for shown in self.progress.tasks:  # a spinner's pulsing bar again, not "0%" (reset keeps a total)
+                    if shown.id == task:
+                        shown.total = None
+            else:
+                self.progress.update(task, visible=True)
+                self.progress.start_task(task)
+        elif state == "done":
+            self.done.add(name)
+            self.progress.update(task, total=1, completed=1, note=f"{seconds:.2f} s")
+            self.progress.stop_task(task)
+
+    def paths(self, done: int, total: int) -> None:
+        task = self.tasks.get("simulate")
+        if task is not None:
+            self.progress.update(task, completed=done, total=total, note=f"{done:,}/{total:,} paths")
