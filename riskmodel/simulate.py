@@ -338,7 +338,7 @@ def simulate(
         standard error is below this (or ``max_samples`` is reached). The
         result equals a fixed run of the number of samples it stopped at.
     max_samples : int, optional
-        Cap for ``until_se`` (default 10 x samples).
+        Cap for ``until_se`` (default 10 x samples, rounded up to whole blocks).
     parameter_values : ndarray (n, len(model.sampled)), optional
         Use these values for the sampled parameters instead of drawing them
         (derived parameters and monthly draws as usual); ``samples`` is then
@@ -374,8 +374,8 @@ def simulate(
     if until_se is not None:
         if parameter_values is not None:
             raise ValueError("until_se draws more paths; it cannot be combined with parameter_values")
+        cap = int(max_samples if max_samples is not None else 10 * n_target)  # 10 x the paths asked for
         n_target = -(-n_target // BLOCK_SIZE) * BLOCK_SIZE  # whole blocks, so later rounds extend, never redo
-        cap = int(max_samples if max_samples is not None else 10 * n_target)
         cap = max(n_target, -(-cap // BLOCK_SIZE) * BLOCK_SIZE)
         check_run_size(model, cap, given=max_samples, option="--max-samples" if max_samples is not None else "--samples")
     else:

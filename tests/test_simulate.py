@@ -289,6 +289,18 @@ def test_until_se_respects_the_cap(tmp_path):
     assert capped.meta["samples"] == 2 * BLOCK_SIZE and "max_samples" in capped.meta["stopped"]
 
 
+def test_until_se_default_cap_is_ten_times_the_paths_asked_for(tmp_path):
+    # 5,000 paths asked for: the cap is 50,000 in whole blocks (13 x 4,096 = 53,248), not 10 x the
+    # 8,192 paths of the first round's whole blocks (81,920)
+    path = scenario(tmp_path, MIXED.rstrip(" ") + """\
+    risks:
+      - {id: r, title: R, factor: f, output: y_end, threshold: 8}
+    """, n=5000)
+    capped = riskmodel.run(path, until_se=1e-6, judgment_samples=0)
+    assert capped.meta["samples"] == 13 * BLOCK_SIZE == 53_248
+    assert "max_samples 53248 reached" in capped.meta["stopped"]
+
+
 def test_parameter_values_are_used_as_given(tmp_path):
     path = scenario(tmp_path, MIXED, n=10)
     model = riskmodel.compile_scenario(riskmodel.validate(path))
