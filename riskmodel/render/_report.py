@@ -310,7 +310,7 @@ def _render_report(results, scenario, folder, figures, phase, total_time, refres
             f"{n:,} paths; dashed: the final estimate (largest final standard error {fmt_pct(final_se, 2)}). "
             f"A line that still drifts beyond its band at the right needs more paths. Paths come in stream "
             f"blocks of {meta.get('block_size', '?')}; with {meta.get('sampler', '?')} sampling the band is "
-            f"{'exact' if meta.get('sampler') == 'mc' else 'conservative'}.",
+            + _band_exactness(meta.get("sampler"), bool(scenario.correlations)),
             "Small multiples: each risk's running likelihood estimate against the number of paths.", wide=True)
         figures.append(conv_fig)
 
@@ -523,3 +523,16 @@ def _p_at_max_se(curve) -> str:
         return "–"
     p = float(curve.p[np.argmax(curve.p * (1 - curve.p))])
     return fmt_pct(p)
+
+
+def _band_exactness(sampler, correlated: bool) -> str:
+    """Whether sqrt(p(1 - p)/n) is the estimate's standard error under this design, said in a clause."""
+    if sampler == "mc" and not correlated:
+        return "exact."
+    why = []
+    if sampler != "mc":
+        why.append("the design's strata")
+    if correlated:
+        why.append("the rank correlations imposed on each block")
+    return (f"conservative: {' and '.join(why)} make the spread of the estimate across seeds smaller than "
+            "independent draws would.")
