@@ -73,7 +73,8 @@ def run(
         Times each phase (see :class:`Phases`).
     out : path-like, optional
         Also write the run folder with its report there (as ``riskmodel run
-        --out``); ``figures`` is ``"default"``, ``"all"`` or ``"summary"``.
+        --out``); ``figures`` is ``"default"``, ``"all"``, ``"summary"`` or
+        ``"none"`` (the data files alone).
     prepare_report : bool
         The caller renders a report of the results afterwards (as the CLI
         does): the report's modules are loaded while the judgment share is
@@ -89,6 +90,7 @@ def run(
     >>> res = riskmodel.run("scenarios/examples/minimal.yaml", samples=2000)   # doctest: +SKIP
     >>> res.register[["risk", "likelihood", "se"]]                               # doctest: +SKIP
     """
+    _check_figures(figures)  # before any work: a typo is not found after the simulation
     # a report's figures are drawn by processes that load matplotlib on the second core while this one
     # validates and simulates (riskmodel.render._pool)
     with _drawing_for(out, figures) as drawing:
@@ -167,6 +169,17 @@ def run(
                 write_run_folder(results, out, extra=render_into(results, scenario, figures=figures, phases=phases,
                                                              drawing=drawing))
         return results
+
+
+#: What ``figures`` may be: :data:`riskmodel.render.FIGURE_SETS` (written out here, so that checking it
+#: loads no drawing module), or ``"none"`` for the data files alone.
+FIGURES = ("default", "all", "summary", "none")
+
+
+def _check_figures(figures: str) -> None:
+    if figures not in FIGURES:
+        raise ValueError(f"figures must be one of {', '.join(FIGURES)} ('none': the data files alone), "
+                         f"not {figures!r}")
 
 
 def _drawing_for(out, figures: str):
@@ -250,6 +263,7 @@ def render_into(results: Results, scenario: Scenario, *, figures: str = "default
 
     >>> write_run_folder(res, "reports/minimal", extra=render_into(res, res.scenario))   # doctest: +SKIP
     """
+    _check_figures(figures)
 
     def extra(folder: Path) -> None:
         if figures != "none":

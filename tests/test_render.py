@@ -560,3 +560,22 @@ def test_convergence_caption_says_when_the_binomial_error_is_exact(tiny, write, 
           / "report.md").read_text(encoding="utf-8")
     assert ("with mc sampling the band is conservative: the rank correlations imposed on each block make"
             in md)
+
+
+def test_an_unknown_figure_set_is_refused_before_the_simulation(write, tmp_path, monkeypatch):
+    import riskmodel.pipeline as pipeline
+    from riskmodel.render import FIGURE_SETS
+
+    assert pipeline.FIGURES == FIGURE_SETS + ("none",)  # the pipeline's list, written out, is the renderer's
+    path = write(VALID)
+    simulated = []
+    with monkeypatch.context() as m:
+        m.setattr(pipeline, "simulate", lambda *a, **k: simulated.append(1))
+        with pytest.raises(ValueError, match=r"one of default, all, summary, none .*not 'everything'"):
+            run(path, samples=400, out=tmp_path / "r", figures="everything")
+    assert not simulated and not (tmp_path / "r").exists()
+    results = run(validate(path), samples=400, judgment_samples=0)
+    with pytest.raises(ValueError, match="not 'everything'"):
+        render_into(results, results.scenario, figures="everything")
+    out = write_run_folder(results, tmp_path / "data", extra=render_into(results, results.scenario, figures="none"))
+    assert (out / "run.json").is_file() and not (out / "index.html").exists()
