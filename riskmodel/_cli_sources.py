@@ -82,7 +82,7 @@ def sources_check(
     from .sources import load_registry
 
     path = _find_registry(target, registry)
-    typer.echo(f"{path}: {_registry_summary(load_registry(path))}")
+    typer.echo(safe_text(f"{path}: {_registry_summary(load_registry(path))}"))
 
 
 @sources_app.command("find")

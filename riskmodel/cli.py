@@ -204,7 +204,9 @@ def _validate_one(file: Path, overrides: List[str]) -> tuple:
 def _registry_summary(reg) -> str:
     """What a checked registry holds: stored texts (their SHA-256s match) and references (nothing to hash)."""
     refs = sum(1 for x in reg.sources if x.reference)
-    return f"{len(reg.sources) - refs} stored texts, every SHA-256 matches; {refs} references (not stored)"
+    stored = len(reg.sources) - refs
+    return (f"{stored} stored text{'s' if stored != 1 else ''}, every SHA-256 matches; "
+            f"{refs} reference{'s' if refs != 1 else ''} (not stored)")
 
 
 def _parse_memory(text: str) -> int:
@@ -356,13 +358,13 @@ def watch(
 
     def on_error(exc: ScenarioError) -> None:
         for problem in exc.problems:
-            typer.echo(str(problem), err=True)
+            typer.echo(safe_text(problem), err=True)
         typer.echo(f"{len(exc.problems)} problem{'s' if len(exc.problems) != 1 else ''} found; "
                    "the last good report is kept.", err=True)
 
     def on_wait(files) -> None:
-        typer.echo(f"Watching {len(files)} files ({', '.join(Path(f).name for f in files[:4])}"
-                   f"{', ...' if len(files) > 4 else ''}); Ctrl-C stops.", err=True)
+        typer.echo(safe_text(f"Watching {len(files)} files ({', '.join(Path(f).name for f in files[:4])}"
+                             f"{', ...' if len(files) > 4 else ''}); Ctrl-C stops."), err=True)
 
     try:
         _watch(file, out, run_once=run_once, interval_s=interval, max_runs=max_runs, on_error=on_error,

@@ -741,6 +741,26 @@ def test_control_characters_in_an_unknown_key_are_escaped(tmp_path):
     assert "unknown key 'bad\\x1b[2J\\x1b]52;c;cm0gLXJm\\x07key'" in result.stderr
 
 
+def test_watch_escapes_the_problems_it_prints_as_validate_does(tmp_path):
+    # color=True: click strips some ANSI sequences from output that is not a terminal; a terminal gets them all
+    path = tmp_path / "k.yaml"
+    path.write_text(SCENARIO.format(T=6) + '"bad\\e[2J\\e]52;c;cm0gLXJm\\akey": 1\n', encoding="utf-8")
+    result = runner.invoke(app, ["watch", str(path), "--max-runs", "1", "--out", str(tmp_path / "out")], color=True)
+    assert "\x1b" not in result.stderr and "\x07" not in result.stderr
+    assert "unknown key 'bad\\x1b[2J\\x1b]52;c;cm0gLXJm\\x07key'" in result.stderr
+    assert "1 problem found; the last good report is kept." in result.stderr
+
+
+def test_sources_check_escapes_the_registry_path_it_prints(tmp_path):
+    registry = tmp_path / "reg\x1b]0;owned\x07.yaml"
+    registry.write_text("schema: riskmodel-sources/1\nsources:\n"
+                        "  - {id: a, title: A, url: 'https://example.org/a', date: 2023-01-01}\n", encoding="utf-8")
+    result = runner.invoke(app, ["sources", "check", str(registry)], color=True)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"{tmp_path}/reg\\x1b]0;owned\\x07.yaml: 0 stored texts, every SHA-256 matches; " \
+                            "1 reference (not stored)\n"
+
+
 @pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
 def test_a_narrow_terminal_encoding_is_no_traceback(tmp_path, encoding):
     path = _hostile(tmp_path)
