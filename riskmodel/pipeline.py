@@ -12,9 +12,10 @@ from typing import Any, Callable, Optional, Sequence
 from .compile import compile_scenario, varying_parameters
 from .errors import ScenarioError
 from .model import Scenario
-from .outfolder import check_out_folder, remove_stale_temporaries, restore_interrupted, write_run_folder
+from .outfolder import (WRITTEN_FILES_KEY, check_out_folder, remove_stale_temporaries, restore_interrupted,
+                        write_run_folder)
 from .phases import Phases, _Elapsed, _timed  # noqa: F401 (Phases: re-exported, the CLI times a run with it)
-from .results import Results, check_matches, read_run_json
+from .results import RUN_FILES, Results, check_matches, read_run_json
 from .validate import override_warnings
 from .simulate import DEFAULT_MEMORY_BYTES, check_run_size, simulate
 from .validate import validate
@@ -385,6 +386,18 @@ def report(folder: str | os.PathLike, *, figures: str = "default") -> Path:
         for r, sc, name in zip(runs, scenarios, meta["runs"]):
             check_matches(r, sc, folder / "runs" / name)
         return write_comparison_folder(runs, scenarios, folder, option="")
+    # a backtest's or an update's folder holds a run too, beside files of its own that a run's report
+    # would not write again: re-rendered as a run, they would be deleted (a user's own files are named first)
+    check_out_folder(folder, option="")
+    written = meta.get(WRITTEN_FILES_KEY)
+    others = sorted({str(w).split("/")[0] for w in written} - set(RUN_FILES) - set(REPORT_FILES)) \
+        if isinstance(written, list) else []
+    if others:
+        shown = ", ".join(others[:6]) + (f" and {len(others) - 6} more" if len(others) > 6 else "")
+        raise ScenarioError.at(str(folder), None, (), f"holds {shown} besides a run's files: another command "
+                               "(backtest or update) wrote it, and re-rendering it as a run would delete them",
+                               "run that command again to write the folder anew; `riskmodel report` re-renders "
+                               "the folders of `riskmodel run` and `riskmodel compare`")
     results = Results.load(folder)
     scenario = scenario_of(results, where=str(meta_path))
     check_matches(results, scenario, folder)

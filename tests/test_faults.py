@@ -929,3 +929,25 @@ def test_a_judgment_share_too_large_for_memory_is_refused_before_the_simulation(
     assert simulated == []
     text = str(info.value)
     assert "5,120 paths" in text and "--samples does not change its size" in text
+
+
+def test_report_refuses_a_backtest_or_update_folder_and_deletes_nothing(tmp_path):
+    """`riskmodel report` re-renders a run; a backtest's or update's folder holds a run and files of its own.
+    Re-rendered as a run, those files were deleted (exit 0); an update folder crashed in the renderer."""
+    from riskmodel.backtest import write_backtest_folder
+    from riskmodel.update import write_update_folder
+
+    examples = Path(__file__).resolve().parents[1] / "scenarios" / "examples"
+    bt = riskmodel.backtest(examples / "minimal.yaml", examples / "outcomes" / "minimal.yaml", samples=500)
+    post = riskmodel.update(examples / "minimal.yaml", examples / "outcomes" / "minimal-update.yaml", samples=500)
+    for folder, own in ((write_backtest_folder(bt, tmp_path / "bt"), "backtest.json"),
+                        (write_update_folder(post, tmp_path / "up"), "weights.parquet")):
+        before = {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+        result = runner.invoke(app, ["report", str(folder)])
+        assert result.exit_code == 2, result.output
+        assert own in result.stderr and "would delete them" in result.stderr and "Traceback" not in result.output
+        assert {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
+    run_folder = tmp_path / "run"
+    riskmodel.run(examples / "minimal.yaml", samples=500, judgment_samples=0, out=run_folder, figures="none")
+    assert runner.invoke(app, ["report", str(run_folder)]).exit_code == 0  # a run's own folder re-renders
+    assert (run_folder / "index.html").is_file()
