@@ -26,15 +26,22 @@ JUDGMENT_SHARE_SENTENCE = (
 )
 
 
-def judgment_share_sentence(n: int, half_width: float) -> str:
+def judgment_share_sentence(n: int, half_width: float, *, widest: bool = False) -> str:
     """The sentence the report shows next to the judgment-share column.
+
+    ``widest``: ``half_width`` is the largest of several risks' (the register's note, the chart's
+    caption), and the sentence says so.
 
     Examples
     --------
     >>> print(judgment_share_sentence(1024, 0.031)[-65:])
     Sobol index of that group, N = 1024 base samples, ± 0.03 at 95%).
+    >>> print(judgment_share_sentence(1024, 0.081, widest=True)[-72:])
+    N = 1024 base samples, at most ± 0.08 at 95%, the widest of the risks').
     """
-    return JUDGMENT_SHARE_SENTENCE.format(n=n, half=f"{half_width:.2f}")
+    text = JUDGMENT_SHARE_SENTENCE.format(n=n, half=f"{half_width:.2f}")
+    return text.replace(", ± ", ", at most ± ").replace(" at 95%).", " at 95%, the widest of the risks').") \
+        if widest else text
 
 
 def judgment_share(results: Optional[Results], scenario: Scenario, *, base_samples: int = 1024,

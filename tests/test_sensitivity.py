@@ -568,3 +568,15 @@ def test_judgment_share_in_a_background_worker_is_the_same(write, monkeypatch):
     monkeypatch.setattr(workers, "background_allowed", lambda: True)
     res_fallback = riskmodel.run(path, samples=2000, seed=3, judgment_samples=64)
     pd.testing.assert_frame_equal(res_fallback.register, res_here.register, check_exact=True)
+
+
+def test_the_registers_judgment_note_states_the_widest_interval_not_the_first_risks():
+    import riskmodel
+    from conftest import ROOT
+
+    res = riskmodel.run(ROOT / "scenarios" / "examples" / "minimal.yaml", samples=2000, judgment_samples=256)
+    reg = res.register
+    halves = (reg["judgment_ST_high"] - reg["judgment_ST_low"]) / 2
+    assert len(reg) == 2 and f"{halves.iloc[0]:.2f}" != f"{halves.max():.2f}"  # the first risk's is not the widest
+    assert res.meta["judgment_share"]["sentence"].endswith(
+        f"N = 256 base samples, at most ± {halves.max():.2f} at 95%, the widest of the risks').")
