@@ -124,7 +124,8 @@ class _Elapsed:
         self.phases = phases
 
     def __str__(self) -> str:
-        return f"{self.phases.total_s():.2f} s (validate to report)"
+        start = "the command's start" if "start-up" in self.phases.times else "validation"
+        return f"{self.phases.total_s():.2f} s (from {start} to this page; writing the folder follows)"
 
 
 def _timed(phases: Optional[Phases], name: str):

@@ -76,12 +76,13 @@ def _header(scenario, meta: dict, n: int, total_time=None) -> list:
         items.append(("stopping rule", f"add paths until every standard error is below {meta['until_se']}: "
                                        f"{meta.get('stopped') or ''}"))
     if "total_s" in timings:
-        items.append(("simulation time", f"{timings['total_s']:.2f} s"))
+        items.append(("simulation time", f"{timings['total_s']:.2f} s (the engine's paths alone; the run's "
+                                         "simulate phase also compiles the model and builds the register)"))
     run_total = (meta.get("run_timings") or {}).get("total_s")
-    if total_time is not None:  # read when the page is written: validate to report
+    if total_time is not None:  # read when the page is written
         items.append(("total time", total_time))
     elif run_total is not None:
-        items.append(("total time", f"{run_total:.2f} s (validate to report, when the run was made)"))
+        items.append(("total time", f"{run_total:.2f} s (the whole run, when it was made)"))
     for key in ("created_utc", "started", "started_at", "finished_at", "created"):
         if meta.get(key):
             items.append(("run at", str(meta[key])))
