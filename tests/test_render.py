@@ -579,3 +579,15 @@ def test_an_unknown_figure_set_is_refused_before_the_simulation(write, tmp_path,
         render_into(results, results.scenario, figures="everything")
     out = write_run_folder(results, tmp_path / "data", extra=render_into(results, results.scenario, figures="none"))
     assert (out / "run.json").is_file() and not (out / "index.html").exists()
+
+
+def test_the_judgment_share_caption_names_the_interval_the_sobol_code_computes(tmp_path):
+    """The judgment share's intervals are percentile bootstrap intervals (sobol._percentile_interval), not
+    ± 1.96 bootstrap standard errors; first order above total order is noise, and the caption says so."""
+    scenario = validate(EXAMPLES / "minimal.yaml")
+    res = run(scenario, samples=2000, judgment_samples=256)
+    assert res.meta["judgment_share"]["method"].endswith("95% percentile bootstrap)")
+    md = (write_run_folder(res, tmp_path / "r", extra=render_into(res, scenario)) / "report.md").read_text("utf-8")
+    caption = md[md.index("How much rests on judgment"):][:1200]
+    assert "Whiskers: 95% percentile bootstrap intervals (over the design's 256 base rows, 1,024 simulated" in caption
+    assert "1.96" not in caption and "a diamond beyond its bar is the two estimates' Monte Carlo error" in caption
