@@ -591,3 +591,26 @@ def test_the_judgment_share_caption_names_the_interval_the_sobol_code_computes(t
     caption = md[md.index("How much rests on judgment"):][:1200]
     assert "Whiskers: 95% percentile bootstrap intervals (over the design's 256 base rows, 1,024 simulated" in caption
     assert "1.96" not in caption and "a diamond beyond its bar is the two estimates' Monte Carlo error" in caption
+
+
+def test_the_comparison_names_its_hashes_as_the_documents_and_claims_no_noise_free_difference(tmp_path):
+    import hashlib
+
+    files = [EXAMPLES / "minimal.yaml", EXAMPLES / "minimal-surge.yaml"]
+    runs, _ = compare(files, samples=500, out=tmp_path / "c")
+    html = (tmp_path / "c" / "index.html").read_text(encoding="utf-8")
+    md = (tmp_path / "c" / "report.md").read_text(encoding="utf-8")
+    for r, f in zip(runs, files):
+        merged, on_disk = r.meta["scenario_sha256"], hashlib.sha256(f.read_bytes()).hexdigest()
+        assert merged != on_disk and on_disk not in html  # the shown hash is the merged document's, not the file's
+        assert f"· document SHA-256 {merged}" in html and merged in md
+    assert "document SHA-256 (the merged scenario, not the file's bytes)" in html
+    assert "document SHA-256 (the merged scenario, not the file's bytes)" in md
+    assert "not from sampling noise" not in html and "each given with its paired standard error" in html
+
+
+def test_the_ledger_legend_says_a_cited_number_may_rest_on_an_unchecked_reference(tiny):
+    html = (tiny[3] / "index.html").read_text(encoding="utf-8")
+    assert "the quote was found in its text" not in html
+    assert ('<span class="badge cited">fully cited</span> every number that defines the distribution is stated by '
+            'a quote, either "✓ verified" at its line of a stored text or quoted from a dated reference') in html
