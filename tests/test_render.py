@@ -589,8 +589,9 @@ def test_the_judgment_share_caption_names_the_interval_the_sobol_code_computes(t
     assert res.meta["judgment_share"]["method"].endswith("95% percentile bootstrap)")
     md = (write_run_folder(res, tmp_path / "r", extra=render_into(res, scenario)) / "report.md").read_text("utf-8")
     caption = md[md.index("How much rests on judgment"):][:1200]
-    assert "Whiskers: 95% percentile bootstrap intervals (over the design's 256 base rows, 1,024 simulated" in caption
-    assert "1.96" not in caption and "a diamond beyond its bar is the two estimates' Monte Carlo error" in caption
+    assert "Whiskers: 95% percentile bootstrap intervals over the design's 256 base rows (1,024 simulated" in caption
+    assert "1.96 bootstrap standard errors" not in caption
+    assert "a diamond beyond its bar is the two estimates' Monte Carlo error" in caption
 
 
 def test_the_comparison_names_its_hashes_as_the_documents_and_claims_no_noise_free_difference(tmp_path):

@@ -126,8 +126,9 @@ def drivers_figures(*, tornados: Sequence[pd.DataFrame] = (), given: Optional[pd
             file=f"{prefix}-judgment-share.png", png=draw("plots_drivers:judgment_share_chart", share, titles=titles),
             title="How much rests on judgment",
             caption=judgment_share_sentence(int(share["n"].iloc[0]), float(half), widest=len(share) > 1)
-            + f" Whiskers: 95% percentile bootstrap intervals (over the design's "
-            f"{int(share['n'].iloc[0]):,} base rows, {4 * int(share['n'].iloc[0]):,} simulated paths); diamonds: "
+            + f" Whiskers: 95% percentile bootstrap intervals over the design's "
+            f"{int(share['n'].iloc[0]):,} base rows ({4 * int(share['n'].iloc[0]):,} simulated paths), each share's "
+            "Monte Carlo error read from the bootstrap's percentiles rather than as ± 1.96 standard errors; diamonds: "
             "the judgment parameters' share alone (first order). The first order cannot exceed the total; a "
             "diamond beyond its bar is the two estimates' Monte Carlo error.",
             alt="Bar chart of the judgment share per risk: " + "; ".join(
