@@ -282,7 +282,9 @@ class Scenario:
     document: str = field(default="", repr=False)  # canonical JSON of the merged document
     as_of: str = ""  # YYYY-MM-DD: the date the scenario's knowledge stops
     lints: tuple = ()  # tuple[Lint, ...]: warnings and notes validation found (not errors)
-    overrides: tuple = ()  # ((key path, resolved value, value before), ...): the --set overrides applied
+    # ((key path, resolved value, value before), ...): the --set overrides applied. Left out of the hash
+    # (a value may be a list or a mapping, as `--set ...ci90=[10,90]`); ``sha256`` covers their effect
+    overrides: tuple = field(default=(), hash=False)
     file_sha256: tuple = ()  # SHA-256 of each file of ``files`` as bytes on disk (``sha256`` is of no file)
     limitations: tuple = ()  # the model's stated limitations (strings), shown in the report
 

@@ -358,3 +358,17 @@ def test_the_program_flushes_its_streams_and_keeps_its_exit_code_on_the_quick_wa
                           capture_output=True, text=True)
     assert proc.returncode == 2
     assert "missing.yaml: scenario file not found" in proc.stderr and "1 problem found." in proc.stderr
+
+
+def test_a_list_or_mapping_set_runs_to_the_full_report(tmp_path):
+    """README's own `--set parameters.wagner_fighters.ci90=[800,1400]` form: a list or mapping value made the
+    Scenario unhashable, and the report's dependency graph (cached per scenario) raised TypeError."""
+    out = tmp_path / "r"
+    result = runner.invoke(app, ["run", str(ROOT / "scenarios" / "examples" / "minimal.yaml"), "--samples", "300",
+                                 "--set", "parameters.base_attacks.ci90=[10,90]",
+                                 "--set", 'interventions.regional_force.set={base_attacks: "base_attacks * 0.5"}',
+                                 "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    html = (out / "index.html").read_text(encoding="utf-8")
+    assert "--set parameters.base_attacks.ci90 = [10, 90] (file: [20, 80])" in html
+    assert "What drives this result" in html  # the drivers section, which reads the dependency graph
