@@ -399,7 +399,7 @@ def report(folder: str | os.PathLike, *, figures: str = "default") -> Path:
     if others:
         shown = ", ".join(others[:6]) + (f" and {len(others) - 6} more" if len(others) > 6 else "")
         raise ScenarioError.at(str(folder), None, (), f"holds {shown} besides a run's files: another command "
-                               "(backtest or update) wrote it, and re-rendering it as a run would delete them",
+                               "(backtest, update or signposts) wrote it, and re-rendering it as a run would delete them",
                                "run that command again to write the folder anew; `riskmodel report` re-renders "
                                "the folders of `riskmodel run` and `riskmodel compare`")
     results = Results.load(folder)

@@ -30,6 +30,7 @@ from typing import Optional, Sequence
 import numpy as np
 import pandas as pd
 
+from . import __version__
 from .compile import compile_scenario
 from .errors import ScenarioError
 from .model import Month, Scenario
@@ -253,7 +254,8 @@ def signposts(
                          "informative_from": from_month})
     disc_top.sort(key=lambda r: -r["best_share"])
     discrimination_top = pd.DataFrame(disc_top, columns=["observable", "best_share", "best_month", "informative_from"])
-    meta = {"scenarios": [sc.name for sc in scs], "scenario_paths": [sc.path for sc in scs], "samples": n,
+    meta = {"riskmodel_version": __version__, "kind": "signposts",  # a later run may replace the folder
+            "scenario": scs[0].name, "scenarios": [sc.name for sc in scs], "scenario_paths": [sc.path for sc in scs], "samples": n,
             "seed": seed, "months": [str(base.origin.plus(t)) for t in ts], "bins": BINS,
             "informative_share": INFORMATIVE_SHARE,
             "method": "share = (Var(Y) - E[Var(Y|X)]) / Var(Y), E[Var(Y|X)] from equal-count bins of X, "

@@ -95,3 +95,24 @@ def test_cli_signposts(tmp_path):
     assert "informative from 2024-06" in result.output
     bad = runner.invoke(app, ["signposts", str(a), "--month", "2031-01", "--out", str(tmp_path / "x")])
     assert bad.exit_code == 2 and "--month 2031-01: 2031-01 is outside the horizon" in bad.output
+
+
+def test_signposts_replaces_its_own_folder_and_report_refuses_it(tmp_path):
+    """A second signposts run into the same folder was refused: its run.json lacked what marks a folder riskmodel
+    wrote (riskmodel_version, scenario). `riskmodel report` refuses the folder instead of deleting its tables."""
+    from typer.testing import CliRunner
+
+    from riskmodel.cli import app
+
+    cli = CliRunner()
+    out = tmp_path / "sp"
+    from conftest import ROOT
+
+    args = ["signposts", str(ROOT / "scenarios" / "examples" / "minimal.yaml"), "--samples", "600", "--out", str(out)]
+    assert cli.invoke(app, args).exit_code == 0
+    again = cli.invoke(app, args)
+    assert again.exit_code == 0, again.output
+    before = sorted(p.name for p in out.iterdir())
+    refused = cli.invoke(app, ["report", str(out)])
+    assert refused.exit_code == 2 and "signposts.csv" in refused.stderr
+    assert sorted(p.name for p in out.iterdir()) == before
