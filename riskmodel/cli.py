@@ -340,6 +340,16 @@ def watch(
         raise ScenarioError.at(f"--report {report_}", None, (), "unknown report", "use none, summary or full")
     if figures not in ("default", "all"):
         raise ScenarioError.at(f"--figures {figures}", None, (), "unknown figure set", "use default or all")
+    # options no edit of the file can mend: refused now, not printed on every save while watching
+    if samples is not None and samples < 1:
+        raise ScenarioError.at(f"--samples {samples}", None, (), f"{samples} paths: a run needs at least 1",
+                               "e.g. --samples 10000")
+    if not interval > 0:
+        raise ScenarioError.at(f"--interval {interval}", None, (), "seconds between checks must be above 0",
+                               "e.g. --interval 0.5")
+    if refresh < 0:
+        raise ScenarioError.at(f"--refresh {refresh}", None, (), "seconds between reloads must be 0 (never) or more",
+                               "e.g. --refresh 2")
     figure_set = {"none": "none", "summary": "summary"}.get(report_, figures)
 
     def run_once(path, _out):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 
-from conftest import VALID
+import pytest
+
+from conftest import ROOT, VALID
 from riskmodel.errors import ScenarioError
 from riskmodel.pipeline import render_into, run, write_run_folder
 from riskmodel.validate import validate
@@ -46,8 +48,6 @@ def test_watch_reruns_on_save_and_keeps_the_last_good_report(write, tmp_path):
 
 
 def test_watched_files_include_the_registry_and_cited_texts():
-    from conftest import ROOT
-
     variant = ROOT / "scenarios" / "mali" / "wagner-exit.yaml"
     files = {os.path.abspath(f) for f in watched_files(variant, validate(variant))}
     assert os.path.abspath(variant) in files
@@ -61,3 +61,21 @@ def test_a_normal_report_does_not_reload_itself(write, tmp_path):
     res = run(scenario, samples=200, judgment_samples=0)
     write_run_folder(res, tmp_path / "r", extra=render_into(res, scenario, figures="summary"))
     assert b"http-equiv=\"refresh\"" not in (tmp_path / "r" / "index.html").read_bytes()
+
+
+@pytest.mark.parametrize("option, message", [
+    (["--samples", "-5"], "--samples -5: -5 paths: a run needs at least 1"),
+    (["--interval", "-1"], "--interval -1.0: seconds between checks must be above 0"),
+    (["--refresh", "-5"], "--refresh -5: seconds between reloads must be 0 (never) or more"),
+])
+def test_watch_refuses_options_no_edit_can_mend_before_it_starts(tmp_path, option, message):
+    """--samples -5 was printed as a file's problem on every save, forever; --interval -1 ran once and then raised
+    a traceback from time.sleep; --refresh -5 was written into the page's meta refresh."""
+    from typer.testing import CliRunner
+
+    from riskmodel.cli import app
+
+    path = ROOT / "scenarios" / "examples" / "minimal.yaml"
+    result = CliRunner().invoke(app, ["watch", str(path), *option, "--max-runs", "1", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2 and result.stderr.startswith(message), result.output
+    assert not (tmp_path / "o").exists()
