@@ -29,6 +29,8 @@ def _find_registry(target: Optional[Path], registry: Optional[Path]) -> Path:
             return DEFAULT_REGISTRY
         raise ScenarioError.at(str(DEFAULT_REGISTRY), None, (), "no registry here",
                                "name a scenario file or a registry: riskmodel sources list FILE")
+    if not target.exists():  # a typo, not a file naming no registry: the registry beside it is not meant
+        raise ScenarioError.at(str(target), None, (), "file not found", "check the path")
     if target.is_dir():
         return target / "registry.yaml"
     kind = _schema_of(target)

@@ -372,3 +372,11 @@ def test_a_list_or_mapping_set_runs_to_the_full_report(tmp_path):
     html = (out / "index.html").read_text(encoding="utf-8")
     assert "--set parameters.base_attacks.ci90 = [10, 90] (file: [20, 80])" in html
     assert "What drives this result" in html  # the drivers section, which reads the dependency graph
+
+
+@pytest.mark.parametrize("command", ["list", "check", "find"])
+def test_sources_with_a_mistyped_file_says_so_instead_of_using_the_registry_beside_it(command):
+    typo = ROOT / "scenarios" / "sources" / "registy.yaml"  # registry.yaml is beside it
+    args = ["sources", command] + (["peacekeepers"] if command == "find" else []) + [str(typo)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2 and result.stderr == f"{typo}: file not found; check the path\n1 problem found.\n"
