@@ -186,9 +186,20 @@ def _validate_one(file: Path, overrides: List[str]) -> tuple:
     if kind == "riskmodel-outcomes/1":
         from .outcomes import load_outcomes
 
-        out = load_outcomes(file)
+        try:
+            out, interim = load_outcomes(file), ()
+        except ScenarioError as exc:  # valid as update reads it ("not yet", as of a month)? then say so
+            try:
+                out = load_outcomes(file, interim=True)
+            except ScenarioError:
+                raise exc from None
+            from .model import Lint
+
+            interim = tuple(Lint("info", problem) for problem in exc.problems)
         return (f"outcomes for {out.scenario_path}: {len(out.binary)} binary and "
-                f"{len(out.numeric) + len(out.states)} numeric observations, every name resolves"), ()
+                f"{len(out.numeric) + len(out.states)} numeric observations, every name resolves"
+                + (f"; {len(interim)} interim (\"not yet\" before a risk's window closes): riskmodel update "
+                   "conditions on them, riskmodel backtest refuses them" if interim else "")), interim
     from .validate import validate as _validate
 
     from .evidence import evidence_summary

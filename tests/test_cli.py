@@ -380,3 +380,14 @@ def test_sources_with_a_mistyped_file_says_so_instead_of_using_the_registry_besi
     args = ["sources", command] + (["peacekeepers"] if command == "find" else []) + [str(typo)]
     result = runner.invoke(app, args)
     assert result.exit_code == 2 and result.stderr == f"{typo}: file not found; check the path\n1 problem found.\n"
+
+
+def test_validate_accepts_the_shipped_update_example_and_names_its_interim_observation():
+    """minimal-update.yaml records "did not happen" before a risk's window closes: update conditions on it,
+    backtest refuses it. validate checked it as a backtest would and exited 2 on a shipped example."""
+    path = ROOT / "scenarios" / "examples" / "outcomes" / "minimal-update.yaml"
+    result = runner.invoke(app, ["validate", "--strict", str(path)])
+    assert result.exit_code == 0, result.output
+    assert ("1 interim (\"not yet\" before a risk's window closes): riskmodel update conditions on them, "
+            "riskmodel backtest refuses them") in " ".join(result.stdout.split())
+    assert "info:" in result.stdout and "observations[4].date" in result.stdout
