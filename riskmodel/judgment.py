@@ -18,12 +18,16 @@ from .results import Results
 from .sensitivity import NOISE, _risk_outputs, _sampled_parameters
 from .sobol import _check_base_samples, _explanations
 
-__all__ = ["JUDGMENT_SHARE_SENTENCE", "judgment_share_sentence", "judgment_share"]
+__all__ = ["JUDGMENT_SHARE_SENTENCE", "judgment_share_sentence", "judgment_share_summary", "judgment_share"]
 
 JUDGMENT_SHARE_SENTENCE = (
     "Judgment share: the share of this output's variance that comes from parameters classed as judgment "
     "(total-order Sobol index of that group, N = {n} base samples, ± {half} at 95%)."
 )
+
+
+#: The same sentence for several risks at once: ``half`` is the widest of their intervals' half-widths.
+_WIDEST_SENTENCE = JUDGMENT_SHARE_SENTENCE.replace("± {half} at 95%)", "at most ± {half} at 95%, the widest of the risks')")
 
 
 def judgment_share_sentence(n: int, half_width: float, *, widest: bool = False) -> str:
@@ -39,9 +43,14 @@ def judgment_share_sentence(n: int, half_width: float, *, widest: bool = False) 
     >>> print(judgment_share_sentence(1024, 0.081, widest=True)[-72:])
     N = 1024 base samples, at most ± 0.08 at 95%, the widest of the risks').
     """
-    text = JUDGMENT_SHARE_SENTENCE.format(n=n, half=f"{half_width:.2f}")
-    return text.replace(", ± ", ", at most ± ").replace(" at 95%).", " at 95%, the widest of the risks').") \
-        if widest else text
+    return (_WIDEST_SENTENCE if widest else JUDGMENT_SHARE_SENTENCE).format(n=n, half=f"{half_width:.2f}")
+
+
+def judgment_share_summary(share: pd.DataFrame) -> str:
+    """The sentence for a table of risks' judgment shares (:func:`judgment_share`'s columns): the widest
+    95% interval, said to be the widest when there are several; ``""`` when none is finite."""
+    half = float(((share["judgment_ST_high"] - share["judgment_ST_low"]) / 2).max())
+    return judgment_share_sentence(int(share["n"].iloc[0]), half, widest=len(share) > 1) if np.isfinite(half) else ""
 
 
 def judgment_share(results: Optional[Results], scenario: Scenario, *, base_samples: int = 1024,

@@ -228,9 +228,7 @@ def with_judgment_share(results: Results, scenario: Scenario, *, base_samples: i
     then not built again). ``share``: :func:`riskmodel.judgment.judgment_share` of this scenario and
     the run's seed, computed already (in a background worker), else computed here.
     """
-    import numpy as np
-
-    from .judgment import judgment_share, judgment_share_sentence
+    from .judgment import judgment_share, judgment_share_summary
 
     if not scenario.risks:
         return results
@@ -239,10 +237,8 @@ def with_judgment_share(results: Results, scenario: Scenario, *, base_samples: i
     register = results.register.drop(columns=[c for c in JUDGMENT_COLUMNS if c in results.register], errors="ignore")
     register = register.merge(share[["risk", *JUDGMENT_COLUMNS]], on="risk", how="left")
     notes = [n for n in dict.fromkeys(share["note"]) if n]
-    half = float(((share["judgment_ST_high"] - share["judgment_ST_low"]) / 2).max())  # the widest, as the chart says
-    sentence = judgment_share_sentence(int(share["n"].iloc[0]), half, widest=len(share) > 1) if np.isfinite(half) else ""
     meta = {**results.meta, "judgment_share": {
-        "sentence": sentence, "method": str(share["method"].iloc[0]),
+        "sentence": judgment_share_summary(share), "method": str(share["method"].iloc[0]),  # as the chart says
         "base_samples": int(share["n"].iloc[0]), "evaluations": int(share["evaluations"].iloc[0]),
         "notes": notes}}
     return dataclasses.replace(results, register=register, meta=meta)

@@ -19,7 +19,7 @@ import pandas as pd
 
 from ._common import Figure, draw_now, later, slug
 from ..formats import fmt_num
-from ..sensitivity import judgment_share_sentence
+from ..judgment import judgment_share_summary
 
 __all__ = ["drivers_figures", "drivers_section", "top_drivers", "write_pngs", "SECTION_TITLE"]
 
@@ -121,11 +121,10 @@ def drivers_figures(*, tornados: Sequence[pd.DataFrame] = (), given: Optional[pd
                     f"{i} first {r.S1:.0%}, total {r.ST:.0%}" for i, r in order.head(5).iterrows()),
             ))
     if share is not None and len(share):
-        half = ((share["judgment_ST_high"] - share["judgment_ST_low"]) / 2).max()
         figs.append(Figure(
             file=f"{prefix}-judgment-share.png", png=draw("plots_drivers:judgment_share_chart", share, titles=titles),
             title="How much rests on judgment",
-            caption=judgment_share_sentence(int(share["n"].iloc[0]), float(half), widest=len(share) > 1)
+            caption=judgment_share_summary(share)
             + f" Whiskers: 95% percentile bootstrap intervals over the design's "
             f"{int(share['n'].iloc[0]):,} base rows ({4 * int(share['n'].iloc[0]):,} simulated paths), each share's "
             "Monte Carlo error read from the bootstrap's percentiles rather than as ± 1.96 standard errors; diamonds: "
