@@ -352,9 +352,11 @@ def watch(
     if figures not in ("default", "all"):
         raise ScenarioError.at(f"--figures {figures}", None, (), "unknown figure set", "use default or all")
     # options no edit of the file can mend: refused now, not printed on every save while watching
-    if samples is not None and samples < 1:
-        raise ScenarioError.at(f"--samples {samples}", None, (), f"{samples} paths: a run needs at least 1",
-                               "e.g. --samples 10000")
+    if samples is not None:
+        from .errors import Position
+        from .simulate import check_some_paths
+
+        check_some_paths(samples, Position(f"--samples {samples}"))
     if not interval > 0:
         raise ScenarioError.at(f"--interval {interval}", None, (), "seconds between checks must be above 0",
                                "e.g. --interval 0.5")

@@ -79,6 +79,13 @@ def _size(n_bytes: float) -> str:
     return f"{int(n_bytes)} bytes"
 
 
+def check_some_paths(n_paths: int, position: Position, key_path: tuple = ()) -> None:
+    """A ScenarioError at ``position`` (a file's ``samples``, or ``Position("--samples N")``) for fewer than 1 path."""
+    if n_paths < 1:
+        raise ScenarioError(Problem(position, key_path, f"{n_paths} paths: a run needs at least 1",
+                                    "e.g. --samples 10000"))
+
+
 def check_run_size(model: CompiledModel, n_paths: int, *, given: Optional[int] = None,
                    option: str = "--samples", design: bool = False) -> int:
     """Check, before allocating, that a run of ``n_paths`` fits in memory; return the bytes it holds.
@@ -114,8 +121,7 @@ def check_run_size(model: CompiledModel, n_paths: int, *, given: Optional[int] =
     """
     sc = model.scenario
     where = (Position(f"{option} {given}"), ()) if given is not None else (Position(sc.path), ("samples",))
-    if n_paths < 1:
-        raise ScenarioError(Problem(*where, f"{n_paths} paths: a run needs at least 1", "e.g. --samples 10000"))
+    check_some_paths(n_paths, *where)
     P, O, S, T = len(model.parameter_names), len(model.outputs), len(model.states), model.n_months
     per_path = 2 * 8 * (P + O) + 8 * S * T / BLOCK_SIZE
     fixed = 8 * S * T * BAND_PATHS
