@@ -27,8 +27,9 @@ def update_command(
     until_ess: Optional[int] = typer.Option(None, "--until-ess", help="Add whole blocks of paths until the "
                                             "effective sample size reaches this."),
     max_samples: Optional[int] = typer.Option(None, "--max-samples", help="Cap for --until-ess (default 20 x samples)."),
-    ess_floor: int = typer.Option(1000, "--ess-floor", help="The report warns below this effective sample size."),
-    workers: int = typer.Option(1, help="Local processes for the blocks (never changes a number)."),
+    ess_floor: int = typer.Option(1000, "--ess-floor", min=0,
+                                   help="The report warns below this effective sample size (0: never)."),
+    workers: int = typer.Option(1, min=1, help="Local processes for the blocks (never changes a number)."),
     out: Optional[Path] = typer.Option(None, help="Update folder (default: reports/<scenario name>-update)."),
 ) -> None:
     """Condition a scenario on what has been observed: weight its paths, write the update report."""
@@ -65,7 +66,7 @@ def signposts_command(
     seed: Optional[int] = typer.Option(None, help="Random seed (default: the scenario file's)."),
     month: Optional[List[str]] = typer.Option(None, "--month", help="A month to observe states in (YYYY-MM); "
                                               "repeat it. Default: each quarter's last month."),
-    workers: int = typer.Option(1, help="Local processes for the blocks (never changes a number)."),
+    workers: int = typer.Option(1, min=1, help="Local processes for the blocks (never changes a number)."),
     out: Optional[Path] = typer.Option(None, help="Folder (default: reports/<scenario name>-signposts)."),
 ) -> None:
     """Rank the indicators worth watching: what observing each state would tell about each risk, and when."""

@@ -377,6 +377,9 @@ def simulate(
     n_target = int(samples if samples is not None else sc.samples)
     check_run_size(model, n_target, given=samples if parameter_values is None else None,
                    design=parameter_values is not None)
+    if workers is not None and int(workers) < 1:
+        raise ScenarioError.at(f"--workers {workers}", None, (), "a run needs at least 1 local process",
+                               "e.g. --workers 2, or leave it out to let the run choose")
     if until_se is not None:
         if parameter_values is not None:
             raise ValueError("until_se draws more paths; it cannot be combined with parameter_values")
@@ -443,7 +446,8 @@ def simulate(
                 stop_reason = f"every risk's standard error below {until_se} (largest {worst:.4g})"
                 break
             if n_total >= cap:
-                stop_reason = f"max_samples {cap} reached (largest standard error {worst:.4g} > {until_se})"
+                stop_reason = (f"the cap of {cap:,} paths reached (--max-samples), largest standard error "
+                               f"{worst:.4g} > {until_se}")
                 break
             p_worst = _worst_p(sc, model, out_outputs[:n_total])
             wanted = int(np.ceil(p_worst * (1 - p_worst) / until_se**2))

@@ -437,7 +437,7 @@ def update(
         Run again with more paths (whole blocks, each run equal to a fixed run
         of its size) until the Kish ESS reaches this or ``max_samples``.
     max_samples : int, optional
-        Cap for ``until_ess`` (default 20 x samples).
+        Cap for ``until_ess`` (default 20 x samples, rounded up to whole blocks).
 
     Returns
     -------
@@ -468,11 +468,21 @@ def update(
     if until_ess is not None and until_ess < 1:
         raise ScenarioError.at(f"--until-ess {until_ess}", None, (), "an effective sample size must be 1 or more",
                                "e.g. --until-ess 1000")
+    if max_samples is not None and until_ess is None:
+        raise ScenarioError.at(f"--max-samples {max_samples}", None, (), "caps --until-ess, which is not given; "
+                               "alone it would be ignored", "add --until-ess N, or give --samples N instead")
+    if max_samples is not None and int(max_samples) < 1:
+        raise ScenarioError.at(f"--max-samples {max_samples}", None, (), "a cap on paths must be 1 or more",
+                               "e.g. --max-samples 200000")
+    if ess_floor < 0:
+        raise ScenarioError.at(f"--ess-floor {ess_floor}", None, (), "an effective sample size floor must be 0 "
+                               "or more (0: never warn)", "e.g. --ess-floor 1000")
     n = int(samples if samples is not None else sc.samples)
     cap = n
     if until_ess is not None:
-        n = -(-n // BLOCK_SIZE) * BLOCK_SIZE
-        cap = max(n, int(max_samples if max_samples is not None else 20 * n))
+        cap = int(max_samples if max_samples is not None else 20 * n)  # 20 x the paths asked for
+        n = -(-n // BLOCK_SIZE) * BLOCK_SIZE  # whole blocks, so later rounds extend, never redo
+        cap = max(n, -(-cap // BLOCK_SIZE) * BLOCK_SIZE)
     states = [s.name for s in sc.states]
     stopped = "fixed number of samples"
     while True:
@@ -492,7 +502,7 @@ def update(
             stopped = f"effective sample size {ess:,.0f} reached --until-ess {until_ess:,}"
             break
         if n >= cap:
-            stopped = f"--max-samples {cap:,} reached with effective sample size {ess:,.0f} < {until_ess:,}"
+            stopped = f"the cap of {cap:,} paths reached (--max-samples) with effective sample size {ess:,.0f} < {until_ess:,}"
             break
         wanted = int(np.ceil(n * until_ess / max(ess, 1.0) * 1.1))
         n = min(cap, max(n + BLOCK_SIZE, -(-wanted // BLOCK_SIZE) * BLOCK_SIZE))

@@ -12,6 +12,7 @@ from scipy import integrate, stats
 from typer.testing import CliRunner
 
 from riskmodel.cli import app
+from riskmodel.errors import ScenarioError
 from riskmodel.signposts import signposts, variance_reduction
 
 runner = CliRunner()
@@ -95,6 +96,11 @@ def test_cli_signposts(tmp_path):
     assert "informative from 2024-06" in result.output
     bad = runner.invoke(app, ["signposts", str(a), "--month", "2031-01", "--out", str(tmp_path / "x")])
     assert bad.exit_code == 2 and "--month 2031-01: 2031-01 is outside the horizon" in bad.output
+    for workers in ("0", "-1"):  # ran as one process, exit 0, before
+        bad = runner.invoke(app, ["signposts", str(a), "--workers", workers, "--out", str(tmp_path / "x")])
+        assert bad.exit_code == 2 and "--workers" in bad.output and not (tmp_path / "x").exists()
+    with pytest.raises(ScenarioError, match="--workers 0: a run needs at least 1 local process"):
+        signposts([a], samples=2000, workers=0)
 
 
 def test_signposts_replaces_its_own_folder_and_report_refuses_it(tmp_path):

@@ -286,7 +286,7 @@ def test_until_se_respects_the_cap(tmp_path):
       - {id: r, title: R, factor: f, output: y_end, threshold: 8}
     """, n=BLOCK_SIZE)
     capped = riskmodel.run(path, until_se=1e-5, max_samples=2 * BLOCK_SIZE)
-    assert capped.meta["samples"] == 2 * BLOCK_SIZE and "max_samples" in capped.meta["stopped"]
+    assert capped.meta["samples"] == 2 * BLOCK_SIZE and "--max-samples" in capped.meta["stopped"]
 
 
 def test_until_se_default_cap_is_ten_times_the_paths_asked_for(tmp_path):
@@ -298,7 +298,7 @@ def test_until_se_default_cap_is_ten_times_the_paths_asked_for(tmp_path):
     """, n=5000)
     capped = riskmodel.run(path, until_se=1e-6, judgment_samples=0)
     assert capped.meta["samples"] == 13 * BLOCK_SIZE == 53_248
-    assert "max_samples 53248 reached" in capped.meta["stopped"]
+    assert "the cap of 53,248 paths reached (--max-samples)" in capped.meta["stopped"]
 
 
 def test_parameter_values_are_used_as_given(tmp_path):

@@ -231,6 +231,39 @@ def test_until_ess_adds_blocks(tmp_path):
     assert capped.n_paths == 8192 and "max-samples" in capped.meta["update"]["stopped"]
 
 
+def test_until_ess_default_cap_is_20_times_the_paths_asked_for_in_whole_blocks():
+    # 1,000 paths asked: the cap is 20,000 rounded up to whole blocks of 4,096, 20,480 (5 blocks); it
+    # was 20 x the first round's 4,096, 81,920, as run's --until-se cap was before eafc636
+    capped = update(EXAMPLE, EXAMPLE_UPDATE, samples=1000, seed=7, until_ess=10**6)
+    assert capped.n_paths == 20_480
+    assert capped.meta["update"]["stopped"].startswith("the cap of 20,480 paths reached (--max-samples)")
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--max-samples", "8192"], "--max-samples 8192: caps --until-ess, which is not given"),
+    (["--until-ess", "500", "--max-samples", "0"], "--max-samples 0: a cap on paths must be 1 or more"),
+    (["--ess-floor", "-3"], "--ess-floor"),
+    (["--workers", "0"], "--workers"),
+    (["--workers", "-1"], "--workers"),
+])
+def test_cli_update_refuses_options_that_cannot_mean_anything(tmp_path, args, says):
+    out = tmp_path / "u"
+    result = runner.invoke(app, ["update", str(EXAMPLE), str(EXAMPLE_UPDATE), "--samples", "2000", *args,
+                                 "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert says in " ".join(result.output.split())
+    assert not out.exists()
+
+
+def test_a_run_refuses_fewer_than_one_local_process_from_python():
+    import riskmodel
+
+    with pytest.raises(ScenarioError, match="--workers 0: a run needs at least 1 local process"):
+        update(EXAMPLE, EXAMPLE_UPDATE, samples=2000, workers=0)
+    with pytest.raises(ScenarioError, match="--workers -2: a run needs at least 1 local process"):
+        riskmodel.run(EXAMPLE, samples=2000, workers=-2)
+
+
 def test_no_path_satisfies_is_a_clear_error(tmp_path):
     # p bounded to [0, 1e-6]: the event (almost surely) never happens, yet it is observed
     bad = _scenario(tmp_path, BETA["parameters"].replace("a: 2, b: 3", "a: 2, b: 3, bounds: [0, 0.000001]"),
