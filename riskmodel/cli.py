@@ -386,7 +386,7 @@ def watch(
                    "the last good report is kept.", err=True)
 
     def on_wait(files) -> None:
-        typer.echo(safe_text(f"Watching {len(files)} files ({', '.join(Path(f).name for f in files[:4])}"
+        typer.echo(safe_text(f"Watching {len(files)} file{'s' if len(files) != 1 else ''} ({', '.join(Path(f).name for f in files[:4])}"
                              f"{', ...' if len(files) > 4 else ''}); Ctrl-C stops."), err=True)
 
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import textwrap
 
 import pytest
 
@@ -79,3 +80,36 @@ def test_watch_refuses_options_no_edit_can_mend_before_it_starts(tmp_path, optio
     result = CliRunner().invoke(app, ["watch", str(path), *option, "--max-runs", "1", "--out", str(tmp_path / "o")])
     assert result.exit_code == 2 and result.stderr.startswith(message), result.output
     assert not (tmp_path / "o").exists()
+
+
+def test_watch_counts_its_files_in_words(tmp_path):
+    from typer.testing import CliRunner
+
+    from riskmodel.cli import app
+
+    path = tmp_path / "alone.yaml"  # no extends, no sources: the scenario file alone
+    path.write_text(textwrap.dedent("""\
+        schema: riskmodel/1
+        name: alone
+        title: One file
+        origin: 2024-01
+        horizon_months: 6
+        samples: 200
+        seed: 1
+        factors:
+          violence: {title: Violence}
+        parameters:
+          rate: {factor: violence, dist: uniform, low: 1, high: 3, evidence: judgment,
+                 rationale: No source gives a rate.}
+        states:
+          attacks: {factor: violence, update: "poisson(rate)"}
+        outputs:
+          total: {state: attacks, agg: sum}
+        risks:
+          - {id: many, title: More than 12 attacks, factor: violence, output: total, threshold: 12}
+        """), encoding="utf-8")
+    result = CliRunner().invoke(app, ["watch", str(path), "--samples", "200", "--report", "none", "--max-runs", "1",
+                                      "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    assert "problem" not in result.stderr and (tmp_path / "o" / "register.csv").is_file(), result.stderr
+    assert "Watching 1 file (alone.yaml); Ctrl-C stops." in result.stderr  # "1 files" before
