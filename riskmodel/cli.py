@@ -236,9 +236,11 @@ def _parse_memory(text: str) -> int:
 
 
 def _console(width: int = 140, *, err: bool = False):
-    """A rich console: the terminal's own, or a fixed width when output goes to a file or pipe."""
+    """A rich console: the terminal's own width, else ``$COLUMNS``, else ``width`` (output to a file or pipe)."""
     console = plain_console(stderr=err)  # titles are text from files: printed as plain text, escaped, never as markup
-    return console if console.is_terminal else plain_console(width=width, stderr=err)
+    if console.is_terminal or os.environ.get("COLUMNS", "").strip().isdigit():  # rich reads COLUMNS itself
+        return console
+    return plain_console(width=width, stderr=err)
 
 
 def _print_register(register, title: str, *, wide: bool = False) -> None:

@@ -80,16 +80,7 @@ def print_register(console, register, title: str, *, wide: bool = False) -> None
     from rich.table import Table
 
     if wide:
-        table = Table(title=title, title_justify="left")
-        for col, justify in (("risk", "left"), ("likelihood ± se", "right"), ("95% interval", "right"),
-                             ("threshold", "right"), ("factor", "left"), ("judgment share", "right")):
-            table.add_column(col, justify=justify)
-        for row in register.itertuples():
-            sign = ">" if row.direction == "above" else "<"
-            table.add_row(f"{row.title}", fmt_likelihood(row.likelihood, row.se), fmt_interval(row.ci_low, row.ci_high),
-                          f"{row.output} {sign} {row.threshold:,.6g}", row.factor,
-                          _share(getattr(row, "judgment_ST", None)))
-        console.print(table)
+        _print_wide_register(console, register, title)
         return
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
     table.add_column("#", justify="right", no_wrap=True)
@@ -103,11 +94,66 @@ def print_register(console, register, title: str, *, wide: bool = False) -> None
     console.print(table)
 
 
+def _table_fits(console, headers, rows, flexible: dict | None = None) -> bool:
+    """Whether a boxed rich table of these cells fits the console with every cell whole: each column
+    as wide as its longest cell (a header may wrap between words); ``flexible`` maps a column that
+    wraps to the width it may wrap down to."""
+    from rich.cells import cell_len
+
+    widths = [max([cell_len(r[k]) for r in rows] + [max(cell_len(w) for w in headers[k].split() or [""])])
+              for k in range(len(headers))]
+    for k, width in (flexible or {}).items():
+        widths[k] = width
+    return sum(widths) + 3 * len(widths) + 1 <= console.width  # a space each side of a cell, a rule between
+
+
+def _print_wrapped(console, text: str, indent: int = 4) -> None:
+    """``text`` wrapped at the console's width, each line indented, no trailing spaces."""
+    from rich.text import Text
+
+    for line in Text(text).wrap(console, max(20, console.width - indent)):
+        console.print(" " * indent + line.plain.rstrip())
+
+
+def _print_wide_register(console, register, title: str) -> None:
+    """Every column of the register, nothing cut: a table whose titles wrap when the terminal holds
+    its other columns whole, else a block per risk (number and id; title; threshold, likelihood,
+    interval, judgment share and factor), wrapped within the width."""
+    from rich.table import Table
+
+    rows = []
+    for i, row in enumerate(register.itertuples(), start=1):
+        sign = ">" if row.direction == "above" else "<"
+        rows.append((str(i), f"{row.risk}: {row.title}", fmt_likelihood(row.likelihood, row.se),
+                     fmt_interval(row.ci_low, row.ci_high), f"{row.output} {sign} {row.threshold:,.6g}",
+                     str(row.factor), _share(getattr(row, "judgment_ST", None))))
+    table = Table(title=title, title_justify="left")
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("risk", min_width=24)  # the title wraps; every other cell is printed whole
+    for col, justify in (("likelihood ± se", "right"), ("95% interval", "right"), ("threshold", "right"),
+                         ("factor", "left"), ("judgment share", "right")):
+        table.add_column(col, justify=justify, no_wrap=True)
+    for cells in rows:
+        table.add_row(*cells)
+    headers = ("#", "risk", "likelihood ± se", "95% interval", "threshold", "factor", "judgment share")
+    if _table_fits(console, headers, rows, flexible={1: 24}):
+        console.print(table)
+        return
+    console.print(title)
+    for number, risk, likelihood, interval, threshold, factor, share in rows:
+        risk_id, _, risk_title = risk.partition(": ")
+        console.print(f"{number:>2}  {risk_id}")
+        _print_wrapped(console, risk_title)
+        _print_wrapped(console, f"{threshold}: {likelihood} (95% interval {interval}); judgment share {share}; "
+                                f"factor {factor}")
+
+
 def print_comparison(console, runs, table, *, wide: bool = False) -> None:
     """One line per risk: each scenario's likelihood ± se, and after it the paired difference from the
     reference ± its standard error in percentage points.
 
-    ``wide``: the likelihood ± se of every scenario and the difference ± se in columns of their own.
+    ``wide``: the likelihood ± se of every scenario and the difference ± se in columns of their own,
+    or, when the terminal cannot hold that table whole, a block per risk with a line per scenario.
     """
     from rich import box
     from rich.table import Table
@@ -120,10 +166,11 @@ def print_comparison(console, runs, table, *, wide: bool = False) -> None:
         names.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
     meta = runs[0].meta
     head = f"{len(runs)} scenarios with common random numbers, {meta['samples']:,} paths each, seed {meta['seed']}, "
+    headers = ["risk"]
     if wide:
         title = head + f"{meta['sampler']}: likelihood ± se; difference from {names[0]} ± paired se"
         t = Table(title_justify="left")
-        t.add_column("risk")
+        t.add_column("risk", no_wrap=True)
     else:
         title = (head + f"{meta['sampler']}. Likelihood ± se; then, for each other scenario, its likelihood and "
                  f"its difference from {names[0]} ± paired se, in percentage points")
@@ -133,12 +180,15 @@ def print_comparison(console, runs, table, *, wide: bool = False) -> None:
     prefix = prefix[:prefix.rfind("-") + 1] if "-" in prefix else ""
     for i, name in enumerate(names):
         if wide:
-            t.add_column(name, justify="right")
+            t.add_column(name, justify="right", no_wrap=True)
+            headers.append(name)
             if i:
-                t.add_column("difference", justify="right")
+                t.add_column("difference", justify="right", no_wrap=True)
+                headers.append("difference")
         else:
             t.add_column(name[len(prefix):] or name, justify="right", overflow="fold",
                          min_width=12 if not i else 18, max_width=12 if not i else 18)
+    all_cells = []
     for rid in dict.fromkeys(table["risk"]):
         rows = table[table["risk"] == rid].set_index("position")
         cells = [rid]
@@ -158,8 +208,17 @@ def print_comparison(console, runs, table, *, wide: bool = False) -> None:
             else:
                 cells.append(fmt_likelihood(r.likelihood, r.se, compact=True))
         t.add_row(*cells)
+        all_cells.append(cells)
     console.print(title)  # wrapped at the console's width, not the table's
-    console.print(t)
+    if not wide or _table_fits(console, headers, all_cells):
+        console.print(t)
+        return
+    for cells in all_cells:  # too narrow for the wide table whole: a block per risk, one line per scenario
+        console.print(cells[0])
+        values = iter(cells[1:])
+        for i, name in enumerate(names):
+            likelihood = next(values)
+            _print_wrapped(console, f"{name} {likelihood}" + (f"; difference {next(values)}" if i else ""))
 
 
 def print_backtest(console, bt) -> None:

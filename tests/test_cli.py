@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from conftest import ROOT, VALID, line_of
 from riskmodel.cli import app
-from riskmodel.formats import fmt_likelihood
+from riskmodel.formats import fmt_interval, fmt_likelihood, fmt_pp
 
 runner = CliRunner()
 EXAMPLES = sorted((ROOT / "scenarios" / "examples").glob("*.yaml"))
@@ -170,6 +170,30 @@ def test_register_is_one_line_per_risk_within_80_columns_and_wide_is_the_full_ta
     wide = runner.invoke(app, ["run", str(path), "--samples", "400", "--out", str(tmp_path / "b"),
                                "--report", "none", "--wide"])
     assert "More than 30 attacks in the year" in wide.output and "total_end > 30" in wide.output
+
+
+def test_register_takes_the_width_of_columns_when_piped_and_wide_cuts_nothing_at_80(write, tmp_path):
+    # piped output used 80 (160 wide) whatever $COLUMNS said; --wide at 80 columns squeezed the table
+    # until thresholds and factors were cut ("attack_ra… > 2", "security_…") and titles ran 8 lines
+    import pandas as pd
+
+    path = write(VALID)
+    narrow = runner.invoke(app, ["run", str(path), "--samples", "400", "--out", str(tmp_path / "a"),
+                                 "--report", "none"], env={"COLUMNS": "50"})
+    assert narrow.exit_code == 0, narrow.output
+    table = [line for line in narrow.stdout.splitlines() if "Run folder" not in line]
+    assert 40 < max(len(line) for line in table) <= 50 and "…" in _register_line(narrow.stdout)
+    wide = runner.invoke(app, ["run", str(path), "--samples", "400", "--out", str(tmp_path / "b"),
+                               "--report", "none", "--wide"], env={"COLUMNS": "80"})
+    assert wide.exit_code == 0, wide.output
+    reg = pd.read_csv(tmp_path / "b" / "register.csv")
+    lines = [line for line in wide.stdout.splitlines() if "Run folder" not in line]
+    assert max(len(line) for line in lines) <= 80
+    text = " ".join(" ".join(lines).split())
+    assert "1 many_attacks More than 30 attacks in the year total_end > 30: " in text  # every cell whole
+    assert (f"{fmt_likelihood(reg.likelihood[0], reg.se[0])} (95% interval {fmt_interval(reg.ci_low[0], reg.ci_high[0])});"
+            f" judgment share {100 * reg.judgment_ST[0]:.0f}%; factor vacuum") in text
+    assert "…" not in text
 
 
 def test_report_modes_and_phase_times(write, tmp_path):
@@ -391,3 +415,25 @@ def test_validate_accepts_the_shipped_update_example_and_names_its_interim_obser
     assert ("1 interim (\"not yet\" before a risk's window closes): riskmodel update conditions on them, "
             "riskmodel backtest refuses them") in " ".join(result.stdout.split())
     assert "info:" in result.stdout and "observations[4].date" in result.stdout
+
+
+def test_compare_wide_prints_every_cell_whole_at_the_terminals_width(tmp_path):
+    # at 80 columns the wide table was squeezed to "mali-base…" and "attacks_d…", with "38.9% ±" over "0.76%"
+    import pandas as pd
+
+    corpus = ROOT / "tests" / "corpus"
+    project = tmp_path / "p"
+    shutil.copytree(corpus, project)
+    (project / "variant.yaml").write_text((project / "base.yaml").read_text().replace("threshold: 30", "threshold: 20"))
+    args = ["compare", str(project / "base.yaml"), str(project / "variant.yaml"), "--samples", "200", "--wide"]
+    narrow = runner.invoke(app, [*args, "--out", str(tmp_path / "a")], env={"COLUMNS": "60"})
+    assert narrow.exit_code == 0, narrow.output
+    lines = [line for line in narrow.stdout.splitlines() if not line.startswith("Comparison")]
+    assert max(len(line) for line in lines) <= 60 and "…" not in narrow.stdout
+    table = pd.read_csv(tmp_path / "a" / "comparison.csv")
+    row = table[(table["risk"] == "many_attacks") & (table["position"] == 1)].iloc[0]
+    block = lines[lines.index("many_attacks") + 1:][:2]
+    assert block[0].startswith("    corpus ") and block[1].startswith("    corpus (2) ")
+    assert block[1].endswith(f"; difference {fmt_pp(row['diff'])} ± {fmt_pp(row.se_diff, 2, sign=False)}")
+    broad = runner.invoke(app, [*args, "--out", str(tmp_path / "b")], env={"COLUMNS": "200"})
+    assert any(line.startswith("┃ risk") for line in broad.stdout.splitlines())  # the table, when it fits
