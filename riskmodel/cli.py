@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -319,8 +320,6 @@ def run(
         typer.echo(safe_text(f"warning: {warning}"), err=True)
     where = "data files only (--report none)" if figure_set == "none" else f"report: {folder / 'index.html'}"
     typer.echo(f"Run folder: {folder}; {where}")
-    import shutil
-
     typer.echo(phases.line(shutil.get_terminal_size((80, 24)).columns))
 
 
@@ -378,7 +377,9 @@ def watch(
                                                                 phases=phases, refresh_s=refresh))
         meta = results.meta
         _print_register(results.register, f"{scenario.title}: {meta['samples']:,} paths, seed {meta['seed']}")
-        typer.echo(f"Run folder: {folder}; Time: {phases.summary()}")
+        where = "data files only (--report none)" if figure_set == "none" else f"report: {folder / 'index.html'}"
+        typer.echo(f"Run folder: {folder}; {where}")
+        typer.echo(phases.line(shutil.get_terminal_size((80, 24)).columns))  # as run's last line
         return scenario
 
     def on_error(exc: ScenarioError) -> None:

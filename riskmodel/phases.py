@@ -78,10 +78,6 @@ class Phases:
             times[name] = times.get(name, 0.0) + (now - start) - children
         return {"phases_s": {k: round(v, 4) for k, v in self._ordered(times)}, "total_s": round(now - self.started, 4)}
 
-    def summary(self) -> str:
-        """``total 3.41 s: validate 0.40 s, simulate 1.52 s, ...``"""
-        return f"total {self.total_s():.2f} s: " + ", ".join(f"{k} {v:.2f} s" for k, v in self._ordered(self.times))
-
     #: Shorter names of the phases, for a time line in a narrow terminal.
     SHORT_NAMES = {"start-up": "start", "validate": "valid", "simulate": "sim", "judgment share": "judg",
                    "drivers": "drivers", "figures": "figs", "write": "write"}

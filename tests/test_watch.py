@@ -82,7 +82,7 @@ def test_watch_refuses_options_no_edit_can_mend_before_it_starts(tmp_path, optio
     assert not (tmp_path / "o").exists()
 
 
-def test_watch_counts_its_files_in_words(tmp_path):
+def test_watch_counts_its_files_in_words_and_ends_each_run_as_run_does(tmp_path):
     from typer.testing import CliRunner
 
     from riskmodel.cli import app
@@ -113,3 +113,8 @@ def test_watch_counts_its_files_in_words(tmp_path):
     assert result.exit_code == 0, result.output
     assert "problem" not in result.stderr and (tmp_path / "o" / "register.csv").is_file(), result.stderr
     assert "Watching 1 file (alone.yaml); Ctrl-C stops." in result.stderr  # "1 files" before
+    # the run's own last line, in the terminal's width ("Run folder: ...; Time: total 1.23 s: validate 0.01 s, ..."
+    # ran past 80 columns before)
+    out = result.stdout.splitlines()
+    assert out[-2] == f"Run folder: {tmp_path / 'o'}; data files only (--report none)"
+    assert out[-1].startswith("Time ") and len(out[-1]) <= 80 and "valid" in out[-1]
