@@ -296,6 +296,10 @@ class _Checker:
                              "write a month from 0001-01 to 9999-12, e.g. 2024-09")
                 else:
                     self.add(loc, f"{value!r} is not a month", "write YYYY-MM, e.g. 2024-09")
+            elif kind == "greater_than" and "error" in loc[:-1]:  # error: {sd: x} or {relative: r}
+                self.add(loc, f"{value!r}: a measurement error must be above 0",
+                         "an exact figure is not an observation update can weight by; write the source's "
+                         "uncertainty, e.g. `error: {relative: 0.1}` (about 10%)")
             elif kind in ("greater_than", "less_than"):
                 self.add(loc, f"{value!r} is not a probability strictly between 0 and 1",
                          "a base rate of 0 or 1 scores infinitely badly under the log score when wrong; "

@@ -366,7 +366,10 @@ def test_outcomes_state_and_error_fields_are_checked(tmp_path, example):
                for line in lines)
     assert any(line.startswith(f"{out}:7: observations[3].error: a measurement error is `{{sd: x}}` or "
                                "`{relative: r}`, one of the two") for line in lines)
-    assert any(line.startswith(f"{out}:8: observations[4].error.sd:") for line in lines)
+    # it said "-1.0 is not a probability strictly between 0 and 1", the message of a climatology's base rate
+    assert any(line.startswith(f"{out}:8: observations[4].error.sd: -1: a measurement error must be above 0")
+               for line in lines), lines
+    assert not any("probability" in line for line in lines)
 
 
 def test_binary_observation_keeps_exactly_the_agreeing_paths():
