@@ -26,6 +26,14 @@ _TYPE_WORDS = {
     "dict_type": "a mapping of keys", "list_type": "a list", "model_type": "a mapping of keys",
     "int_from_float": "a whole number", "float_parsing": "a number", "literal_error": None,
 }
+_CONTAINER_TYPES = {"dict_type", "model_type", "list_type"}
+#: The lists of fixed length (as the schema sets them) and what they hold, for the error when one has too
+#: few or too many items (pydantic's names only the limit it crossed).
+_FIXED_LISTS = {
+    "ci90": (2, "write ci90: [low, high], the 5th and 95th percentiles"),
+    "bounds": (2, "write bounds: [low, high] (null for no bound on one side)"),
+    "correlations": (3, "write [parameter, parameter, rank correlation], e.g. [a, b, 0.5]"),
+}
 
 
 class _Checker:
@@ -53,7 +61,17 @@ class _Checker:
                 loc = self._clean_loc(err["loc"])
                 grouped.setdefault(loc, []).append(err)
             for loc, errs in grouped.items():
+                if self._matched_deeper(loc, errs, grouped):
+                    continue
                 self._report_pydantic(loc, errs)
+
+    def _matched_deeper(self, loc: tuple, errs: list[dict], grouped: dict) -> bool:
+        """A union's other branch rejected the value's type (``ci90: [twenty, 80]`` is not the mapping
+        form), while the branch of its type has errors inside it: those say what is wrong; this does not."""
+        node = self._node(loc)
+        if not isinstance(node, (list, dict)) or any(e["type"] not in _CONTAINER_TYPES for e in errs):
+            return False
+        return any(len(other) > len(loc) and other[:len(loc)] == loc for other in grouped)
 
     def _clean_loc(self, loc: tuple) -> tuple:
         """Drop pydantic's union-branch and validator entries that are not keys of the file."""
@@ -139,8 +157,12 @@ class _Checker:
             self.add(loc, f"a name of {len(value)} characters is too long",
                      f"use at most {limit} characters (names become file and folder names)")
         elif types & {"too_short", "too_long"}:
-            self.add(loc, f"wrong number of items ({len(value) if hasattr(value, '__len__') else value!r})",
-                     err["msg"].lower().replace("list should have", "expected"))
+            n = len(value) if hasattr(value, "__len__") else value
+            fixed = _FIXED_LISTS.get(next((k for k in reversed(loc) if isinstance(k, str)), ""))
+            if fixed is not None:
+                self.add(loc, f"{n} item{'s' if n != 1 else ''}, where {fixed[0]} are needed", fixed[1])
+            else:
+                self.add(loc, f"wrong number of items ({n})", err["msg"].lower().replace("list should have", "expected"))
         else:
             wanted = sorted({_TYPE_WORDS.get(e["type"]) or e["msg"] for e in errs if e["type"] in _TYPE_WORDS}
                             ) or [errs[0]["msg"]]

@@ -222,7 +222,9 @@ def print_comparison(console, runs, table, *, wide: bool = False) -> None:
 
 
 def print_backtest(console, bt) -> None:
-    """A backtest's scores: binary risks (model against each baseline forecast), each risk, numeric outputs."""
+    """A backtest's scores: binary risks (model against each baseline forecast), each risk, numeric outputs.
+
+    Names (forecasts, risks, outputs) and dates are printed whole; in a narrow terminal the numbers wrap."""
     from rich.table import Table
 
     meta = bt.meta
@@ -230,7 +232,7 @@ def print_backtest(console, bt) -> None:
         table = Table(title=f"Binary risks: {meta['title']}, {meta['samples']:,} paths, seed {meta['seed']} "
                             "(lower is better)", title_justify="left")
         for col in ("forecast", "n", "Brier", "log score", "model's Brier skill", "model's log skill"):
-            table.add_column(col, justify="left" if col == "forecast" else "right")
+            table.add_column(col, justify="left" if col == "forecast" else "right", no_wrap=col == "forecast")
         for row in bt.summary.itertuples():
             model = row.forecast == "model"
             table.add_row(row.forecast, str(row.n),
@@ -241,7 +243,7 @@ def print_backtest(console, bt) -> None:
         console.print(table)
         table = Table(title="Each risk", title_justify="left")
         for col in ("risk", "date", "forecast ± se", "happened", "Brier", "log score"):
-            table.add_column(col, justify="left" if col in ("risk", "date") else "right")
+            table.add_column(col, justify="left" if col in ("risk", "date") else "right", no_wrap=col in ("risk", "date"))
         for row in bt.binary.itertuples():
             table.add_row(row.risk, row.date, fmt_likelihood(row.forecast, row.se), "yes" if row.outcome else "no",
                           f"{row.brier:.4f}", f"{row.log_score:.4f}")
@@ -249,7 +251,8 @@ def print_backtest(console, bt) -> None:
     if len(bt.numeric):
         table = Table(title="Numeric outputs", title_justify="left")
         for col in ("output", "date", "observed", "median [5%, 95%]", "CRPS", "PIT"):
-            table.add_column(col, justify="left" if col in ("output", "date") else "right")
+            table.add_column(col, justify="left" if col in ("output", "date") else "right",
+                             no_wrap=col in ("output", "date"))
 
         def value(x: float) -> str:
             return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
@@ -271,7 +274,7 @@ def print_explanation(console, ex) -> None:
                         f"{ex.evaluations:,} paths, seed {ex.seed}", title_justify="left")
         for col, justify in ((key, "left"), ("first order", "right"), ("95% interval", "right"),
                              ("total order", "right"), ("95% interval ", "right")):
-            t.add_column(col, justify=justify)
+            t.add_column(col, justify=justify, no_wrap=col == key)  # a name is never cut; numbers may wrap
         for label, r in table.sort_values("ST", ascending=False).iterrows():
             t.add_row(str(label), f"{r.S1:.3f}", f"[{r.S1_low:.3f}, {r.S1_high:.3f}]", f"{r.ST:.3f}",
                       f"[{r.ST_low:.3f}, {r.ST_high:.3f}]")

@@ -300,6 +300,9 @@ def validate(doc: LoadedDocument | str | Path, *, overrides=()) -> Scenario:
     # ---- correlations -----------------------------------------------------------
     correlations: list[Correlation] = []
     sampled = {p.name for p in parameters if p.distribution is not None and p.distribution.kind != "constant"}
+    # a cited or judgment parameter without a distribution: its own problem is reported above, and a
+    # correlation with it is not a second one
+    sampled |= {p.name for p in parameters if p.distribution is None and p.evidence != "derived"}
     seen_pairs: set = set()
     for i, item in enumerate(c.item_list("correlations")):
         here = ("correlations", i)

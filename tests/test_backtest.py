@@ -82,6 +82,11 @@ def test_cli_backtest_on_the_example(tmp_path):
     model_brier = f"{summary.loc['model', 'brier']:.4f}"
     model_log = f"{summary.loc['model', 'log_score']:.4f}"
     assert model_brier in result.output and "uninformed 0.5" in result.output
+    narrow = runner.invoke(app, ["backtest", str(EXAMPLE), str(EXAMPLE_OUTCOMES), "--samples", str(SAMPLES),
+                                 "--seed", "3", "--out", str(tmp_path / "bt2")], env={"COLUMNS": "80"})
+    assert narrow.exit_code == 0, narrow.output  # names and dates whole at 80 columns, numbers wrapped
+    assert "…" not in narrow.output and "uninformed 0.5" in narrow.output
+    assert all(name in narrow.output for name in [*numeric["output"], *binary["risk"]])
     for name in ("backtest.md", "backtest.html"):
         report = (out / name).read_text(encoding="utf-8")
         bold = f"**{model_brier}**" if name.endswith(".md") else f"<strong>{model_brier}</strong>"

@@ -400,6 +400,9 @@ def test_cli_explain_table_and_json(ishigami_file):
     assert res.exit_code == 0, res.output
     assert "Sobol indices of y by parameter: N = 256 base samples" in res.output
     assert "x1" in res.output and "evidence:judgment" in res.output
+    narrow = runner.invoke(app, ["explain", str(ishigami_file), "--base-samples", "256", "--seed", "2"],
+                           env={"COLUMNS": "80"})  # numbers wrap; a group's name is never cut ("evidence:judg…")
+    assert "evidence:judgment" in narrow.output and "…" not in narrow.output
     res = runner.invoke(app, ["explain", str(ishigami_file), "--base-samples", "256", "--json"])
     assert res.exit_code == 0, res.output
     data = json.loads(res.output)
