@@ -17,7 +17,7 @@ from .outfolder import (WRITTEN_FILES_KEY, check_out_folder, remove_stale_tempor
 from .phases import Phases, _Elapsed, _timed  # noqa: F401 (Phases: re-exported, the CLI times a run with it)
 from .results import RUN_FILES, Results, check_matches, read_run_json
 from .validate import override_warnings
-from .simulate import DEFAULT_MEMORY_BYTES, check_run_size, simulate
+from .simulate import DEFAULT_MEMORY_BYTES, check_cap, check_run_size, simulate
 from .validate import validate
 from .yamlio import OUTSIDE, project_root
 
@@ -108,12 +108,7 @@ def run(
             shown = str(seed) if len(str(seed)) <= 30 else f"{str(seed)[:20]}... ({len(str(seed))} digits)"
             raise ScenarioError.at(f"--seed {shown}", None, (), "a seed must be a whole number from 0 to 2^63-1 "
                                    "(9223372036854775807)", "e.g. --seed 1")
-        if max_samples is not None and until_se is None:
-            raise ScenarioError.at(f"--max-samples {max_samples}", None, (), "caps --until-se, which is not given; "
-                                   "alone it would be ignored", "add --until-se SE, or give --samples N instead")
-        if max_samples is not None and int(max_samples) < 1:
-            raise ScenarioError.at(f"--max-samples {max_samples}", None, (), "a cap on paths must be 1 or more",
-                                   "e.g. --max-samples 1000000")
+        check_cap(max_samples, until_se, "--until-se", "SE")
         if until_se is not None and not 0 < float(until_se) < float("inf"):
             raise ScenarioError.at(f"--until-se {until_se}", None, (),
                                    "a standard error to reach must be a number above 0", "e.g. --until-se 0.005")

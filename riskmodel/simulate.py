@@ -86,6 +86,17 @@ def check_some_paths(n_paths: int, position: Position, key_path: tuple = ()) -> 
                                     "e.g. --samples 10000"))
 
 
+def check_cap(max_samples: Optional[int], until, until_option: str, example: str) -> None:
+    """A ScenarioError for ``--max-samples`` given without the option it caps (``--until-se`` for a run,
+    ``--until-ess`` for an update; ``until`` is that option's value), or below 1 path."""
+    if max_samples is not None and until is None:
+        raise ScenarioError.at(f"--max-samples {max_samples}", None, (), f"caps {until_option}, which is not given; "
+                               "alone it would be ignored", f"add {until_option} {example}, or give --samples N instead")
+    if max_samples is not None and int(max_samples) < 1:
+        raise ScenarioError.at(f"--max-samples {max_samples}", None, (), "a cap on paths must be 1 or more",
+                               "e.g. --max-samples 1000000")
+
+
 def check_run_size(model: CompiledModel, n_paths: int, *, given: Optional[int] = None,
                    option: str = "--samples", design: bool = False) -> int:
     """Check, before allocating, that a run of ``n_paths`` fits in memory; return the bytes it holds.

@@ -41,7 +41,7 @@ from .errors import Position, Problem, ScenarioError
 from .model import Scenario
 from .outcomes import Outcomes, load_outcomes
 from .results import Results
-from .simulate import BLOCK_SIZE, DEFAULT_MEMORY_BYTES, QUANTILES, simulate
+from .simulate import BLOCK_SIZE, DEFAULT_MEMORY_BYTES, QUANTILES, check_cap, simulate
 from .validate import validate
 
 __all__ = ["update", "Posterior", "kish_ess", "weighted_quantile", "AS_OF", "ESS_FLOOR", "ESS_SHOW_MIN",
@@ -468,12 +468,7 @@ def update(
     if until_ess is not None and until_ess < 1:
         raise ScenarioError.at(f"--until-ess {until_ess}", None, (), "an effective sample size must be 1 or more",
                                "e.g. --until-ess 1000")
-    if max_samples is not None and until_ess is None:
-        raise ScenarioError.at(f"--max-samples {max_samples}", None, (), "caps --until-ess, which is not given; "
-                               "alone it would be ignored", "add --until-ess N, or give --samples N instead")
-    if max_samples is not None and int(max_samples) < 1:
-        raise ScenarioError.at(f"--max-samples {max_samples}", None, (), "a cap on paths must be 1 or more",
-                               "e.g. --max-samples 200000")
+    check_cap(max_samples, until_ess, "--until-ess", "N")
     if ess_floor < 0:
         raise ScenarioError.at(f"--ess-floor {ess_floor}", None, (), "an effective sample size floor must be 0 "
                                "or more (0: never warn)", "e.g. --ess-floor 1000")
