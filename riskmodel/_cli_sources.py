@@ -97,6 +97,9 @@ def sources_find(
     """Show where a phrase stands in the sources, to help cite it."""
     from .sources import find_phrase, load_registry
 
+    if not phrase.strip():  # a usage error (exit 2), not "not found" (exit 1)
+        raise ScenarioError.at(f"sources find {phrase!r}", None, (), "the phrase is empty",
+                               'give words from a text, e.g. riskmodel sources find "Wagner fighters"')
     hits = find_phrase(load_registry(_find_registry(target, registry)), phrase)
     if not hits:
         typer.echo(safe_text(f"'{phrase}' not found in any registered source"), err=True)

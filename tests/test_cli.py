@@ -83,6 +83,9 @@ def test_sources_commands():
     assert found.exit_code == 0 and "contrapuntal-2023-07-01:" in found.output
     missing = runner.invoke(app, ["sources", "find", "no such words here at all", "--registry", str(REGISTRY)])
     assert missing.exit_code == 1
+    for empty in ("", "   "):  # exited 1, "'' not found in any registered source", as if searched
+        blank = runner.invoke(app, ["sources", "find", empty, "--registry", str(REGISTRY)])
+        assert blank.exit_code == 2 and "the phrase is empty" in blank.output, blank.output
 
 
 def test_sources_check_fails_on_a_tampered_byte(tmp_path):
