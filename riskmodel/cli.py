@@ -318,6 +318,11 @@ def run(
         typer.echo(f"Stopped at {meta['samples']:,} paths: {meta['stopped']}")
     for warning in meta.get("warnings", ()):
         typer.echo(safe_text(f"warning: {warning}"), err=True)
+    _print_run_end(folder, figure_set, phases)
+
+
+def _print_run_end(folder: Path, figure_set: str, phases) -> None:
+    """A run's two last lines (run and watch): the folder and what it holds, then the Time line."""
     where = "data files only (--report none)" if figure_set == "none" else f"report: {folder / 'index.html'}"
     typer.echo(f"Run folder: {folder}; {where}")
     typer.echo(phases.line(shutil.get_terminal_size((80, 24)).columns))
@@ -377,9 +382,7 @@ def watch(
                                                                 phases=phases, refresh_s=refresh))
         meta = results.meta
         _print_register(results.register, f"{scenario.title}: {meta['samples']:,} paths, seed {meta['seed']}")
-        where = "data files only (--report none)" if figure_set == "none" else f"report: {folder / 'index.html'}"
-        typer.echo(f"Run folder: {folder}; {where}")
-        typer.echo(phases.line(shutil.get_terminal_size((80, 24)).columns))  # as run's last line
+        _print_run_end(folder, figure_set, phases)
         return scenario
 
     def on_error(exc: ScenarioError) -> None:

@@ -127,16 +127,14 @@ def _print_wide_register(console, register, title: str) -> None:
         rows.append((str(i), f"{row.risk}: {row.title}", fmt_likelihood(row.likelihood, row.se),
                      fmt_interval(row.ci_low, row.ci_high), f"{row.output} {sign} {row.threshold:,.6g}",
                      str(row.factor), _share(getattr(row, "judgment_ST", None))))
+    columns = (("#", "right"), ("risk", "left"), ("likelihood ± se", "right"), ("95% interval", "right"),
+               ("threshold", "right"), ("factor", "left"), ("judgment share", "right"))
     table = Table(title=title, title_justify="left")
-    table.add_column("#", justify="right", no_wrap=True)
-    table.add_column("risk", min_width=24)  # the title wraps; every other cell is printed whole
-    for col, justify in (("likelihood ± se", "right"), ("95% interval", "right"), ("threshold", "right"),
-                         ("factor", "left"), ("judgment share", "right")):
-        table.add_column(col, justify=justify, no_wrap=True)
+    for col, justify in columns:  # the title (in "risk") wraps down to 24; every other cell is printed whole
+        table.add_column(col, justify=justify, no_wrap=col != "risk", min_width=24 if col == "risk" else None)
     for cells in rows:
         table.add_row(*cells)
-    headers = ("#", "risk", "likelihood ± se", "95% interval", "threshold", "factor", "judgment share")
-    if _table_fits(console, headers, rows, flexible={1: 24}):
+    if _table_fits(console, [col for col, _ in columns], rows, flexible={1: 24}):
         console.print(table)
         return
     console.print(title)
