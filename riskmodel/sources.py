@@ -52,6 +52,7 @@ __all__ = [
     # registry
     "SCHEMA",
     "load_registry",
+    "registry_files",
     "check_sources",
     "sha256_of",
     "date_range",
@@ -237,6 +238,32 @@ def load_registry(path: str | Path) -> Registry:
                 sources.append(source)
     problems.raise_if_any()
     return Registry(path=path, sources=tuple(sources))
+
+
+def registry_files(path: str | Path) -> list[Path]:
+    """The text files a registry names, read leniently (for watching, not checking).
+
+    Every entry's ``file`` that resolves, whether or not the text exists or
+    matches its hash: :func:`load_registry` checks every text it names, so a
+    broken one breaks the scenario and must stay watched until it is mended.
+    An unreadable registry names none.
+    """
+    path = Path(path)
+    try:
+        data = read_yaml(path, what="source registry")
+    except ScenarioError:
+        return []
+    raw = data.get("sources") if isinstance(data, YMap) else None
+    files: list[Path] = []
+    for i, entry in enumerate(raw if isinstance(raw, YList) else ()):
+        name = entry.get("file") if isinstance(entry, YMap) else None
+        if isinstance(name, str) and name.strip():
+            try:
+                files.append(Path(os.path.realpath(resolve_named(
+                    path, name.strip(), line=None, key_path=("sources", i, "file"), what="source text"))))
+            except ScenarioError:
+                pass
+    return files
 
 
 def _read_entry(data: YMap, path: Path, i: int, entry: object, add) -> Source | None:

@@ -20,7 +20,7 @@ __all__ = ["watched_files", "watch"]
 
 
 def watched_files(path: str | os.PathLike, scenario=None) -> list[Path]:
-    """The scenario file, the files it extends, its source registry and the texts it cites."""
+    """The scenario file, the files it extends, its source registry and the texts the registry names."""
     path = Path(path)
     files = [path]
     if scenario is not None:
@@ -32,7 +32,10 @@ def watched_files(path: str | os.PathLike, scenario=None) -> list[Path]:
         doc = load(path)
         files += [Path(f) for f in getattr(doc, "files", ()) or ()]
         if doc.sources_path:
+            from .sources import registry_files
+
             files.append(Path(doc.sources_path))
+            files += registry_files(doc.sources_path)  # a broken text stays watched
     except ScenarioError:
         pass  # an unreadable file: the scenario itself is still watched
     seen, out = set(), []

@@ -57,6 +57,37 @@ def test_watched_files_include_the_registry_and_cited_texts():
     assert any(f.endswith(".txt") for f in files)  # a cited source text
 
 
+def test_a_broken_source_text_stays_watched_until_it_is_mended(write, tmp_path):
+    """The texts came from the validated scenario alone: a text that broke validation (its hash no longer matched)
+    dropped out of the watch list, so restoring it re-ran nothing until the scenario file itself was saved."""
+    path = write(VALID)
+    text = path.parent / "sources" / "tiny.txt"
+    good = text.read_text(encoding="utf-8")
+    _save(text, good + "an edit the registry's hash does not know\n")
+    out = tmp_path / "run"
+    ran, errors, watched = [], [], []
+
+    def run_once(p, o):
+        scenario = validate(p)
+        ran.append(p)
+        return scenario
+
+    polls = []
+
+    def sleep(_):
+        polls.append(1)
+        assert len(polls) < 20, "the restored text was never seen"
+        if len(polls) == 1:
+            _save(text, good)  # the analyst restores the text; the scenario file is not touched
+
+    attempts = watch(path, out, run_once=run_once, max_runs=2, on_error=errors.append,
+                     on_wait=lambda files: watched.append({os.path.realpath(f) for f in files}), sleep=sleep)
+    assert attempts == 2
+    assert len(errors) == 1 and "sha256 of tiny.txt differs" in str(errors[0])
+    assert os.path.realpath(text) in watched[0]  # watched while broken
+    assert ran == [path]  # the restored text re-ran the scenario
+
+
 def test_a_normal_report_does_not_reload_itself(write, tmp_path):
     scenario = validate(write(VALID))
     res = run(scenario, samples=200, judgment_samples=0)
