@@ -359,6 +359,11 @@ def test_compare_the_same_file_twice_shows_two_columns_and_unrelated_files_warn(
     header = next(line for line in md.splitlines() if line.startswith("| # | risk |"))
     assert "tiny (reference)" in header and "tiny (2)" in header
     assert "Warning" not in md
+    # the fan chart's caption says how it is drawn (hatched, not "filled"; thin lines, not "dashed") and its error
+    caption = next(line for line in md.splitlines() if line.startswith("*Fan charts: total.*"))
+    rank = (0.05 * 0.95 / 200) ** 0.5  # 200 paths: every path's quantiles
+    assert "50% band (hatched)" in caption and "(thin lines)" in caption and "(filled)" not in caption
+    assert caption.endswith(f"rank error of each 5th percentile ±{rank:.4f}."), caption
     compare([tmp_path / "a.yaml", tmp_path / "other.yaml"], samples=200, out=tmp_path / "unrelated")
     md = (tmp_path / "unrelated" / "report.md").read_text(encoding="utf-8")
     assert "share no extends root (other.yaml vs a.yaml)" in md
@@ -587,3 +592,24 @@ def test_the_contents_line_wraps_instead_of_widening_the_page(graph_report):
     rule = re.search(r"nav\.toc \{([^}]*)\}", html)
     assert rule and "display: flex" in rule.group(1) and "flex-wrap: wrap" in rule.group(1), rule
     assert html.count('<nav class="toc">') == 1
+
+
+def test_compare_states_each_runs_top_driver_as_its_run_page_does(tmp_path):
+    """The compare page bootstrapped the largest driver with 100 replicates and seed 0, the run page with 200 and
+    the run's seed: the same run's interval read differently on the two pages."""
+    from riskmodel.render._compare import drivers_by_scenario
+    from riskmodel.render._report import _drivers
+
+    from conftest import write_registry
+
+    write_registry(tmp_path)
+    (tmp_path / "s.yaml").write_text(VALID.replace("seed: 1", "seed: 7"), encoding="utf-8")
+    scenario = validate(tmp_path / "s.yaml")
+    res = run(scenario, samples=1500, judgment_samples=0)
+    page = {t["output"]: t["drivers"][0] for t in _drivers(res, scenario, res.register, res.meta, None,
+                                                             with_tornados=False)["top_drivers"]}
+    (row,) = [r for r in drivers_by_scenario([res], [scenario]) if r["id"] == "many_attacks"]
+    top = row["cells"][0]["top"]
+    assert page["total_end"]["parameter"] == top["parameter"]
+    assert (top["S1"], top["S1_low"], top["S1_high"]) == pytest.approx(
+        (page["total_end"]["S1"], page["total_end"]["S1_low"], page["total_end"]["S1_high"]), abs=1e-12)

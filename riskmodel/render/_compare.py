@@ -149,13 +149,21 @@ def render_comparison(results_list, scenarios, folder, *, table=None) -> Path:
         title = st.title or st.name
         colours = _colour_map(have)
         band_methods = sorted({metas[i].get("band_method", "") for i in have})
+        rank_errors = {names[i]: metas[i].get("band_rank_error_p05") for i in have}
+        if len(set(rank_errors.values())) == 1:
+            rank_text = (f"; rank error of each 5th percentile ±{next(iter(rank_errors.values())):.4f}"
+                         if next(iter(rank_errors.values())) else "")
+        else:
+            rank_text = "; rank error of the 5th percentile " + ", ".join(
+                f"±{e:.4f} ({name})" for name, e in rank_errors.items() if e)
         figures.append(Figure(
             f"fan-{slug(name)}.png",
             plots.fan_overlay(series, title=title, unit=st.unit, windows=windows),
             f"Fan charts: {title}",
             f"{_named(st.title, name, st.unit)} in {', '.join(f'{names[i]} ({colours[i]})' for i in have)}: "
-            f"median (line), 50% band (filled), 5th and 95th percentiles (dashed); coloured strips at the top: "
-            f"each scenario's intervention windows. Monte Carlo error: {'; '.join(band_methods)}.",
+            f"each in its colour and line style, median (thick line with markers), 50% band (hatched), 5th and "
+            f"95th percentiles (thin lines); coloured strips at the top: each scenario's intervention windows. "
+            f"Monte Carlo error: {'; '.join(band_methods)}{rank_text}.",
             f"Fan charts of {title} overlaid for {len(have)} scenarios.", wide=True))
         fan_figs.append(figures[-1])
     if yes_no:
@@ -277,7 +285,10 @@ def drivers_by_scenario(results_list, scenarios) -> list:
         best = {}
         for out in (outputs if res.n_paths >= 100 else ()):
             # only parameters with a path to the output; an output constant over the run has no driver (no nan)
-            table = given_data(sub, _restricted(sc, graph.parameters_of(out)), outputs=[out], n_boot=100)
+            # the run page's estimate and bootstrap (its replicates, its seed): one run's driver reads the same
+            # on both pages
+            table = given_data(sub, _restricted(sc, graph.parameters_of(out)), outputs=[out],
+                               seed=int(res.meta.get("seed", 0) or 0))
             table = table[np.isfinite(table["S1"].to_numpy(dtype=float))] if len(table) else table
             if len(table):
                 r = table.iloc[0]

@@ -31,7 +31,7 @@ def fan_overlay(series: Sequence[tuple], *, title: str, unit: str, windows: Sequ
     ----------
     series : sequence of (label, months, bands)
         Per scenario: its label, its months and its bands (as in :func:`fan_chart`).
-        Each gets a colour: median (solid), 50% band (filled), 5% and 95% (thin dashed).
+        Each gets a colour and line style: median (thick, with markers), 50% band (hatched), 5% and 95% (thin).
     windows : intervention windows with ``series`` naming the scenario.
     """
     n_items = len(series) + 2 + (1 if windows else 0)
