@@ -613,3 +613,27 @@ def test_compare_states_each_runs_top_driver_as_its_run_page_does(tmp_path):
     assert page["total_end"]["parameter"] == top["parameter"]
     assert (top["S1"], top["S1_low"], top["S1_high"]) == pytest.approx(
         (page["total_end"]["S1"], page["total_end"]["S1_low"], page["total_end"]["S1_high"]), abs=1e-12)
+
+
+def test_the_outputs_section_says_what_it_holds(tmp_path):
+    """The default report's section was headed "Outputs: exceedance curves" and described them while it drew none
+    (they are on request); now it counts the curves left for --figures all, and describes them where drawn."""
+    from conftest import write_registry
+
+    write_registry(tmp_path)
+    (tmp_path / "s.yaml").write_text(VALID, encoding="utf-8")
+    scenario = validate(tmp_path / "s.yaml")
+    res = run(scenario, samples=400, judgment_samples=0)
+    sections = {}
+    for which in ("default", "all"):
+        out = write_run_folder(res, tmp_path / which, extra=render_into(res, scenario, figures=which))
+        md = (out / "report.md").read_text(encoding="utf-8")
+        sections[which] = md.split("## Outputs\n", 1)[1].split("\n## ", 1)[0]
+        assert "exceedance curves\n" not in md.split("## Monte Carlo")[0].lower()
+        drawn = sorted(p.name for p in (out / "figures").glob("exceedance-*.png"))
+        sections[which + " drawn"] = drawn
+    assert sections["default drawn"] == [] and len(sections["all drawn"]) == 3  # total_end, attacks_h2, per_month
+    assert "The exceedance curves of 3 outputs are drawn on request (`--figures all`)." in sections["default"]
+    assert "share of paths in which it exceeds" not in sections["default"]
+    assert "share of paths in which it exceeds" in sections["all"] and "on request" not in sections["all"]
+    assert sections["all"].count("](figures/exceedance-") == 3

@@ -389,6 +389,9 @@ def _render_report(results, scenario, folder, figures, phase, total_time, refres
         "figure_set": which,
         "refresh_s": int(refresh_s),  # riskmodel watch: the page reloads itself (meta refresh, no script)
         "on_request": [f.title for f in on_request] + not_drawn,
+        # what the outputs section holds: its exceedance curves, or how many of them wait for --figures all
+        "exceed_curves": sum(f.file.startswith("exceedance-") for f in exceed_figs),
+        "exceed_on_request": sum(f.file.startswith("exceedance-") for f in on_request),
         "on_request_count": None if which == "summary" else len(on_request) + tornados,
     }
     with phase("figures"):
