@@ -304,22 +304,40 @@ def _indicator_states(states) -> set:
     return cand
 
 
-def lints(c, *, factors, parameters, states, interventions, outputs, risks) -> list[Lint]:
+def lints(c, *, factors, parameters, states, interventions, outputs, risks, dims=None) -> list[Lint]:
     """Warnings for a valid scenario: unused parameters, factors with nothing or no citation, risks that
-    cannot be crossed; notes (info) for outputs no risk or output uses."""
+    cannot be crossed; notes (info) for outputs no risk or output uses.
+
+    ``dims`` maps each dimensioned base name to its elements: a parameter's element ``x[north]`` is used
+    where an expression reads it, as the dependency graph counts reads (a bare ``x`` in a state's
+    element ``north``, ``x[north]``, a reduction over ``x``).
+    """
+    from .graph import names_read
+
+    dims = dims or {}
+
+    def reads(text, element=None) -> set:
+        try:
+            return names_read(text, dims, element)
+        except _expr.ExpressionError:
+            return set()
+
     out: list[Lint] = []
     used: set = set()
     for s in states:
-        used |= _names(s.update) | _names(s.init)
+        used |= reads(s.update, s.element) | reads(s.init, s.element)
     for o in outputs:
         if o.expr is not None:
-            used |= _names(o.expr)
+            used |= reads(o.expr, o.element)
     for iv in interventions:
-        for _, text in iv.set:
-            used |= _names(text)
+        for target, text in iv.set:
+            elements = dims.get(target.partition("[")[0], (None,)) if "[" not in target else (
+                target.partition("[")[2].rstrip("]"),)
+            for e in elements:
+                used |= reads(text, e)
     for p in parameters:
         if p.formula:
-            used |= _names(p.formula) - {p.name}
+            used |= reads(p.formula, p.element) - {p.name}
     for p in parameters:
         if p.name not in used:
             out.append(_warn(c, ("parameters", p.name), f"parameter '{p.name}' is not used by any state, output, "

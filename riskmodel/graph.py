@@ -71,7 +71,7 @@ class DependencyGraph:
         return parameter in self.ancestors(output)
 
 
-def _names(text, dims: dict, element: Optional[str] = None) -> set:
+def names_read(text, dims: dict, element: Optional[str] = None) -> set:
     """Expanded names an expression reads, this month or through ``prev``.
 
     For a dimensioned model the names are element names, as the compiled model
@@ -109,18 +109,18 @@ def _graph(scenario: Scenario) -> DependencyGraph:
         return [f"{name}[{e}]" for e in dims[name]] if name in dims else [name]
 
     for p in scenario.parameters:
-        add(p.name, _names(p.formula, dims, p.element) if p.formula is not None else ())
+        add(p.name, names_read(p.formula, dims, p.element) if p.formula is not None else ())
     for s in scenario.states:
-        add(s.name, _names(s.update, dims, s.element) | _names(s.init, dims, s.element))
+        add(s.name, names_read(s.update, dims, s.element) | names_read(s.init, dims, s.element))
     for iv in scenario.interventions:
         for target, value in iv.set:
             for node in nodes(target):
-                add(node, _names(value, dims, node.partition("[")[2].rstrip("]") or None))
+                add(node, names_read(value, dims, node.partition("[")[2].rstrip("]") or None))
     for o in scenario.outputs:
         if o.state is not None:
             add(o.name, nodes(o.state))
         elif o.expr is not None:
-            add(o.name, _names(o.expr, dims, o.element))
+            add(o.name, names_read(o.expr, dims, o.element))
     return DependencyGraph(inputs={k: frozenset(v) for k, v in inputs.items()},
                            parameters=frozenset(p.name for p in scenario.parameters),
                            sampled=tuple(p.name for p in scenario.parameters if p.distribution is not None))

@@ -536,7 +536,8 @@ def validate(doc: LoadedDocument | str | Path, *, overrides=()) -> Scenario:
     as_of = _evidence.as_of_date(c, tree, origin)
     _evidence.check_hindsight(c, as_of, registry, cited_sources, lint_list)
     lint_list.extend(_evidence.lints(c, factors=factors, parameters=parameters, states=states,
-                                     interventions=interventions, outputs=outputs, risks=risks))
+                                     interventions=interventions, outputs=outputs, risks=risks,
+                                     dims={base: dimensions[dim] for base, dim in dim_of.items()}))
 
     c.pc.raise_if_any()
     return Scenario(

@@ -356,6 +356,36 @@ def test_the_three_province_example_validates_runs_and_reports_per_element(tmp_p
     assert {"controlled[north]", "attacks[south]"} <= set(res.bands["state"])
 
 
+def test_a_dimensioned_parameter_is_used_where_its_elements_are_read(tmp_path):
+    """The unused-parameter lint compared bare names with element names: the three-province example warned that
+    base_attacks[north], [centre] and [south] were used by nothing, while every element of attacks reads its own."""
+    from pathlib import Path
+
+    from riskmodel.validate import validate
+
+    example = validate(Path(__file__).parent.parent / "scenarios" / "examples" / "three-provinces.yaml")
+    assert not [x for x in example.lints if "is not used" in x.problem.message]
+    body = """\
+        dimensions:
+          d: [a, b, c]
+        parameters:
+          h: {factor: f, over: d, dist: uniform, low: 0, high: 0.1, evidence: judgment, rationale: test}
+          x: {factor: f, over: d, dist: uniform, low: 0, high: 1, evidence: judgment, rationale: test}
+        states:
+          on: {factor: f, over: d, update: "event(h)"}
+          one: {factor: f, update: "prev + x[b]"}
+        outputs:
+          count: {state: on, agg: end, reduce: sum}
+          one_end: {state: one, agg: end}
+        risks:
+          - {id: many, title: Many, factor: f, output: count, threshold: 1.5}
+          - {id: big, title: Big, factor: f, output: one_end, threshold: 5}
+        """
+    lints = validate(scenario(tmp_path, body)).lints
+    unused = sorted(x.problem.message.split("'")[1] for x in lints if "is not used" in x.problem.message)
+    assert unused == ["x[a]", "x[c]"]  # x[b] is read by name; each h[e] by its own element of on
+
+
 def test_a_cycle_between_elements_is_still_a_cycle(tmp_path):
     text = problems_of(tmp_path, """\
         dimensions:
