@@ -157,6 +157,12 @@ def check_out_folder(out: str | os.PathLike, *, option: str = "--out") -> Path:
         raise ScenarioError.at(shown, None, (), "is a file, not a run folder",
                                "name a folder for the run (it is created), or an earlier run folder to replace")
     if not path.is_dir():
+        parent = path.parent
+        while not parent.exists() and parent != parent.parent:
+            parent = parent.parent
+        if not parent.is_dir():  # a file on the way: the folder could be made only after the run, and then fail
+            raise ScenarioError.at(shown, None, (), f"'{parent}' is a file, so no folder can be made inside it",
+                                   "name a folder whose parents are folders (or do not exist yet)")
         return given
     try:
         entries = sorted(e.name for e in os.scandir(path))

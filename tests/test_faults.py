@@ -951,3 +951,30 @@ def test_report_refuses_a_backtest_or_update_folder_and_deletes_nothing(tmp_path
     riskmodel.run(examples / "minimal.yaml", samples=500, judgment_samples=0, out=run_folder, figures="none")
     assert runner.invoke(app, ["report", str(run_folder)]).exit_code == 0  # a run's own folder re-renders
     assert (run_folder / "index.html").is_file()
+
+
+def test_out_under_a_file_is_refused_before_the_run(tmp_path, monkeypatch):
+    """`--out afile/run` simulated every path, then failed to write with "File exists (at afile)": the folder's
+    parents are now checked with the rest of --out, before anything runs."""
+    path = write_scenario(tmp_path)
+    (tmp_path / "afile").write_text("mine")
+    ran = []
+    monkeypatch.setattr("riskmodel.pipeline.simulate", lambda *a, **k: ran.append(1))
+    result = runner.invoke(app, ["run", str(path), "--samples", "100", "--out", str(tmp_path / "afile" / "deep" / "run")])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"--out {tmp_path / 'afile' / 'deep' / 'run'}: '{tmp_path / 'afile'}' is a file, "
+                                    "so no folder can be made inside it")
+    assert ran == [] and (tmp_path / "afile").read_text() == "mine"
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda p: None, "no such folder"),
+    (lambda p: p.write_text("mine"), "is a file, not a run folder"),
+    (lambda p: p.mkdir(), "not a run folder (no run.json)"),
+])
+def test_report_says_whether_the_folder_is_missing_a_file_or_not_a_run(tmp_path, make, message):
+    """`riskmodel report nope` said "not a run folder (no run.json)" of a folder that does not exist."""
+    target = tmp_path / "nope"
+    make(target)
+    result = runner.invoke(app, ["report", str(target)])
+    assert result.exit_code == 2 and result.stderr.startswith(f"{target}: {message}"), result.output
