@@ -62,7 +62,7 @@ _TARGET_HELP = "A scenario, outcomes or registry file, or a folder: the registry
 @sources_app.command("list")
 @_user_errors
 def sources_list(
-    target: Optional[Path] = typer.Argument(None, metavar="[FILE]", help=_TARGET_HELP),
+    target: Optional[Path] = typer.Argument(None, metavar="FILE", help=_TARGET_HELP),
     registry: Optional[Path] = typer.Option(None, help="The source registry (instead of FILE)."),
 ) -> None:
     """List the registered sources."""
@@ -77,7 +77,7 @@ def sources_list(
 @sources_app.command("check")
 @_user_errors
 def sources_check(
-    target: Optional[Path] = typer.Argument(None, metavar="[FILE]", help=_TARGET_HELP),
+    target: Optional[Path] = typer.Argument(None, metavar="FILE", help=_TARGET_HELP),
     registry: Optional[Path] = typer.Option(None, help="The source registry (instead of FILE)."),
 ) -> None:
     """Check every registered text against its SHA-256."""
@@ -90,8 +90,8 @@ def sources_check(
 @sources_app.command("find")
 @_user_errors
 def sources_find(
-    phrase: str = typer.Argument(..., help="Words to look for (whitespace, quotes, case and mojibake tolerated)."),
-    target: Optional[Path] = typer.Argument(None, metavar="[FILE]", help=_TARGET_HELP),
+    phrase: str = typer.Argument(..., metavar="PHRASE", help="Words to look for (whitespace, quotes, case and mojibake tolerated)."),
+    target: Optional[Path] = typer.Argument(None, metavar="FILE", help=_TARGET_HELP),
     registry: Optional[Path] = typer.Option(None, help="The source registry (instead of FILE)."),
 ) -> None:
     """Show where a phrase stands in the sources, to help cite it."""

@@ -20,16 +20,16 @@ from .formats import fmt_likelihood
 @app.command("update")
 @_user_errors
 def update_command(
-    scenario: Path = typer.Argument(..., help="The scenario file to condition."),
-    outcomes: Path = typer.Argument(..., help="The outcomes file: what has been observed (numeric ones with `error`)."),
+    scenario: Path = typer.Argument(..., metavar="SCENARIO", help="The scenario file to condition."),
+    outcomes: Path = typer.Argument(..., metavar="OUTCOMES", help="The outcomes file: what has been observed (numeric ones with `error`)."),
     samples: Optional[int] = typer.Option(None, help="Number of paths (default: the scenario file's)."),
     seed: Optional[int] = typer.Option(None, help="Random seed (default: the scenario file's)."),
     until_ess: Optional[int] = typer.Option(None, "--until-ess", help="Add whole blocks of paths until the "
                                             "effective sample size reaches this."),
     max_samples: Optional[int] = typer.Option(None, "--max-samples", help="Cap for --until-ess (default 20 x samples)."),
-    ess_floor: int = typer.Option(1000, "--ess-floor", min=0,
+    ess_floor: int = typer.Option(1000, "--ess-floor", min=0, metavar="<int>",
                                    help="The report warns below this effective sample size (0: never)."),
-    workers: int = typer.Option(1, min=1, help="Local processes for the blocks (never changes a number)."),
+    workers: int = typer.Option(1, min=1, metavar="<int>", help="Local processes for the blocks (never changes a number)."),
     out: Optional[Path] = typer.Option(None, help="Update folder (default: reports/<scenario name>-update)."),
 ) -> None:
     """Condition a scenario on what has been observed: weight its paths, write the update report."""
@@ -60,13 +60,13 @@ def update_command(
 @app.command("signposts")
 @_user_errors
 def signposts_command(
-    scenario: Path = typer.Argument(..., help="The scenario file."),
-    variants: Optional[List[Path]] = typer.Argument(None, help="Variants to tell apart from it (same seed)."),
+    scenario: Path = typer.Argument(..., metavar="SCENARIO", help="The scenario file."),
+    variants: Optional[List[Path]] = typer.Argument(None, metavar="VARIANT", help="Variants to tell apart from it (same seed)."),
     samples: Optional[int] = typer.Option(None, help="Paths per scenario (default: the scenario file's)."),
     seed: Optional[int] = typer.Option(None, help="Random seed (default: the scenario file's)."),
-    month: Optional[List[str]] = typer.Option(None, "--month", help="A month to observe states in (YYYY-MM); "
+    month: Optional[List[str]] = typer.Option(None, "--month", metavar="YYYY-MM", help="A month to observe states in (YYYY-MM); "
                                               "repeat it. Default: each quarter's last month."),
-    workers: int = typer.Option(1, min=1, help="Local processes for the blocks (never changes a number)."),
+    workers: int = typer.Option(1, min=1, metavar="<int>", help="Local processes for the blocks (never changes a number)."),
     out: Optional[Path] = typer.Option(None, help="Folder (default: reports/<scenario name>-signposts)."),
 ) -> None:
     """Rank the indicators worth watching: what observing each state would tell about each risk, and when."""

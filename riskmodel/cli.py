@@ -131,11 +131,11 @@ def validate(
 ) -> None:
     """Check files against their contract and verify every quote.
 
-    A file is read as what its ``schema:`` line says: a scenario
-    (``riskmodel/1``, the default), an outcomes file (``riskmodel-outcomes/1``)
-    or a source registry (``riskmodel-sources/1``). A valid scenario's warnings
+    A file is read as what its schema: line says: a scenario (riskmodel/1,
+    the default), an outcomes file (riskmodel-outcomes/1) or a source
+    registry (riskmodel-sources/1). A valid scenario's warnings
     (unused parameters, uncited factors, undated sources, ...) are printed
-    after it; ``--strict`` makes them errors.
+    after it; --strict makes them errors.
     """
     problems = []
     for file in files:
@@ -252,14 +252,14 @@ def _print_register(register, title: str, *, wide: bool = False) -> None:
 @app.command()
 @_user_errors
 def run(
-    file: Path = typer.Argument(..., help="The scenario file."),
+    file: Path = typer.Argument(..., metavar="FILE", help="The scenario file."),
     samples: Optional[int] = typer.Option(None, help="Number of paths (default: the file's)."),
     seed: Optional[int] = typer.Option(None, help="Random seed (default: the file's)."),
     sampler: Optional[str] = typer.Option(None, help="mc | lhs | sobol (default: the file's)."),
     set_: List[str] = typer.Option([], "--set", metavar="KEY=VALUE", help="Override a key: key.path=value (repeatable)."),
     out: Optional[Path] = typer.Option(None, help="Run folder (default: reports/<scenario name>)."),
     memory: str = typer.Option("1G", help="Working-memory budget, e.g. 512M, 2G (never changes a number)."),
-    workers: Optional[int] = typer.Option(None, min=1, show_default=False, help=(
+    workers: Optional[int] = typer.Option(None, min=1, metavar="<int>", show_default=False, help=(
         "Local processes for the blocks [default: every core from 50,000 paths, but one while the "
         "judgment share takes the second core]; never changes a number.")),
     scheduler: Optional[str] = typer.Option(None, envvar="RISKMODEL_SCHEDULER",
@@ -331,7 +331,7 @@ def _print_run_end(folder: Path, figure_set: str, phases) -> None:
 @app.command()
 @_user_errors
 def watch(
-    file: Path = typer.Argument(..., help="The scenario file."),
+    file: Path = typer.Argument(..., metavar="FILE", help="The scenario file."),
     samples: Optional[int] = typer.Option(None, help="Number of paths (default: the file's)."),
     seed: Optional[int] = typer.Option(None, help="Random seed (default: the file's)."),
     set_: List[str] = typer.Option([], "--set", metavar="KEY=VALUE", help="Override a key: key.path=value (repeatable)."),
@@ -405,8 +405,8 @@ def watch(
 @app.command()
 @_user_errors
 def backtest(
-    scenario: Path = typer.Argument(..., help="The scenario file to score."),
-    outcomes: Path = typer.Argument(..., help="The outcomes file: what happened."),
+    scenario: Path = typer.Argument(..., metavar="SCENARIO", help="The scenario file to score."),
+    outcomes: Path = typer.Argument(..., metavar="OUTCOMES", help="The outcomes file: what happened."),
     samples: Optional[int] = typer.Option(None, help="Number of paths (default: the scenario file's)."),
     seed: Optional[int] = typer.Option(None, help="Random seed (default: the scenario file's)."),
     out: Optional[Path] = typer.Option(None, help="Backtest folder (default: reports/<scenario name>-backtest)."),
@@ -435,7 +435,7 @@ def compare(
     sampler: Optional[str] = typer.Option(None, help="mc | lhs | sobol (default: the first file's)."),
     out: Optional[Path] = typer.Option(None, help="Comparison folder (default: reports/compare-<names>)."),
     memory: str = typer.Option("1G", help="Working-memory budget, e.g. 512M, 2G (never changes a number)."),
-    workers: Optional[int] = typer.Option(None, min=1, show_default=False, help=(
+    workers: Optional[int] = typer.Option(None, min=1, metavar="<int>", show_default=False, help=(
         "Local processes for the blocks [default: every core from 50,000 paths, but one while the "
         "judgment share takes the second core]; never changes a number.")),
     set_: List[str] = typer.Option([], "--set", metavar="KEY=VALUE",
@@ -465,7 +465,7 @@ def _print_comparison(runs, table, *, wide: bool = False) -> None:
 @app.command()
 @_user_errors
 def report(
-    folder: Path = typer.Argument(..., help="A run folder (or comparison folder) to render again."),
+    folder: Path = typer.Argument(..., metavar="FOLDER", help="A run folder (or comparison folder) to render again."),
     figures: str = typer.Option("default", "--figures", metavar="default|all",
                                 help="all: also the figures drawn on request (see riskmodel run --help)."),
 ) -> None:
@@ -481,7 +481,7 @@ def report(
 @app.command()
 @_user_errors
 def explain(
-    file: Path = typer.Argument(..., help="The scenario file."),
+    file: Path = typer.Argument(..., metavar="FILE", help="The scenario file."),
     output: Optional[str] = typer.Option(None, help="An output name or a risk id (default: the first risk's output)."),
     base_samples: int = typer.Option(1024, "--base-samples", help="N, rows of the A and B matrices (a power of two)."),
     method: str = typer.Option("sobol", help="sobol (Saltelli design; first order Saltelli 2010, total Jansen)."),

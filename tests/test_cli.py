@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -143,10 +144,31 @@ def test_a_stage_function_is_not_shadowed_by_its_module():
     assert out.split() == ["riskmodel.validate", "riskmodel.backtest", "riskmodel.load", "riskmodel.pipeline"]
 
 
+def _every_command():
+    import typer.main
+
+    def walk(cmd, path):
+        subs = getattr(cmd, "commands", None)
+        if subs:
+            for name, sub in subs.items():
+                yield from walk(sub, [*path, name])
+        else:
+            yield path
+
+    return list(walk(typer.main.get_command(app), []))
+
+
 def test_help_shows_flags_as_flags_and_lists_by_their_item():
-    for command in (["run"], ["compare"], ["explain"], ["validate"]):
+    """Every command's help: no `<bool>`, `<list[str]>` (signposts --month), `<int range>` (--workers),
+    `[[FILE]]` (sources), rST ``schema:`` (validate), or a lower-case `{file}` on the usage line (run)."""
+    commands = _every_command()
+    assert len(commands) >= 13 and ["sources", "find"] in commands and ["signposts"] in commands
+    for command in commands:
         out = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "100"}).output
-        assert "<bool>" not in out and "list[" not in out, (command, out)
+        for bad in ("<bool>", "list[", "int range", "[[", "``"):
+            assert bad not in out, (command, bad, out)
+        usage = out.splitlines()[0]
+        assert usage.startswith("Usage: ") and not re.search(r"[{\[][a-z]", usage), usage
     out = runner.invoke(app, ["explain", "--help"], env={"COLUMNS": "100"}).output
     assert "--json " in out and "--set KEY=VALUE" in out
 
