@@ -95,6 +95,9 @@ def test_file_validates_and_every_quote_is_found(path: Path) -> None:
             assert c.reference and c.line is None, c
             # dated no later than the case's as_of (2023-12-31): the validator makes a later date an error
             assert (src.date or src.date_not_after) <= "2023-12-31", c.source
+        # the page prints each quote in quotation marks of its own: a quote wrapped in the source's marks read
+        # "“to continue honoring the ceasefire as MINUSMA withdraws”"
+        assert not (c.quote[:1] in "\"“”'‘’" and c.quote[-1:] in "\"“”'‘’"), c.quote
     # every factor that the model uses is cited; every parameter class has what it needs
     assert all(f.cite for f in sc.factors)
     for p in sc.parameters:
