@@ -360,7 +360,7 @@ def watch(
     # options no edit of the file can mend: refused now, not printed on every save while watching
     if samples is not None:
         from .errors import Position
-        from .simulate import check_some_paths
+        from .runsize import check_some_paths
 
         check_some_paths(samples, Position(f"--samples {samples}"))
     if not interval > 0:

@@ -17,7 +17,8 @@ from .outfolder import (WRITTEN_FILES_KEY, check_out_folder, remove_stale_tempor
 from .phases import Phases, _Elapsed, _timed  # noqa: F401 (Phases: re-exported, the CLI times a run with it)
 from .results import RUN_FILES, Results, check_matches, read_run_json
 from .validate import override_warnings
-from .simulate import DEFAULT_MEMORY_BYTES, check_cap, check_run_size, simulate
+from .runsize import check_cap, check_run_size
+from .simulate import DEFAULT_MEMORY_BYTES, simulate
 from .validate import validate
 from .yamlio import OUTSIDE, project_root
 

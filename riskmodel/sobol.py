@@ -413,7 +413,7 @@ def _explanations(scenario: Scenario, outputs: Sequence[str], *, base_samples: i
         units = [u for u in units if u.label == NOISE]
     if keep_group is not None:
         groups = [g for g in groups if g.by == NOISE or keep_group(g)]
-    from .simulate import check_run_size  # every matrix of the design, before any is drawn
+    from .runsize import check_run_size  # every matrix of the design, before any is drawn
 
     check_run_size(model, base_samples * (len(units) + len(groups) + 2), design=True,
                    given=base_samples if base_samples != 1024 else None, option="--base-samples")

@@ -41,7 +41,8 @@ from .errors import Position, Problem, ScenarioError
 from .model import Scenario
 from .outcomes import Outcomes, load_outcomes
 from .results import Results
-from .simulate import BLOCK_SIZE, DEFAULT_MEMORY_BYTES, QUANTILES, check_cap, simulate
+from .runsize import check_cap
+from .simulate import BLOCK_SIZE, DEFAULT_MEMORY_BYTES, QUANTILES, simulate
 from .validate import validate
 
 __all__ = ["update", "Posterior", "kish_ess", "weighted_quantile", "AS_OF", "ESS_FLOOR", "ESS_SHOW_MIN",

@@ -355,7 +355,7 @@ def test_ten_to_the_ten_samples_fail_fast_naming_samples_and_bytes(tmp_path, mon
 
 
 def test_the_run_size_limit_defaults_to_the_machines_memory(tmp_path, monkeypatch):
-    from riskmodel.simulate import _available_memory_bytes, check_run_size
+    from riskmodel.runsize import _available_memory_bytes, check_run_size
 
     monkeypatch.delenv("RISKMODEL_MAX_RESULT_BYTES", raising=False)
     model = riskmodel.compile_scenario(riskmodel.validate(write_scenario(tmp_path)))
