@@ -20,18 +20,19 @@ from __future__ import annotations
 import datetime as _dt
 import difflib
 import hashlib
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal, Optional, Union
+from typing import Any, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from . import sources as _sources
 from .errors import Position, ProblemCollector, ScenarioError, did_you_mean
 from .model import Citation, Month, Scenario
-from .schema import MONTH_PATTERN, CiteModel
+from .outcomes_schema import (_BINARY_KEYS, _CITE_KEYS, _NUMERIC_KEYS, _TOP_KEYS, OUTCOMES_SCHEMA_ID, BinaryObservationModel,
+                              NumericObservationModel, OutcomesModel, _Header, json_schema)
+from .schema import CiteModel
 from .validate import validate
 from .yamlio import YMap, position_of, read_yaml, resolve_named
 
@@ -49,92 +50,6 @@ __all__ = [
     "BinaryObservationModel",
     "NumericObservationModel",
 ]
-
-#: The ``schema`` line an outcomes file carries.
-OUTCOMES_SCHEMA_ID = "riskmodel-outcomes/1"
-
-_URL_PATTERN = r"^https?://\S+$"
-MonthStr = Annotated[str, Field(pattern=MONTH_PATTERN, description="A calendar month, YYYY-MM.", examples=["2024-09"])]
-Url = Annotated[str, Field(pattern=_URL_PATTERN, description="An http(s):// address where the observation is stated.")]
-Probability = Annotated[float, Field(gt=0, lt=1)]
-
-
-# --------------------------------------------------------------------------- the file's shape (pydantic)
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
-
-
-class BinaryObservationModel(_Strict):
-    """Whether a risk of the scenario happened."""
-
-    risk: str = Field(description="A risk id of the scenario.")
-    happened: bool = Field(description="true if the risk's event happened, false if not.")
-    date: MonthStr = Field(description="When it was observed, YYYY-MM.")
-    cite: list[CiteModel] = Field(default_factory=list, description="Passages of registered sources that state it.")
-    url: Optional[Url] = Field(None, description="Where it is stated, when no registered source holds it.")
-    note: str = Field("", description="Where in the url the fact stands, or any remark (required with url).")
-
-
-class MeasurementErrorModel(_Strict):
-    """How far an observed figure may lie from the true value (for ``riskmodel update``)."""
-
-    sd: Optional[Annotated[float, Field(gt=0)]] = Field(
-        None, description="Normal error: the observed value is the true one plus a normal error of this sd.")
-    relative: Optional[Annotated[float, Field(gt=0)]] = Field(
-        None, description="Lognormal error: log(observed) is log(true) plus a normal error of this sd "
-                          "(0.1 is about 10%).")
-
-
-class NumericObservationModel(_Strict):
-    """The observed value of an output of the scenario, or of a state in a month."""
-
-    output: Optional[str] = Field(None, description="An output name of the scenario.")
-    state: Optional[str] = Field(None, description="A state name of the scenario (its value in the month `date`).")
-    error: Optional[MeasurementErrorModel] = Field(
-        None, description="Measurement error, `{sd: x}` or `{relative: r}`: needed by `riskmodel update`.")
-    value: float = Field(allow_inf_nan=False, description="The value observed, in the output's unit.")
-    date: Optional[MonthStr] = Field(None, description="When it was observed, YYYY-MM.")
-    cite: list[CiteModel] = Field(default_factory=list, description="Passages of registered sources that state it.")
-    url: Optional[Url] = Field(None, description="Where it is stated, when no registered source holds it.")
-    note: str = Field("", description="Where in the url the figure stands, or any remark (required with url).")
-
-
-class OutcomesModel(_Strict):
-    """An outcomes file (schema riskmodel-outcomes/1): what happened, to score a scenario against."""
-
-    schema_: Literal["riskmodel-outcomes/1"] = Field(alias="schema")
-    scenario: str = Field(description="The scenario file these outcomes score, relative to this file.")
-    sources: Optional[str] = Field(None, description="Source registry, relative to this file (for `cite`).")
-    title: str = ""
-    description: str = ""
-    climatology: dict[str, Probability] = Field(
-        default_factory=dict,
-        description="Base-rate probability per risk id, strictly between 0 and 1: the reference forecast.")
-    observations: list[Union[BinaryObservationModel, NumericObservationModel]] = Field(
-        description="Binary observations name a `risk`; numeric ones an `output` or a `state`.")
-
-
-class _Header(OutcomesModel):
-    """The file without its observations (they are checked one by one, by kind)."""
-
-    observations: list[Any]
-
-
-_BINARY_KEYS = tuple(f.alias or n for n, f in BinaryObservationModel.model_fields.items())
-_NUMERIC_KEYS = tuple(f.alias or n for n, f in NumericObservationModel.model_fields.items())
-_CITE_KEYS = ("source", "quote")
-_TOP_KEYS = tuple(f.alias or n for n, f in OutcomesModel.model_fields.items())
-
-
-def json_schema() -> str:
-    """The JSON Schema of outcomes files, as indented JSON text."""
-    schema = OutcomesModel.model_json_schema(by_alias=True)
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["$id"] = "https://riskmodel.invalid/schema/riskmodel-outcomes-1.json"
-    return json.dumps(schema, indent=2)
-
 
 # --------------------------------------------------------------------------- the checked data
 
@@ -389,8 +304,9 @@ def load_outcomes(path: str | Path, scenario: Scenario | str | Path | None = Non
             c.pc.extend(exc.problems)
             scenario = None
     risk_ids = [r.id for r in scenario.risks] if scenario is not None else None
-    output_names = [o.name for o in scenario.outputs] if scenario is not None else None
-    state_names = [st.name for st in scenario.states] if scenario is not None else None
+    names = {"risk": risk_ids,
+             "output": [o.name for o in scenario.outputs] if scenario is not None else None,
+             "state": [st.name for st in scenario.states] if scenario is not None else None}
 
     # ---- sources -------------------------------------------------------------------
     registry = None
@@ -427,8 +343,7 @@ def load_outcomes(path: str | Path, scenario: Scenario | str | Path | None = Non
     numeric: list[NumericObservation] = []
     state_obs: list[NumericObservation] = []
     first_seen: dict[tuple, int] = {}
-    cited_ids: list[str] = []
-    missing_registry_reported = False
+    cited: dict = {"ids": [], "no registry reported": False}
 
     for i, raw in enumerate(items):
         here = ("observations", i)
@@ -460,75 +375,14 @@ def load_outcomes(path: str | Path, scenario: Scenario | str | Path | None = Non
             c.report(exc, here, keys, other_only, "numeric" if is_binary else "binary")
             om = None
 
-        # the name the observation scores
-        name_key = "risk" if is_binary else ("state" if "state" in raw else "output")
-        name = raw.get(name_key)
-        choices = {"risk": risk_ids, "output": output_names, "state": state_names}[name_key]
-        if not is_binary and not isinstance(name, str):
-            c.add(here, "a numeric observation names an `output` or a `state`",
-                  "add e.g. `output: idps_end`, or `state: idps` with its `date`")
+        # the name the observation scores: known to the scenario, observed once
+        if not _scored_name(c, here, raw, is_binary, names, first_seen):
             om = None
-        if name_key == "state" and "date" not in raw:
-            c.add(here, "a state observation needs `date:` (the month whose value was observed)",
-                  "add e.g. `date: 2024-06`")
-            om = None
-        if isinstance(name, str) and choices is not None:
-            if name not in choices:
-                what = name_key
-                c.add(here + (name_key,), f"unknown {what} '{name}'",
-                      did_you_mean(name, choices) or f"{what}s of the scenario: " + (", ".join(choices) or "none"))
-                om = None
-            else:
-                line = c.pos(here).line
-                seen_key = (name_key, name) if name_key != "state" else (name_key, name, str(raw.get("date")))
-                if seen_key in first_seen:
-                    c.add(here + (name_key,), f"{name_key} '{name}' is observed twice (first at line "
-                          f"{first_seen[seen_key]})",
-                          "the scenario gives one forecast for it: keep one observation")
-                    om = None
-                else:
-                    first_seen[seen_key] = line
 
         # evidence: a quote from a registered source, or a url and a note
-        raw_cites = raw.get("cite")
-        has_cite = isinstance(raw_cites, list) and bool(raw_cites)
-        has_url = isinstance(raw.get("url"), str) and bool(raw["url"].strip())
-        has_note = isinstance(raw.get("note"), str) and bool(raw["note"].strip())
-        if not has_cite and not has_url:
-            c.add(here, "an observation needs evidence",
-                  "cite a registered source (`cite: [{source: <id>, quote: \"...\"}]`), "
-                  "or give `url:` and `note:`")
+        cites, evidenced = _evidence(c, here, raw, tree, registry, cited)
+        if not evidenced:
             om = None
-        elif has_url and not has_note:
-            c.add(here + ("url",), "a url needs a note",
-                  "add `note:` saying where in it the observation is stated")
-            om = None
-        cites: list[Citation] = []
-        if has_cite:
-            if registry is None and not isinstance(tree.get("sources"), str):
-                if not missing_registry_reported:
-                    c.add(here + ("cite",), "quotes are cited but the file names no source registry",
-                          "add `sources: ../sources/registry.yaml` (relative to this file)")
-                    missing_registry_reported = True
-            for j, raw_cite in enumerate(raw_cites):
-                cm = _parse(CiteModel, raw_cite)
-                if cm is None or registry is None:
-                    continue
-                at = here + ("cite", j)
-                source = registry.get(cm.source)
-                if source is None:
-                    c.add(at + ("source",), f"unknown source '{cm.source}'",
-                          did_you_mean(cm.source, registry.ids) or "registered: " + ", ".join(registry.ids))
-                    om = None
-                    continue
-                match = _sources.find_quote(source, cm.quote)
-                if match is None:
-                    c.add(at + ("quote",), f"quote not found in '{cm.source}'",
-                          f"closest passage: {_sources.suggest_passage(source, cm.quote)}")
-                    om = None
-                    continue
-                cited_ids.append(cm.source)
-                cites.append(Citation(cm.source, cm.quote, match.line, c.pos(at)))
 
         if om is None:
             continue
@@ -564,7 +418,7 @@ def load_outcomes(path: str | Path, scenario: Scenario | str | Path | None = Non
 
     c.pc.raise_if_any()
     refs = tuple({"id": s.id, "title": s.title, "publisher": s.publisher, "date": s.date, "url": s.url}
-                 for s in (registry.sources if registry is not None else ()) if s.id in cited_ids)
+                 for s in (registry.sources if registry is not None else ()) if s.id in cited["ids"])
     return Outcomes(
         path=shown, scenario_path=scenario_path, title=str(tree.get("title") or ""),
         description=str(tree.get("description") or "").strip(),
@@ -572,6 +426,88 @@ def load_outcomes(path: str | Path, scenario: Scenario | str | Path | None = Non
         states=tuple(state_obs), sources=refs,
         sha256=hashlib.sha256(raw_bytes).hexdigest(), scenario=scenario,
     )
+
+
+def _scored_name(c: "_Checker", here: tuple, raw: dict, is_binary: bool, names: dict, first_seen: dict) -> bool:
+    """Whether the risk, output or state an observation names is the scenario's (``names``: kind to the
+    scenario's names, None when it could not be read) and observed once (``first_seen``, shared by the file:
+    a name, and a state's month, to the line first observing it)."""
+    ok = True
+    name_key = "risk" if is_binary else ("state" if "state" in raw else "output")
+    name = raw.get(name_key)
+    choices = names[name_key]
+    if not is_binary and not isinstance(name, str):
+        c.add(here, "a numeric observation names an `output` or a `state`",
+              "add e.g. `output: idps_end`, or `state: idps` with its `date`")
+        ok = False
+    if name_key == "state" and "date" not in raw:
+        c.add(here, "a state observation needs `date:` (the month whose value was observed)",
+              "add e.g. `date: 2024-06`")
+        ok = False
+    if isinstance(name, str) and choices is not None:
+        if name not in choices:
+            what = name_key
+            c.add(here + (name_key,), f"unknown {what} '{name}'",
+                  did_you_mean(name, choices) or f"{what}s of the scenario: " + (", ".join(choices) or "none"))
+            ok = False
+        else:
+            line = c.pos(here).line
+            seen_key = (name_key, name) if name_key != "state" else (name_key, name, str(raw.get("date")))
+            if seen_key in first_seen:
+                c.add(here + (name_key,), f"{name_key} '{name}' is observed twice (first at line "
+                      f"{first_seen[seen_key]})",
+                      "the scenario gives one forecast for it: keep one observation")
+                ok = False
+            else:
+                first_seen[seen_key] = line
+    return ok
+
+
+def _evidence(c: "_Checker", here: tuple, raw: dict, tree: YMap, registry, cited: dict) -> tuple[list, bool]:
+    """An observation's citations, each quote found in its registered source, and whether its evidence holds
+    (a quote, or a url with a note). ``cited`` is shared by the file's observations: the source ids cited,
+    and whether the missing registry was reported (once per file)."""
+    ok = True
+    raw_cites = raw.get("cite")
+    has_cite = isinstance(raw_cites, list) and bool(raw_cites)
+    has_url = isinstance(raw.get("url"), str) and bool(raw["url"].strip())
+    has_note = isinstance(raw.get("note"), str) and bool(raw["note"].strip())
+    if not has_cite and not has_url:
+        c.add(here, "an observation needs evidence",
+              "cite a registered source (`cite: [{source: <id>, quote: \"...\"}]`), "
+              "or give `url:` and `note:`")
+        ok = False
+    elif has_url and not has_note:
+        c.add(here + ("url",), "a url needs a note",
+              "add `note:` saying where in it the observation is stated")
+        ok = False
+    cites: list[Citation] = []
+    if has_cite:
+        if registry is None and not isinstance(tree.get("sources"), str):
+            if not cited["no registry reported"]:
+                c.add(here + ("cite",), "quotes are cited but the file names no source registry",
+                      "add `sources: ../sources/registry.yaml` (relative to this file)")
+                cited["no registry reported"] = True
+        for j, raw_cite in enumerate(raw_cites):
+            cm = _parse(CiteModel, raw_cite)
+            if cm is None or registry is None:
+                continue
+            at = here + ("cite", j)
+            source = registry.get(cm.source)
+            if source is None:
+                c.add(at + ("source",), f"unknown source '{cm.source}'",
+                      did_you_mean(cm.source, registry.ids) or "registered: " + ", ".join(registry.ids))
+                ok = False
+                continue
+            match = _sources.find_quote(source, cm.quote)
+            if match is None:
+                c.add(at + ("quote",), f"quote not found in '{cm.source}'",
+                      f"closest passage: {_sources.suggest_passage(source, cm.quote)}")
+                ok = False
+                continue
+            cited["ids"].append(cm.source)
+            cites.append(Citation(cm.source, cm.quote, match.line, c.pos(at)))
+    return cites, ok
 
 
 def _risk_window(scenario: Scenario, risk_id: str) -> tuple[Month, Month]:
