@@ -6,6 +6,8 @@ after defining them; only the CLI imports it.
 
 from __future__ import annotations
 
+import shutil
+import textwrap
 from pathlib import Path
 from typing import Optional
 
@@ -69,9 +71,20 @@ def sources_list(
     from .sources import load_registry
 
     reg = load_registry(_find_registry(target, registry))
+    width = max(40, shutil.get_terminal_size((80, 24)).columns)
+
+    def wrapped(text: str) -> str:  # text from the registry, made safe first; an address is never broken
+        return textwrap.fill(safe_text(text), width=width, initial_indent="  ", subsequent_indent="    ",
+                             break_long_words=False, break_on_hyphens=False)
+
     for s in reg.sources:
-        meta = "; ".join(x for x in (s.publisher, s.date) if x)
-        typer.echo(safe_text(f"{s.id}: {s.title}" + (f" ({meta})" if meta else "") + (f" [reference: {s.url}]" if s.reference else f" [{Path(s.file).name}]")))
+        when = s.date or (f"not after {s.date_not_after}" if s.date_not_after else "undated")
+        typer.echo(safe_text(f"{s.id} ({when})"))
+        typer.echo(wrapped(s.title + (f" ({s.publisher})" if s.publisher else "")))
+        typer.echo(wrapped(f"reference: {s.url}" if s.reference else f"stored text: {Path(s.file).name}"))
+    stored = sum(not s.reference for s in reg.sources)
+    typer.echo(f"{len(reg.sources)} sources: {stored} stored text{'s' * (stored != 1)}, "
+               f"{len(reg.sources) - stored} reference{'s' * (len(reg.sources) - stored != 1)}")
 
 
 @sources_app.command("check")

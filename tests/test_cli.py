@@ -78,6 +78,25 @@ def test_schema_prints_json_schema_matching_the_committed_file():
 def test_sources_commands():
     listed = runner.invoke(app, ["sources", "list", "--registry", str(REGISTRY)])
     assert listed.exit_code == 0 and "contrapuntal-2023-07-01" in listed.output
+
+
+def test_sources_list_fits_the_terminal_and_states_each_date_bound():
+    """One line per source of up to 300 characters, and a source known only to be no later than a day (the four
+    undated seed texts, the SG report) showed no date at all."""
+    from riskmodel.sources import load_registry
+
+    reg = load_registry(REGISTRY)
+    out = runner.invoke(app, ["sources", "list", "--registry", str(REGISTRY)], env={"COLUMNS": "80"}).output
+    lines = out.splitlines()
+    assert lines[-1] == f"{len(reg)} sources: 5 stored texts, {len(reg) - 5} references"
+    # an address is never broken (it must stay whole to be followed); every other line fits
+    assert all(len(line) <= 80 for line in lines if not line.lstrip().startswith("http")), out
+    heads = {line.split(" (")[0]: line for line in lines if not line.startswith(" ")}
+    assert set(heads) - {lines[-1].split(" (")[0]} == set(reg.ids)
+    assert heads["minusma-sg-report-2023-04"] == "minusma-sg-report-2023-04 (not after 2023-04-30)"
+    assert heads["contrapuntal-2023-07-01"] == "contrapuntal-2023-07-01 (2023-07-01)"
+    urls = [line.strip() for line in lines if line.lstrip().startswith("http") or "reference: http" in line]
+    assert sorted(u.removeprefix("reference: ") for u in urls) == sorted(s.url for s in reg if s.reference)
     checked = runner.invoke(app, ["sources", "check", "--registry", str(REGISTRY)])
     assert checked.exit_code == 0 and "5 stored texts, every SHA-256 matches; 35 references" in checked.output
     found = runner.invoke(app, ["sources", "find", "Wagner fighters", "--registry", str(REGISTRY)])
