@@ -61,6 +61,14 @@ _TARGET_HELP = "A scenario, outcomes or registry file, or a folder: the registry
                f"{DEFAULT_REGISTRY})."
 
 
+def _wrapped(text: str, indent: str = "  ", hang: str = "  ") -> str:
+    """Text from a registry or a source, made safe, wrapped at the terminal's width (``$COLUMNS`` when piped, else
+    80) below its heading line; a word longer than a line (an address) is never broken."""
+    width = max(40, shutil.get_terminal_size((80, 24)).columns)
+    return textwrap.fill(safe_text(text), width=width, initial_indent=indent, subsequent_indent=indent + hang,
+                         break_long_words=False, break_on_hyphens=False)
+
+
 @sources_app.command("list")
 @_user_errors
 def sources_list(
@@ -71,17 +79,11 @@ def sources_list(
     from .sources import load_registry
 
     reg = load_registry(_find_registry(target, registry))
-    width = max(40, shutil.get_terminal_size((80, 24)).columns)
-
-    def wrapped(text: str) -> str:  # text from the registry, made safe first; an address is never broken
-        return textwrap.fill(safe_text(text), width=width, initial_indent="  ", subsequent_indent="    ",
-                             break_long_words=False, break_on_hyphens=False)
-
     for s in reg.sources:
         when = s.date or (f"not after {s.date_not_after}" if s.date_not_after else "undated")
         typer.echo(safe_text(f"{s.id} ({when})"))
-        typer.echo(wrapped(s.title + (f" ({s.publisher})" if s.publisher else "")))
-        typer.echo(wrapped(f"reference: {s.url}" if s.reference else f"stored text: {Path(s.file).name}"))
+        typer.echo(_wrapped(s.title + (f" ({s.publisher})" if s.publisher else "")))
+        typer.echo(_wrapped(f"reference: {s.url}" if s.reference else f"stored text: {Path(s.file).name}"))
     stored = sum(not s.reference for s in reg.sources)
     typer.echo(f"{len(reg.sources)} sources: {stored} stored text{'s' * (stored != 1)}, "
                f"{len(reg.sources) - stored} reference{'s' * (len(reg.sources) - stored != 1)}")
@@ -117,5 +119,6 @@ def sources_find(
     if not hits:
         typer.echo(safe_text(f"'{phrase}' not found in any registered source"), err=True)
         raise typer.Exit(code=1)
-    for hit in hits:
-        typer.echo(safe_text(f"{hit.source}:{hit.line}: {hit.context}"))
+    for hit in hits:  # the passage below its source and line, wrapped (quotes tolerate the line breaks)
+        typer.echo(safe_text(f"{hit.source}:{hit.line}:"))
+        typer.echo(_wrapped(hit.context, hang=""))

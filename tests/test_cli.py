@@ -80,6 +80,20 @@ def test_sources_commands():
     assert listed.exit_code == 0 and "contrapuntal-2023-07-01" in listed.output
 
 
+def test_sources_find_wraps_the_passage_and_a_copied_passage_still_verifies():
+    """The passage printed on one line of up to a paragraph; wrapped, a quote copied from it (line breaks and
+    indents included) must still be found in the text."""
+    from riskmodel.sources import find_quote, load_registry
+
+    out = runner.invoke(app, ["sources", "find", "Wagner fighters", "--registry", str(REGISTRY)],
+                        env={"COLUMNS": "80"}).output
+    lines = out.splitlines()
+    assert lines[0] == "contrapuntal-2023-07-01:21:" and len(lines) > 2 and all(len(line) <= 80 for line in lines)
+    copied = "\n".join(lines[1:3])  # two wrapped lines, as a mouse selects them
+    match = find_quote(load_registry(REGISTRY).get("contrapuntal-2023-07-01"), copied)
+    assert match is not None and match.line == 21
+
+
 def test_sources_list_fits_the_terminal_and_states_each_date_bound():
     """One line per source of up to 300 characters, and a source known only to be no later than a day (the four
     undated seed texts, the SG report) showed no date at all."""
