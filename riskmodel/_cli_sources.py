@@ -6,8 +6,6 @@ after defining them; only the CLI imports it.
 
 from __future__ import annotations
 
-import shutil
-import textwrap
 from pathlib import Path
 from typing import Optional
 
@@ -15,7 +13,7 @@ import typer
 
 from .cli import DEFAULT_REGISTRY, _registry_summary, _schema_of, _user_errors, sources_app
 from .errors import ScenarioError
-from .terminal import safe_text
+from .terminal import safe_text, wrapped
 
 def _find_registry(target: Optional[Path], registry: Optional[Path]) -> Path:
     """The registry a sources command works on: ``--registry``; else the one ``target`` names.
@@ -61,14 +59,6 @@ _TARGET_HELP = "A scenario, outcomes or registry file, or a folder: the registry
                f"{DEFAULT_REGISTRY})."
 
 
-def _wrapped(text: str, indent: str = "  ", hang: str = "  ") -> str:
-    """Text from a registry or a source, made safe, wrapped at the terminal's width (``$COLUMNS`` when piped, else
-    80) below its heading line; a word longer than a line (an address) is never broken."""
-    width = max(40, shutil.get_terminal_size((80, 24)).columns)
-    return textwrap.fill(safe_text(text), width=width, initial_indent=indent, subsequent_indent=indent + hang,
-                         break_long_words=False, break_on_hyphens=False)
-
-
 @sources_app.command("list")
 @_user_errors
 def sources_list(
@@ -82,8 +72,8 @@ def sources_list(
     for s in reg.sources:
         when = s.date or (f"not after {s.date_not_after}" if s.date_not_after else "undated")
         typer.echo(safe_text(f"{s.id} ({when})"))
-        typer.echo(_wrapped(s.title + (f" ({s.publisher})" if s.publisher else "")))
-        typer.echo(_wrapped(f"reference: {s.url}" if s.reference else f"stored text: {Path(s.file).name}"))
+        typer.echo(wrapped(s.title + (f" ({s.publisher})" if s.publisher else ""), "  "))
+        typer.echo(wrapped(f"reference: {s.url}" if s.reference else f"stored text: {Path(s.file).name}", "  "))
     stored = sum(not s.reference for s in reg.sources)
     typer.echo(f"{len(reg.sources)} sources: {stored} stored text{'s' * (stored != 1)}, "
                f"{len(reg.sources) - stored} reference{'s' * (len(reg.sources) - stored != 1)}")
@@ -121,4 +111,4 @@ def sources_find(
         raise typer.Exit(code=1)
     for hit in hits:  # the passage below its source and line, wrapped (quotes tolerate the line breaks)
         typer.echo(safe_text(f"{hit.source}:{hit.line}:"))
-        typer.echo(_wrapped(hit.context, hang=""))
+        typer.echo(wrapped(hit.context, "  ", hang=""))

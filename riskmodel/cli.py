@@ -28,7 +28,7 @@ import typer  # noqa: E402
 from . import __version__
 from .errors import EnvironmentFailure, ScenarioError
 from .terminal import (PhaseDisplay, plain_console, print_backtest, print_comparison, print_explanation, print_register,
-                       safe_text)
+                       safe_text, wrapped)
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None,
                   help="Transparent, source-cited Monte Carlo scenario risk assessment.")
@@ -144,9 +144,18 @@ def validate(
         except ScenarioError as exc:
             problems.extend(exc.problems)
             continue
-        typer.echo(safe_text(f"{file}: ok: {summary}"))
+        typer.echo(wrapped(f"{file}: ok: {summary}", hang="    "))
+        # warnings and notes one per line, as file:line: key: message (what an editor jumps to); the notes on
+        # outputs kept for figures, one for each such output, are one line naming them all
+        kept = [x for x in lints if x.level == "info" and x.problem.message.endswith(_UNUSED_OUTPUT)]
         for lint in lints:
-            typer.echo(safe_text(f"  {lint.level}: {lint.problem}"))
+            if lint not in kept:
+                typer.echo(safe_text(f"  {lint.level}: {lint.problem}"))
+        if kept:
+            names = ", ".join(f"{x.problem.key_path[-1]}:{x.problem.position.line}" for x in kept)  # name:line
+            typer.echo(wrapped(f"info: {len(kept)} output{'s are' if len(kept) != 1 else ' is'} used by no risk "
+                               f"or output, fine for a figure of interest (otherwise remove "
+                               f"{'them' if len(kept) != 1 else 'it'}; name:line): {names}", "  ", hang="    "))
         if strict:
             problems.extend(lint.problem for lint in lints if lint.level == "warning")
     if problems:
@@ -154,6 +163,7 @@ def validate(
 
 
 _KINDS = ("riskmodel/1", "riskmodel-outcomes/1", "riskmodel-sources/1")
+_UNUSED_OUTPUT = "is used by no risk or output"  # the note validate gathers into one line
 
 
 def _schema_of(file: Path) -> Optional[str]:

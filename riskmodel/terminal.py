@@ -24,7 +24,7 @@ import unicodedata
 
 from .formats import fmt_interval, fmt_likelihood, fmt_pct, fmt_pp
 
-__all__ = ["safe_text", "plain_console", "print_register", "print_comparison", "print_backtest", "print_explanation",
+__all__ = ["safe_text", "wrapped", "plain_console", "print_register", "print_comparison", "print_backtest", "print_explanation",
            "PhaseDisplay"]
 
 #: Format characters that reorder text or hide it: bidi embeddings, overrides, isolates and marks.
@@ -54,6 +54,18 @@ def safe_text(text: object, *, keep_newlines: bool = False) -> str:
     if text.isprintable() and not any(ch in _BIDI for ch in text):
         return text
     return "".join(ch if (keep_newlines and ch == "\n") or not _unsafe(ch) else _escape(ch) for ch in text)
+
+
+def wrapped(text: str, indent: str = "", hang: str = "  ", width: int | None = None) -> str:
+    """``text`` made safe and wrapped at the terminal's width (``$COLUMNS`` when piped, else 80): the first
+    line after ``indent``, the rest after ``indent + hang``. A word longer than a line (an address, a path)
+    is never broken."""
+    import shutil
+    import textwrap
+
+    width = width or max(40, shutil.get_terminal_size((80, 24)).columns)
+    return textwrap.fill(safe_text(text), width=width, initial_indent=indent, subsequent_indent=indent + hang,
+                         break_long_words=False, break_on_hyphens=False)
 
 
 def plain_console(**kwargs):

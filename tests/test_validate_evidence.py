@@ -253,7 +253,7 @@ def test_validate_prints_counts_and_warnings_strict_exits_2(write, scenario_dir)
     r = CliRunner().invoke(app, ["validate", str(path)])
     assert r.exit_code == 0, r.output
     assert ("4 parameters: 0 fully cited, 1 partly cited, 1 derived (1 from cited inputs only), 2 judgment; "
-            "2 quotes verified in stored texts, 0 quoted from references, not checked") in r.output
+            "2 quotes verified in stored texts, 0 quoted from references, not checked") in " ".join(r.output.split())
     assert f"  warning: {path}:{line_of(LINT_TEXT, '  spare:')}: parameters.spare: parameter 'spare' is not used" in r.output
     assert "  info: " in r.output
     r = CliRunner().invoke(app, ["validate", "--strict", str(path)])
@@ -271,3 +271,25 @@ def test_cli_exit_2_on_unstated_constant(write):
     text = VALID.replace("    judgment: [ci90]\n", "", 1)
     r = CliRunner().invoke(app, ["validate", str(write(text))])
     assert r.exit_code == 2 and "parameters.fighters.cite[0].quote: states 1,000" in r.output
+
+
+def test_validate_fits_80_columns_and_gathers_the_notes_on_outputs_kept_for_figures():
+    """validate printed the baseline's summary on one line of 300 characters and ten notes of 170 saying, output by
+    output, that each is used by no risk ("fine for a figure of interest"); the notes are now one wrapped line
+    that names each output with its line, and the summary wraps at the terminal's width."""
+    from pathlib import Path
+
+    from riskmodel.validate import validate
+
+    path = Path(__file__).resolve().parents[1] / "scenarios" / "mali" / "baseline.yaml"
+    notes = [x for x in validate(path).lints if x.level == "info"]
+    assert len(notes) == 10
+    r = CliRunner().invoke(app, ["validate", str(path)], env={"COLUMNS": "80"})
+    assert r.exit_code == 0, r.output
+    lines = r.output.splitlines()
+    assert all(len(line) <= 80 for line in lines), r.output
+    assert sum(line.startswith("  info: ") for line in lines) == 1
+    flat = " ".join(r.output.split())
+    assert "info: 10 outputs are used by no risk or output" in flat
+    for x in notes:
+        assert f"{x.problem.key_path[-1]}:{x.problem.position.line}" in flat
