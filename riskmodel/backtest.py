@@ -54,7 +54,7 @@ _BINARY_COLUMNS = ["risk", "title", "date", "forecast", "se", "outcome", "brier"
                    "brier_contribution", "log_contribution", "climatology", "output", "threshold", "direction",
                    "evidence"]
 _NUMERIC_COLUMNS = ["output", "date", "observed", "crps", "pit", "pit_low", "pit_high", "forecast_mean",
-                    "forecast_q05", "forecast_q50", "forecast_q95", "unit", "evidence"]
+                    "forecast_q05", "forecast_q50", "forecast_q95", "unit", "evidence", "crps_se", "pit_se"]
 _SUMMARY_COLUMNS = ["forecast", "n", "brier", "log_score", "brier_mc_error", "log_score_mc_error",
                     "model_brier_skill", "model_log_skill"]
 
@@ -79,7 +79,9 @@ class Backtest:
         ``crps`` (the output's unit), ``pit`` (midpoint of ``[pit_low,
         pit_high]``, which differ only when paths tie with the observed
         value), ``forecast_mean``, ``forecast_q05``, ``forecast_q50``,
-        ``forecast_q95``, ``unit``, ``evidence``.
+        ``forecast_q95``, ``unit``, ``evidence``, and their Monte Carlo
+        standard errors ``crps_se`` (:func:`riskmodel.scoring.crps_mc_error`)
+        and ``pit_se`` (``sqrt(pit (1 - pit) / n)``).
     summary : DataFrame
         One row per forecast scored on the binary observations (``model``,
         ``uninformed 0.5``, ``climatology`` when given): ``n``, mean
@@ -287,6 +289,9 @@ def score_outcomes(results: Results, outcomes: Outcomes) -> Backtest:
             "pit_high": float(high), "forecast_mean": float(x.mean()), "forecast_q05": float(q05),
             "forecast_q50": float(q50), "forecast_q95": float(q95), "unit": units.get(obs.output, ""),
             "evidence": _evidence(obs),
+            # Monte Carlo errors: the CRPS's from its U-statistic's projection, the PIT's a share's binomial one
+            "crps_se": scoring.crps_mc_error(x, obs.value) if np.isfinite(crps) else float("nan"),
+            "pit_se": float(np.sqrt((low + high) / 2 * (1 - (low + high) / 2) / len(x))),
         })
     if beyond:
         raise ScenarioError(beyond)

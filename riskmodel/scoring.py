@@ -61,6 +61,7 @@ __all__ = [
     "brier_mc_error",
     "log_score_mc_error",
     "crps_samples",
+    "crps_mc_error",
     "pit_interval",
     "pit",
     "skill_score",
@@ -228,6 +229,35 @@ def crps_samples(samples, observed) -> np.ndarray | float:
     with np.errstate(over="ignore"):
         out = out * scale  # inf only when the score itself is beyond float range
     return float(out) if out.ndim == 0 else out
+
+
+def crps_mc_error(samples, observed: float) -> float:
+    """Monte Carlo standard error of :func:`crps_samples` for one forecast, treating the paths as independent.
+
+    The fair estimator is a U-statistic, ``mean |x_i - y| - sum_{i != j} |x_i - x_j| / (2 n (n - 1))``; its
+    first-order (Hoeffding) projection is ``mean(h_i)`` with ``h_i = |x_i - y| - g(x_i)``, ``g(x) = E|x - X|``,
+    so its standard error is ``sd(h) / sqrt(n)``, with ``g(x_i)`` estimated by the mean distance of ``x_i`` to
+    the other paths (from the sorted values, in O(n log n)). A Latin hypercube's error is usually smaller:
+    then this is an upper estimate.
+
+    Examples
+    --------
+    >>> round(crps_mc_error([0.0, 1.0, 2.0, 3.0], 1.5), 4)   # h = (-1/2, -5/6, -5/6, -1/2): sd 0.19245, / 2
+    0.0962
+    """
+    x = np.sort(_samples(samples).astype(float).ravel())
+    y = float(observed)
+    n = x.size
+    if n < 2:
+        return float("nan")
+    scale = max(float(np.max(np.abs(x))), abs(y))
+    scale = scale if scale > 1e100 else 1.0  # as crps_samples: sums of values near the float range cannot overflow
+    x, y = x / scale, y / scale
+    before = np.concatenate(([0.0], np.cumsum(x)[:-1]))  # sum of the values below each sorted x_k
+    k = np.arange(n)
+    to_others = x * k - before + (x.sum() - before - x) - x * (n - 1 - k)  # sum_j |x_k - x_j|
+    h = np.abs(x - y) - to_others / (n - 1)
+    return float(np.std(h, ddof=1) / np.sqrt(n) * scale)
 
 
 def pit_interval(samples, observed) -> tuple[np.ndarray, np.ndarray]:

@@ -18,6 +18,7 @@ progress, a line per phase.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import unicodedata
@@ -259,19 +260,30 @@ def print_backtest(console, bt) -> None:
                           f"{row.brier:.4f}", f"{row.log_score:.4f}")
         console.print(table)
     if len(bt.numeric):
-        table = Table(title="Numeric outputs", title_justify="left")
-        for col in ("output", "date", "observed", "median [5%, 95%]", "CRPS", "PIT"):
-            table.add_column(col, justify="left" if col in ("output", "date") else "right",
-                             no_wrap=col in ("output", "date"))
-
         def value(x: float) -> str:
             return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
 
-        for row in bt.numeric.itertuples():
-            table.add_row(row.output, row.date, value(row.observed),
-                          f"{value(row.forecast_q50)} [{value(row.forecast_q05)}, {value(row.forecast_q95)}]",
-                          value(row.crps), f"{row.pit:.3f}")
-        console.print(table)
+        def error(x: float) -> str:  # two significant digits: "2.0", not "2"
+            return "–" if not math.isfinite(x) else f"{x:,.0f}" if abs(x) >= 100 else f"{x:#.2g}"
+
+        headers = ("output", "date", "observed", "median [5%, 95%]", "CRPS ± se", "PIT ± se")
+        rows = [(row.output, row.date, value(row.observed),
+                 f"{value(row.forecast_q50)} [{value(row.forecast_q05)}, {value(row.forecast_q95)}]",
+                 f"{value(row.crps)} ± {error(row.crps_se)}", f"{row.pit:.3f} ± {row.pit_se:.3f}")
+                for row in bt.numeric.itertuples()]
+        if _table_fits(console, headers, rows):
+            table = Table(title="Numeric outputs", title_justify="left")
+            for col in headers:
+                table.add_column(col, justify="left" if col in ("output", "date") else "right", no_wrap=True)
+            for cells in rows:
+                table.add_row(*cells)
+            console.print(table)
+        else:  # too narrow for the table with every number whole: a block per output
+            console.print("Numeric outputs")
+            for output, date, observed, forecast, crps, pit in rows:
+                console.print(f"  {output}" + (f" ({date})" if date else ""))
+                _print_wrapped(console, f"observed {observed}; forecast median [5%, 95%] {forecast}")
+                _print_wrapped(console, f"CRPS {crps}; PIT {pit}")
 
 
 def print_explanation(console, ex) -> None:

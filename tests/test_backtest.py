@@ -58,6 +58,10 @@ def test_example_scores_against_independent_arithmetic(example):
         assert row.pit_low == pytest.approx((x < row.observed).mean())
         assert row.pit_high == pytest.approx((x <= row.observed).mean())
         assert row.pit == pytest.approx((row.pit_low + row.pit_high) / 2)
+        # each score states its Monte Carlo error (none did): the PIT's is a share's, the CRPS's its projection's
+        assert row.pit_se == pytest.approx(math.sqrt(row.pit * (1 - row.pit) / SAMPLES), rel=1e-12)
+        assert row.crps_se == pytest.approx(scoring.crps_mc_error(x, row.observed), rel=1e-12)
+        assert 0 < row.crps_se < row.crps / 10
     assert bt.reliability is None  # two binary observations
 
 
@@ -87,6 +91,7 @@ def test_cli_backtest_on_the_example(tmp_path):
     assert narrow.exit_code == 0, narrow.output  # names and dates whole at 80 columns, numbers wrapped
     assert "…" not in narrow.output and "uninformed 0.5" in narrow.output
     assert all(name in narrow.output for name in [*numeric["output"], *binary["risk"]])
+    assert all(f"PIT {row.pit:.3f} ± {row.pit_se:.3f}" in narrow.output for row in numeric.itertuples())
     for name in ("backtest.md", "backtest.html"):
         report = (out / name).read_text(encoding="utf-8")
         bold = f"**{model_brier}**" if name.endswith(".md") else f"<strong>{model_brier}</strong>"
@@ -94,7 +99,10 @@ def test_cli_backtest_on_the_example(tmp_path):
         assert model_log in report and "0.2500" in report and "0.6931" in report
         assert f"{binary.loc[0, 'brier']:.4f}" in report
         for row in numeric.itertuples():
-            assert f"{row.pit:.3f}" in report
+            assert f"{row.pit:.3f} ± {row.pit_se:.3f}" in report
+            crps_se = f"{row.crps_se:,.0f}" if row.crps_se >= 100 else f"{row.crps_se:#.2g}"
+            assert f" ± {crps_se}</td>" in report or f" ± {crps_se} |" in report, crps_se
+        assert "CRPS ± se" in report and "the 5th percentile's rank is known within ±0.0049" in " ".join(report.split())
         assert "synthetic, for the worked example" in report and "SYNTHETIC" in report
         assert "needs 10 or more binary observations; this file has 2" in report
     html = (out / "backtest.html").read_text(encoding="utf-8")

@@ -180,3 +180,21 @@ def test_crps_of_huge_values_is_the_scaled_score_not_inf():
     assert scoring.crps_samples(x * 1e300, 3.1e300) == pytest.approx(1e300 * base, rel=1e-12)
     # far outside the forecast the score is |y - mean| to within the spread: finite, not inf
     assert scoring.crps_samples(x, 1.7e308) == pytest.approx(1.7e308, rel=1e-12)
+
+
+def test_crps_mc_error_by_hand_and_against_replications():
+    """The standard error is the sd of the U-statistic's projection over sqrt(n): by hand on four values, and
+    against the spread of 800 independent estimates (n = 400 normal draws each). The spread's own relative error
+    is 1/sqrt(2 x 800) = 2.5%; the projection is first-order, so the two agree within 10% (4 of those errors)."""
+    from riskmodel.scoring import crps_mc_error
+
+    h = np.array([-0.5, -5 / 6, -5 / 6, -0.5])  # |x - 1.5| minus each value's mean distance to the other three
+    assert crps_mc_error([3.0, 0.0, 2.0, 1.0], 1.5) == pytest.approx(h.std(ddof=1) / 2, rel=1e-12)
+    rng = np.random.default_rng(1)
+    draws = [rng.normal(size=400) for _ in range(800)]
+    spread = np.std([scoring.crps_samples(x, 0.3) for x in draws], ddof=1)
+    stated = np.mean([crps_mc_error(x, 0.3) for x in draws])
+    assert stated == pytest.approx(spread, rel=0.10)
+    assert crps_mc_error([1e300, -1e300, 5e299], 0.0) > 0  # the scaled sums do not overflow to inf or nan
+    x = rng.normal(size=100)
+    assert crps_mc_error(7.0 * x, 2.1) == pytest.approx(7.0 * crps_mc_error(x, 0.3), rel=1e-12)  # the output's unit

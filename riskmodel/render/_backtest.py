@@ -7,6 +7,7 @@ comparison reports (:mod:`riskmodel.render._common`).
 from __future__ import annotations
 
 import base64
+import math
 from pathlib import Path
 from typing import Any
 
@@ -80,14 +81,17 @@ def _context(bt, *, html: bool) -> dict:
     numeric = []
     for row, obs in zip(bt.numeric.itertuples(), bt.outcomes.numeric):
         outside = row.observed < row.forecast_q05 or row.observed > row.forecast_q95
-        pit = f"{row.pit:.3f}"
+        pit = f"{row.pit:.3f} ± {row.pit_se:.3f}"
         if row.pit_high > row.pit_low:
             pit += f" [{row.pit_low:.3f}, {row.pit_high:.3f}]"
+        crps = _value(row.crps) if abs(row.crps) >= 100 else f"{row.crps:.4g}"
+        crps_se = (_value(row.crps_se) if abs(row.crps_se) >= 100 else f"{row.crps_se:#.2g}") \
+            if np.isfinite(row.crps_se) else "–"
         numeric.append({
             "output": row.output, "date": row.date or "–", "observed": _value(row.observed),
             "unit": row.unit, "median": _value(row.forecast_q50),
             "interval": f"[{_value(row.forecast_q05)}, {_value(row.forecast_q95)}]",
-            "crps": _value(row.crps) if abs(row.crps) >= 100 else f"{row.crps:.4g}", "pit": pit,
+            "crps": f"{crps} ± {crps_se}", "pit": pit,
             "outside": outside,
             "before_origin": bool(origin) and bool(row.date) and row.date < origin,
             "cites": [{"source": c.source, "line": c.line, "quote": c.quote} for c in obs.cite],
@@ -117,6 +121,7 @@ def _context(bt, *, html: bool) -> dict:
         "version": meta["riskmodel_version"],
         "clip": f"{1 / (2 * n):.2g}", "clip_high": f"{1 - 1 / (2 * n):.6g}",
         "crps_method": meta["crps"],
+        "rank_p05": f"{math.sqrt(0.05 * 0.95 / n):.4f}",  # the rank error of the forecast's 5th percentile
         "summary": summary, "binary": binary, "numeric": numeric, "reliability": reliability,
         "n_binary": len(bt.binary), "n_numeric": len(bt.numeric),
         "min_reliability": RELIABILITY_MIN_OBSERVATIONS,
