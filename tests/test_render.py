@@ -525,6 +525,9 @@ def test_number_formats():
     assert fmt_pct(0.99996) == ">99.9%"  # never rounded up to a certainty, never past the stated precision (issue 15)
     assert fmt_se(0.005) == "0.50%" and fmt_se(0.0049) == "0.49%"
     assert str(wbr("<b>a_b</b>")) == "&lt;b&gt;a_<wbr>b&lt;/<wbr>b&gt;"  # escaped first, entities intact
+    # a threshold's digit groups stay whole ("150, 000" broke across lines); a list's commas still break
+    assert str(wbr("idps_end > 150,000")) == "idps_<wbr>end &gt; 150,000"
+    assert str(wbr("max(a,b)")) == "max(<wbr>a,<wbr>b)" and str(wbr("1,234,567")) == "1,234,567"
 
 
 def test_figures_drawn_in_worker_processes_are_byte_identical(tiny, tmp_path, monkeypatch):

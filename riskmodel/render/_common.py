@@ -141,11 +141,12 @@ def environment(markdown: bool = False) -> jinja2.Environment:
     return env
 
 
-_BREAK_AFTER = re.compile(r"([_/*+,(=])")
+_BREAK_AFTER = re.compile(r"([_/*+(=]|,(?!\d{3}\b))")  # not inside a number's digit groups: 150,000 stays whole
 
 
 def wbr(value) -> Markup:
-    """Escaped text with line-break opportunities after ``_ / * + , ( =`` (long names in narrow columns)."""
+    """Escaped text with line-break opportunities after ``_ / * + , ( =`` (long names in narrow columns), but
+    not after the comma of a digit group (``150,000`` is never split)."""
     return Markup(_BREAK_AFTER.sub(r"\1<wbr>", str(escape(value))))
 
 
