@@ -107,14 +107,17 @@ def print_register(console, register, title: str, *, wide: bool = False) -> None
     console.print(table)
 
 
-def _table_fits(console, headers, rows, flexible: dict | None = None) -> bool:
+def _table_fits(console, headers, rows, flexible: dict | None = None, *, wrap_headers: bool = True) -> bool:
     """Whether a boxed rich table of these cells fits the console with every cell whole: each column
-    as wide as its longest cell (a header may wrap between words); ``flexible`` maps a column that
-    wraps to the width it may wrap down to."""
+    as wide as its longest cell (a header may wrap between words, unless ``wrap_headers`` is false: a
+    ``no_wrap`` column's header is as whole as its cells); ``flexible`` maps a column that wraps to the
+    width it may wrap down to."""
     from rich.cells import cell_len
 
-    widths = [max([cell_len(r[k]) for r in rows] + [max(cell_len(w) for w in headers[k].split() or [""])])
-              for k in range(len(headers))]
+    def header(text: str) -> int:
+        return max(cell_len(w) for w in text.split() or [""]) if wrap_headers else cell_len(text)
+
+    widths = [max([cell_len(r[k]) for r in rows] + [header(headers[k])]) for k in range(len(headers))]
     for k, width in (flexible or {}).items():
         widths[k] = width
     return sum(widths) + 3 * len(widths) + 1 <= console.width  # a space each side of a cell, a rule between
@@ -271,7 +274,7 @@ def print_backtest(console, bt) -> None:
                  f"{value(row.forecast_q50)} [{value(row.forecast_q05)}, {value(row.forecast_q95)}]",
                  f"{value(row.crps)} ± {error(row.crps_se)}", f"{row.pit:.3f} ± {row.pit_se:.3f}")
                 for row in bt.numeric.itertuples()]
-        if _table_fits(console, headers, rows):
+        if _table_fits(console, headers, rows, wrap_headers=False):
             table = Table(title="Numeric outputs", title_justify="left")
             for col in headers:
                 table.add_column(col, justify="left" if col in ("output", "date") else "right", no_wrap=True)
@@ -292,17 +295,25 @@ def print_explanation(console, ex) -> None:
 
     unit = f" ({ex.unit})" if ex.unit else ""
     for name, table, key in (("parameter", ex.parameters, "parameter"), ("group", ex.groups, "group")):
-        t = Table(title=f"Sobol indices of {ex.output}{unit} by {name}: N = {ex.base_samples:,} base samples, "
-                        f"{ex.evaluations:,} paths, seed {ex.seed}", title_justify="left")
-        for col, justify in ((key, "left"), ("first order", "right"), ("95% interval", "right"),
-                             ("total order", "right"), ("95% interval ", "right")):
-            t.add_column(col, justify=justify, no_wrap=col == key)  # a name is never cut; numbers may wrap
-        for label, r in table.sort_values("ST", ascending=False).iterrows():
-            t.add_row(str(label), f"{r.S1:.3f}", f"[{r.S1_low:.3f}, {r.S1_high:.3f}]", f"{r.ST:.3f}",
-                      f"[{r.ST_low:.3f}, {r.ST_high:.3f}]")
-        console.print(t)
+        title = (f"Sobol indices of {ex.output}{unit} by {name}: N = {ex.base_samples:,} base samples, "
+                 f"{ex.evaluations:,} paths, seed {ex.seed}")
+        headers = (key, "first order", "95% interval", "total order", "95% interval ")
+        rows = [(str(label), f"{r.S1:.3f}", f"[{r.S1_low:.3f}, {r.S1_high:.3f}]", f"{r.ST:.3f}",
+                 f"[{r.ST_low:.3f}, {r.ST_high:.3f}]") for label, r in table.sort_values("ST", ascending=False).iterrows()]
+        if _table_fits(console, headers, rows, wrap_headers=False):
+            t = Table(title=title, title_justify="left")
+            for col in headers:
+                t.add_column(col, justify="left" if col == key else "right", no_wrap=True)
+            for cells in rows:
+                t.add_row(*cells)
+            console.print(t)
+        else:  # too narrow for every name and interval whole: a block per parameter or group
+            _print_wrapped(console, title, indent=0)
+            for label, s1, s1_ci, st, st_ci in rows:
+                console.print(f"  {label}")
+                _print_wrapped(console, f"first order {s1} {s1_ci}; total order {st} {st_ci}")
     for note in ex.notes:
-        console.print(f"Note: {note}", soft_wrap=True)
+        _print_wrapped(console, f"Note: {note}", indent=0)
 
 
 class PhaseDisplay:

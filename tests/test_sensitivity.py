@@ -403,9 +403,14 @@ def test_cli_explain_table_and_json(ishigami_file):
     narrow = runner.invoke(app, ["explain", str(ishigami_file), "--base-samples", "256", "--seed", "2"],
                            env={"COLUMNS": "80"})  # numbers wrap; a group's name is never cut ("evidence:judg…")
     assert "evidence:judgment" in narrow.output and "…" not in narrow.output
-    res = runner.invoke(app, ["explain", str(ishigami_file), "--base-samples", "256", "--json"])
+    assert all(len(line) <= 80 for line in narrow.output.splitlines()), narrow.output
+    res = runner.invoke(app, ["explain", str(ishigami_file), "--base-samples", "256", "--seed", "2", "--json"])
     assert res.exit_code == 0, res.output
     data = json.loads(res.output)
+    # every interval whole at 80 columns ("[0.178, 0.28…" when the cells were squeezed), parameters and groups
+    for row in data["parameters"] + data["groups"]:
+        for a, b in (("S1_low", "S1_high"), ("ST_low", "ST_high")):
+            assert f"[{row[a]:.3f}, {row[b]:.3f}]" in narrow.output, (row, narrow.output)
     assert data["output"] == "y" and data["base_samples"] == 256
     assert [r["parameter"] for r in data["parameters"]] == ["x1", "x2", "x3"]
     assert {"S1", "S1_low", "S1_high", "ST", "ST_low", "ST_high"} <= set(data["groups"][0])
