@@ -209,7 +209,9 @@ def signposts(
     for sc, res, kept, known in runs:
         ys = {r.id: r.exceeded(res.outputs[r.output].to_numpy()).astype(float) for r in sc.risks}
         observables = [("state", name, t, kept[name][:, t]) for name in kept for t in ts if t < sc.horizon_months]
-        observables += [("output", name, t, res.outputs[name].to_numpy()) for name, t in known.items()]
+        # the outputs a run keeps: not the per-element ones a `reduce` sums before it is kept
+        observables += [("output", name, t, res.outputs[name].to_numpy()) for name, t in known.items()
+                        if name in res.outputs]
         for kind, name, t, x in observables:
             for r in sc.risks:
                 if t >= known[r.output]:

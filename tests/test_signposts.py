@@ -122,3 +122,17 @@ def test_signposts_replaces_its_own_folder_and_report_refuses_it(tmp_path):
     refused = cli.invoke(app, ["report", str(out)])
     assert refused.exit_code == 2 and "signposts.csv" in refused.stderr
     assert sorted(p.name for p in out.iterdir()) == before
+
+
+def test_signposts_of_a_model_with_a_reduced_dimensioned_output():
+    """`riskmodel signposts scenarios/mali/baseline.yaml` raised KeyError 'spill_countries[niger]': the compiled
+    model lists each element of an output that `reduce` sums, the run keeps only the sum."""
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[1] / "scenarios" / "examples" / "three-provinces.yaml"
+    sp = signposts([example], samples=500)
+    assert set(sp.table["observable"]) == {"attacks[north]", "attacks[centre]", "attacks[south]", "controlled[north]",
+                                           "controlled[centre]", "controlled[south]", "months_since_handover",
+                                           "rainy_season"}  # each output is known only at the horizon
+    assert set(sp.top["risk"]) == {"control[north]", "control[centre]", "control[south]", "two_provinces",
+                                   "north_within_12m"}
