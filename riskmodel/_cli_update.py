@@ -12,7 +12,8 @@ from typing import List, Optional
 import typer
 
 from .cli import app, _user_errors
-from .formats import fmt_likelihood
+from .formats import fmt_likelihood, fmt_pct, fmt_se
+from .terminal import wrapped
 
 # ---- riskmodel update and riskmodel signposts (issue 19) ------------------------------------------------
 
@@ -81,14 +82,15 @@ def signposts_command(
     folder = write_signposts_folder(sp, folder)
     for risk in [r.id for r in scenarios[0].risks]:
         top = sp.top[sp.top["risk"] == risk].head(3)
-        listed = "; ".join(f"{r.observable} {r.best_share:.0%} (informative from {r.informative_from or 'never'})"
-                           for r in top.itertuples())
-        typer.echo(f"  {risk}: {listed or 'no indicator seen before it is decided'}")
+        listed = "; ".join(f"{r.observable} {fmt_pct(r.best_share)} ± {fmt_se(r.best_share_se)} "
+                           f"(informative from {r.informative_from or 'never'})" for r in top.itertuples())
+        typer.echo(wrapped(f"{risk}: {listed or 'no indicator seen before it is decided'}", "  ", hang="    "))
     if len(scenarios) > 1:
-        listed = "; ".join(f"{r.observable} {r.best_share:.0%} by {r.best_month}"
+        listed = "; ".join(f"{r.observable} {fmt_pct(r.best_share)} ± {fmt_se(r.best_share_se)} by {r.best_month}"
                            for r in sp.discrimination_top.head(3).itertuples())
-        typer.echo(f"  telling {', '.join(s.name for s in scenarios)} apart: {listed}")
-    typer.echo(f"Signposts folder: {folder} (index.html, report.md, signposts.csv, top.csv)")
+        typer.echo(wrapped(f"telling {', '.join(s.name for s in scenarios)} apart: {listed}", "  ", hang="    "))
+    typer.echo(f"Signposts folder: {folder} (index.html, report.md, signposts.csv, top.csv, discrimination.csv, "
+               "discrimination_top.csv)")
 
 
 #: True when this process is the ``riskmodel`` program (not the app called in-process, as tests do):

@@ -38,7 +38,7 @@ from .simulate import DEFAULT_MEMORY_BYTES, simulate
 from .update import _known_month
 from .validate import validate
 
-__all__ = ["signposts", "Signposts", "variance_reduction", "BINS", "INFORMATIVE_SHARE"]
+__all__ = ["signposts", "Signposts", "variance_reduction", "share_mc_error", "BINS", "INFORMATIVE_SHARE"]
 
 #: Bins of an observable's values.
 BINS = 20
@@ -76,6 +76,28 @@ def variance_reduction(x: np.ndarray, y: np.ndarray, *, bins: int = BINS) -> tup
     >>> variance_reduction(x, y)
     (0.25, 0.25)
     """
+    red, total, _ = _reduction(x, y, bins, with_se=False)
+    return red, total
+
+
+def share_mc_error(x: np.ndarray, y: np.ndarray, *, bins: int = BINS) -> float:
+    """Monte Carlo standard error of the share ``reduction / total`` of :func:`variance_reduction`.
+
+    For 0/1 columns of y (a risk's indicator, or a label's one-hot columns), the share is a smooth function
+    of the proportions of paths in each (bin of x, value of y) cell; its error is the delta method's for
+    those multinomial proportions, ``sqrt((sum q g^2 - (sum q g)^2) / n)`` with ``g`` the share's gradient,
+    the bins held fixed and the paths independent. NaN where y does not vary.
+
+    Examples
+    --------
+    >>> x = np.repeat([0.0, 1.0], 50); round(share_mc_error(x, x.copy()), 6)   # x tells y exactly: no error
+    0.0
+    """
+    return _reduction(x, y, bins, with_se=True)[2]
+
+
+def _reduction(x, y, bins: int, *, with_se: bool) -> tuple:
+    """(reduction, total, standard error of the share or NaN) from one binning of x."""
     y2 = np.asarray(y, dtype=float)
     y2 = y2[:, None] if y2.ndim == 1 else y2
     n = len(y2)
@@ -84,16 +106,48 @@ def variance_reduction(x: np.ndarray, y: np.ndarray, *, bins: int = BINS) -> tup
     counts = np.bincount(b, minlength=k).astype(float)
     total = float(y2.var(axis=0).sum())
     if total == 0:
-        return 0.0, 0.0
+        return 0.0, 0.0, float("nan")
     within = 0.0
+    ones = np.empty((k, y2.shape[1]))  # paths with y_j = 1 in each bin
     for j in range(y2.shape[1]):
         s1 = np.bincount(b, weights=y2[:, j], minlength=k)
         s2 = np.bincount(b, weights=y2[:, j] ** 2, minlength=k)
+        ones[:, j] = s1
         nz = counts > 0
         within += float(np.sum(s2[nz] - s1[nz] ** 2 / counts[nz]) / n)
     used = int((counts > 0).sum())
     bias = (used - 1) / max(1, n - used) * within
-    return float(max(0.0, total - within - bias)), total
+    se = float("nan")
+    if with_se:
+        se = _share_delta_se(counts, ones, n, within, total)
+    return float(max(0.0, total - within - bias)), total, se
+
+
+def _share_delta_se(counts: np.ndarray, ones: np.ndarray, n: int, within: float, total: float) -> float:
+    """The delta method's standard error of 1 - within/total over the (bin, y) cells.
+
+    The cells are, per bin, the paths with y_j = 1 for each column j, and (for a single 0/1 column) those
+    with y = 0. With q the cells' proportions, p_bj = q_bj / n_b and p_j = sum_b q_bj:
+    d within / d q_bc = [c counted](1 - 2 p_bc) + sum_j p_bj^2 and d total / d q_bc = [c counted](1 - 2 p_c).
+    """
+    nz = counts > 0
+    counts, ones = counts[nz], ones[nz]
+    p_b = ones / counts[:, None]  # (bins, columns)
+    p = ones.sum(axis=0) / n
+    sq = (p_b ** 2).sum(axis=1)  # sum_j p_bj^2, per bin
+    cells_q, cells_g = [], []
+    for j in range(ones.shape[1]):  # cells where column j is 1 (counted in within and total)
+        d_within = 1 - 2 * p_b[:, j] + sq
+        d_total = 1 - 2 * p[j]
+        cells_q.append(ones[:, j] / n)
+        cells_g.append(-(d_within * total - within * d_total) / total ** 2)
+    rest = counts - ones.sum(axis=1)  # paths with every column 0 (a single column's y = 0; none for a label)
+    if np.any(rest > 0):
+        cells_q.append(rest / n)
+        cells_g.append(-(sq * total) / total ** 2)
+    q, g = np.concatenate(cells_q), np.concatenate(cells_g)
+    var = float(np.sum(q * g ** 2) - np.sum(q * g) ** 2) / n
+    return float(np.sqrt(max(var, 0.0)))
 
 
 @dataclass(frozen=True)
@@ -105,18 +159,20 @@ class Signposts:
     table : DataFrame
         One row per (observable, month, risk): ``scenario``, ``kind`` (state |
         output), ``observable``, ``month``, ``t``, ``risk``, ``variance``
-        (p (1 - p)), ``reduction``, ``share`` (reduction / variance).
+        (p (1 - p)), ``reduction``, ``share`` (reduction / variance),
+        ``share_se`` (its Monte Carlo standard error, :func:`share_mc_error`).
     top : DataFrame
         Per risk, the observables ranked by their best share: ``risk``,
         ``observable``, ``kind``, ``best_share``, ``best_month``,
         ``informative_from`` (first month whose share is at least half the
         best and at least INFORMATIVE_SHARE; empty if none),
-        ``rank``.
+        ``rank``, ``best_share_se`` (the best month's standard error).
     discrimination : DataFrame
         With several scenarios: ``observable``, ``month``, ``t``, ``share``
         (of the scenario label's Brier score removed); empty otherwise.
     discrimination_top : DataFrame
-        Observables ranked by best share, with ``best_month`` and ``informative_from``.
+        Observables ranked by best share, with ``best_month``, ``informative_from`` and
+        ``best_share_se``; ``discrimination`` has ``share_se`` as ``table``.
     meta : dict
     """
 
@@ -160,9 +216,11 @@ def _months(sc: Scenario, months: Optional[Sequence[str]]) -> list:
 
 
 def _informative(part: pd.DataFrame) -> tuple:
+    """(best share, its standard error, its month, the first month it is informative or "")."""
     best = part.loc[part["share"].idxmax()]
     hit = part[part["share"] >= max(INFORMATIVE_SHARE, 0.5 * float(best["share"]))].sort_values("t")
-    return float(best["share"]), str(best["month"]), (str(hit.iloc[0]["month"]) if len(hit) else "")
+    return (float(best["share"]), float(best["share_se"]), str(best["month"]),
+            (str(hit.iloc[0]["month"]) if len(hit) else ""))
 
 
 def signposts(
@@ -216,25 +274,25 @@ def signposts(
             for r in sc.risks:
                 if t >= known[r.output]:
                     continue  # seen when the risk is decided (or later): the answer, not a signpost
-                red, var = variance_reduction(x, ys[r.id])
+                red, var, se = _reduction(x, ys[r.id], BINS, with_se=True)
                 rows.append({"scenario": sc.name, "kind": kind, "observable": name, "month": str(sc.origin.plus(t)),
                              "t": t, "risk": r.id, "variance": var, "reduction": red,
-                             "share": red / var if var > 0 else 0.0})
+                             "share": red / var if var > 0 else 0.0, "share_se": se})
     table = pd.DataFrame(rows, columns=["scenario", "kind", "observable", "month", "t", "risk", "variance",
-                                        "reduction", "share"])
+                                        "reduction", "share", "share_se"])
     top_rows = []
     first = table[table["scenario"] == base.name]
     for risk, part in first.groupby("risk", sort=False):
         ranked = []
         for (kind, name), obs in part.groupby(["kind", "observable"], sort=False):
-            best, best_month, from_month = _informative(obs)
+            best, best_se, best_month, from_month = _informative(obs)
             ranked.append({"risk": risk, "observable": name, "kind": kind, "best_share": best,
-                           "best_month": best_month, "informative_from": from_month})
+                           "best_month": best_month, "informative_from": from_month, "best_share_se": best_se})
         ranked.sort(key=lambda r: -r["best_share"])
         for i, r in enumerate(ranked):
             top_rows.append({**r, "rank": i + 1})
     top = pd.DataFrame(top_rows, columns=["risk", "observable", "kind", "best_share", "best_month",
-                                          "informative_from", "rank"])
+                                          "informative_from", "rank", "best_share_se"])
 
     disc_rows, disc_top = [], []
     if len(runs) > 1:
@@ -246,22 +304,28 @@ def signposts(
                 if any(t >= sc.horizon_months for sc, *_ in runs):
                     continue
                 x = np.concatenate([kept[name][:, t] for _, _, kept, _ in runs])
-                red, total = variance_reduction(x, label)
+                red, total, se = _reduction(x, label, BINS, with_se=True)
                 disc_rows.append({"observable": name, "month": str(base.origin.plus(t)), "t": t,
-                                  "reduction": red, "impurity": total, "share": red / total if total else 0.0})
-    discrimination = pd.DataFrame(disc_rows, columns=["observable", "month", "t", "reduction", "impurity", "share"])
+                                  "reduction": red, "impurity": total, "share": red / total if total else 0.0,
+                                  "share_se": se})
+    discrimination = pd.DataFrame(disc_rows, columns=["observable", "month", "t", "reduction", "impurity", "share",
+                                                      "share_se"])
     for name, part in discrimination.groupby("observable", sort=False):
-        best, best_month, from_month = _informative(part)
+        best, best_se, best_month, from_month = _informative(part)
         disc_top.append({"observable": name, "best_share": best, "best_month": best_month,
-                         "informative_from": from_month})
+                         "informative_from": from_month, "best_share_se": best_se})
     disc_top.sort(key=lambda r: -r["best_share"])
-    discrimination_top = pd.DataFrame(disc_top, columns=["observable", "best_share", "best_month", "informative_from"])
+    discrimination_top = pd.DataFrame(disc_top, columns=["observable", "best_share", "best_month", "informative_from",
+                                                         "best_share_se"])
     meta = {"riskmodel_version": __version__, "kind": "signposts",  # a later run may replace the folder
             "scenario": scs[0].name, "scenarios": [sc.name for sc in scs], "scenario_paths": [sc.path for sc in scs], "samples": n,
             "seed": seed, "months": [str(base.origin.plus(t)) for t in ts], "bins": BINS,
             "informative_share": INFORMATIVE_SHARE,
             "method": "share = (Var(Y) - E[Var(Y|X)]) / Var(Y), E[Var(Y|X)] from equal-count bins of X, "
-                      "bias (B-1)/(n-B) x within-bin variance subtracted"}
+                      "bias (B-1)/(n-B) x within-bin variance subtracted",
+            "mc_error": "the delta method over the (bin, outcome) cells' proportions, bins fixed, paths "
+                        "independent (for the scenario label, whose shares are fixed by design, an upper estimate); "
+                        "a best share is the largest over months, so it leans high by more than its se says"}
     return Signposts(table=table, top=top, discrimination=discrimination, discrimination_top=discrimination_top,
                      meta=meta, scenarios=tuple(scs))
 

@@ -36,6 +36,32 @@ def test_variance_reduction_gaussian_closed_form():
     assert red / total == pytest.approx(1 / 3 - 1 / 1200, abs=0.006)
 
 
+def test_share_mc_error_against_the_spread_of_independent_estimates():
+    """Each share states its Monte Carlo error (none did). For a risk, the delta method's error agrees with the
+    spread of 500 independent estimates (n = 2,000) within 10% (the spread's own relative error is
+    1/sqrt(2 x 500) = 3.2%); for the scenario label, whose proportions are fixed by design, it is an upper
+    estimate; when x tells y exactly, it is 0."""
+    from riskmodel.signposts import share_mc_error
+
+    rng = np.random.default_rng(5)
+    risk, label = ([], []), ([], [])
+    for _ in range(500):
+        x = rng.uniform(size=2000)
+        y = (rng.uniform(size=2000) < x).astype(float)
+        red, total = variance_reduction(x, y)
+        risk[0].append(red / total)
+        risk[1].append(share_mc_error(x, y))
+        lab = np.repeat([0, 1, 2], 667)[:2000]
+        z = rng.normal(loc=0.5 * lab, size=2000)
+        red, total = variance_reduction(z, np.eye(3)[lab])
+        label[0].append(red / total)
+        label[1].append(share_mc_error(z, np.eye(3)[lab]))
+    assert np.mean(risk[1]) == pytest.approx(np.std(risk[0], ddof=1), rel=0.10)
+    assert np.mean(label[1]) >= np.std(label[0], ddof=1) * 0.97
+    x = np.repeat([0.0, 1.0], 50)
+    assert share_mc_error(x, x.copy()) == 0.0
+
+
 def _write(tmp_path: Path, name: str, mu: float) -> Path:
     text = textwrap.dedent(f"""\
         schema: riskmodel/1
@@ -73,6 +99,8 @@ def test_signposts_scenario_closed_form_and_discrimination(tmp_path):
     assert not ((sp.table["observable"] == "late") & (sp.table["t"] >= 11)).any()  # never the answer itself
     top = sp.top[sp.top["risk"] == "up"].iloc[0]
     assert top["observable"] == "early" and top["informative_from"] == "2024-03"
+    best = early[early["month"] == top["best_month"]].iloc[0]
+    assert top["best_share_se"] == best["share_se"] and 0.001 < best["share_se"] < 0.02  # about 1/sqrt(40,000)
     # scenario label from X ~ N(0,1) vs N(1,1), equal priors: expected Gini after = E[2 pi (1 - pi)]
     def after(x):
         fa, fb = stats.norm.pdf(x), stats.norm.pdf(x, 1.0)
@@ -93,7 +121,11 @@ def test_cli_signposts(tmp_path):
     html = (out / "index.html").read_text(encoding="utf-8")
     row = top.iloc[0]
     assert f"{100 * row.best_share:.1f}%" in html and "Telling the scenarios apart" in html
-    assert "informative from 2024-06" in result.output
+    from riskmodel.formats import fmt_pct, fmt_se
+
+    assert f"{fmt_pct(row.best_share)} ± {fmt_se(row.best_share_se)}" in html  # each share with its error
+    assert f"{row.observable} {fmt_pct(row.best_share)} ± {fmt_se(row.best_share_se)}" in " ".join(result.output.split())
+    assert "informative from 2024-06" in " ".join(result.output.split())
     bad = runner.invoke(app, ["signposts", str(a), "--month", "2031-01", "--out", str(tmp_path / "x")])
     assert bad.exit_code == 2 and "--month 2031-01: 2031-01 is outside the horizon" in bad.output
     for workers in ("0", "-1"):  # ran as one process, exit 0, before

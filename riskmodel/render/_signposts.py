@@ -22,7 +22,7 @@ from matplotlib import ticker  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure as _MplFigure  # noqa: E402
 
-from ._common import Figure, fmt_pct, later, write_outputs  # noqa: E402
+from ._common import Figure, fmt_pct, fmt_se, later, write_outputs  # noqa: E402
 from .plots import DPI, SERIES_COLOURS, STYLE, png_bytes  # noqa: E402
 
 __all__ = ["render_signposts", "share_lines"]
@@ -59,26 +59,31 @@ def render_signposts(sp: Any, folder: str | Path) -> Path:
     first = sp.table[sp.table["scenario"] == base.name]
     for risk in [r.id for r in base.risks]:
         top = sp.top[sp.top["risk"] == risk].head(TOP)
-        rows = [{"rank": int(r.rank), "observable": r.observable, "kind": r.kind, "best": fmt_pct(r.best_share),
+        rows = [{"rank": int(r.rank), "observable": r.observable, "kind": r.kind,
+                 "best": f"{fmt_pct(r.best_share)} ± {fmt_se(r.best_share_se)}",
                  "best_month": r.best_month, "from": r.informative_from or "never (under 5%)"}
                 for r in top.itertuples()]
         part = first[first["risk"] == risk]
-        series = []
+        series, worst = [], 0.0
         for r in top.itertuples():
             obs = part[(part["observable"] == r.observable) & (part["kind"] == "state")].sort_values("t")
             if len(obs) > 1:
                 series.append((r.observable, list(obs["month"]), obs["share"].to_numpy()))
+                worst = max(worst, float(obs["share_se"].max()))
         fig = None
         if series:
             fig = Figure(f"signposts-{risk}.png",
                          later(share_lines, series, title=titles[risk], ylabel="share of the risk's variance"),
                          titles[risk], "How much observing each state in a month would reduce the variance of "
                          "this risk (its Brier score), as a share; a line rises as the state's value in that month "
-                         "comes to foreshadow the outcome.", f"Lines of informativeness by month for {risk}")
+                         f"comes to foreshadow the outcome. Largest standard error of a point {fmt_se(worst)} "
+                         f"(delta method, {sp.meta['samples']:,} paths).",
+                         f"Lines of informativeness by month for {risk}")
             figures.append(fig)
         risks.append({"id": risk, "title": titles[risk], "rows": rows, "fig": fig,
                       "variance": float(part["variance"].iloc[0]) if len(part) else float("nan")})
-    disc = [{"observable": r.observable, "best": fmt_pct(r.best_share), "best_month": r.best_month,
+    disc = [{"observable": r.observable, "best": f"{fmt_pct(r.best_share)} ± {fmt_se(r.best_share_se)}",
+             "best_month": r.best_month,
              "from": r.informative_from or "never (under 5%)"} for r in sp.discrimination_top.itertuples()]
     disc_fig = None
     if len(sp.discrimination):
@@ -88,7 +93,9 @@ def render_signposts(sp: Any, folder: str | Path) -> Path:
                           later(share_lines, series, title="Telling the scenarios apart",
                                 ylabel="share of the label's Brier score"),
                           "Telling the scenarios apart", "How much observing each state in a month would reduce the "
-                          "uncertainty about which scenario is unfolding (each equally likely beforehand).",
+                          "uncertainty about which scenario is unfolding (each equally likely beforehand). Largest "
+                          f"standard error of a point {fmt_se(float(sp.discrimination['share_se'].max()))} (delta "
+                          "method, an upper estimate here: each scenario's share of the paths is fixed).",
                           "Lines of discrimination by month")
         figures.append(disc_fig)
     header = [("scenario" if len(sp.scenarios) == 1 else "scenarios",
@@ -97,5 +104,6 @@ def render_signposts(sp: Any, folder: str | Path) -> Path:
               ("months observed", ", ".join(sp.meta["months"]))]
     context = {"version": __version__, "title": base.title, "header": header, "risks": risks, "disc": disc,
                "disc_fig": disc_fig, "several": len(sp.scenarios) > 1, "bins": sp.meta["bins"],
-               "names": [s.name for s in sp.scenarios], "n": f"{sp.meta['samples']:,}"}
+               "names": [s.name for s in sp.scenarios], "n": f"{sp.meta['samples']:,}",
+               "mc_error": sp.meta.get("mc_error", "")}
     return write_outputs(Path(folder), figures, context, "signposts.html.j2", "signposts.md.j2")
