@@ -54,9 +54,10 @@ def _by_hand_pct(p: float) -> str:
 
 
 @pytest.mark.parametrize("p, se, text", [(0.424, 0.0035, "42.4% ± 0.35%"), (0.99996, 0.00004, ">99.9% ± 0.004%"),
-                                         (1.0, 0.0, "100.0% ± 0.00%"), (0.00004, 0.00004, "0.004% ± 0.004%"),
-                                         (0.0, 0.0, "0.0% ± 0.00%"), (0.9995, 0.0002, ">99.9% ± 0.02%")])
+                                         (1.0, 0.0, "100.0% (all paths)"), (0.00004, 0.00004, "0.004% ± 0.004%"),
+                                         (0.0, 0.0, "0.0% (no path)"), (0.9995, 0.0002, ">99.9% ± 0.02%")])
 def test_likelihood_and_se_by_hand(p, se, text):
+    """At 0 and 1 the plug-in standard error is 0: "100.0% ± 0.00%" claimed no Monte Carlo error at all."""
     assert fmt_likelihood(p, se) == text
     assert fmt_likelihood(p, se, compact=True) == text.replace(" ± ", "±")
 
