@@ -388,8 +388,9 @@ def simulate(
         "until_se": until_se,
         "created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "scenario_abspath": str(Path(sc.path).resolve()) if sc.path else "",
-        "band_method": (f"quantiles from the first {k_band:,} paths (bounded subset); means and standard deviations "
-                        f"from all {n_total:,} paths (se_mean = sd / sqrt(n))"),
+        "band_method": ((f"quantiles from the first {k_band:,} paths (a bounded subset)" if k_band < n_total
+                         else f"quantiles from all {n_total:,} paths")
+                        + f"; means and standard deviations from all {n_total:,} paths (se_mean = sd / sqrt(n))"),
         "band_rank_error_p05": float(np.sqrt(0.05 * 0.95 / k_band)),
         "timings": {**{k: round(v, 4) for k, v in timings.items()},
                     "total_s": round(time.perf_counter() - t_start, 4)},

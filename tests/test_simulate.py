@@ -372,6 +372,9 @@ def test_bands_from_a_run_are_the_order_statistics_of_the_first_paths(tmp_path):
         row = res.bands[(res.bands.state == "x") & (res.bands.t == t)].iloc[0]
         expected = np.quantile(lam * (t + 1), [0.05, 0.25, 0.5, 0.75, 0.95], method="inverted_cdf")
         assert np.allclose([row.q05, row.q25, row.q50, row.q75, row.q95], expected, rtol=1e-12)
+    # every path's quantiles: the method says so, not "the first 777 paths (bounded subset)"
+    assert res.meta["band_method"].startswith("quantiles from all 777 paths;")
+    assert "bounded subset" not in res.meta["band_method"]
 
 
 def test_progress_moves_in_steps_in_one_process_and_changes_no_number(tmp_path):
