@@ -629,6 +629,12 @@ def test_the_outputs_section_says_what_it_holds(tmp_path):
         out = write_run_folder(res, tmp_path / which, extra=render_into(res, scenario, figures=which))
         md = (out / "report.md").read_text(encoding="utf-8")
         sections[which] = md.split("## Outputs\n", 1)[1].split("\n## ", 1)[0]
+        drivers = md.split("## What drives this result\n", 1)[1].split("\n## ", 1)[0]
+        tornados = len(list((out / "figures").glob("drivers-tornado-*.png")))
+        # the tornado charts were described as shown in a report that draws none of them
+        assert ("Tornado charts show how far" in drivers) == (tornados > 0), (which, drivers[:300])
+        assert ("Tornado charts (how far the output's mean moves" in drivers
+                and "are drawn on request (--figures all)" in drivers) == (tornados == 0)
         assert "exceedance curves\n" not in md.split("## Monte Carlo")[0].lower()
         drawn = sorted(p.name for p in (out / "figures").glob("exceedance-*.png"))
         sections[which + " drawn"] = drawn

@@ -216,8 +216,12 @@ def drivers_section(*, tornados: Sequence[pd.DataFrame] = (), given: Optional[pd
     """
     figures = drivers_figures(tornados=tornados, given=given, given_groups=given_groups, explanation=explanation,
                               share=share, titles=titles, lazy=lazy, **counts)
-    intro = ("Which uncertain parameters move each risk's output. Tornado charts show how far the output's mean moves "
-             "between a parameter's low and high ends; first-order indices give the share of the output's variance "
+    # the tornado charts are described where they are drawn (the default report leaves them for --figures all)
+    tornado_text = ("Tornado charts show how far the output's mean moves between a parameter's low and high ends; "
+                    if tornados else "Tornado charts (how far the output's mean moves between a parameter's low and "
+                    "high ends) are drawn on request (--figures all). ")
+    intro = ("Which uncertain parameters move each risk's output. " + tornado_text
+             + ("first-order" if tornados else "First-order") + " indices give the share of the output's variance "
              "a parameter explains alone (from the run's own paths, no extra simulation); the judgment share is the "
              "share that comes from parameters classed as judgment, with their interactions.")
     top = top_drivers(given)
