@@ -187,7 +187,8 @@ def print_comparison(console, runs, table, *, wide: bool = False) -> None:
         t.add_column("risk", no_wrap=True)
     else:
         title = (head + f"{meta['sampler']}. Likelihood ± se; then, for each other scenario, its likelihood and "
-                 f"its difference from {names[0]} ± paired se, in percentage points")
+                 f"its difference from {names[0]} ± paired se, in percentage points; \"(same)\": equal on every "
+                 "path")
         t = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
         t.add_column("risk", no_wrap=True, overflow="ellipsis", min_width=10, max_width=14)
     prefix = os.path.commonprefix(names) if len(names) > 1 else ""
@@ -212,12 +213,15 @@ def print_comparison(console, runs, table, *, wide: bool = False) -> None:
                 continue
             r = rows.loc[i]
             missing = r["diff"] != r["diff"]
+            same = not missing and r["diff"] == 0 and r.se_diff == 0  # equal on every path (common random numbers)
             if wide:
                 cells.append(fmt_likelihood(r.likelihood, r.se))
                 if i:
-                    cells.append("–" if missing else f"{fmt_pp(r['diff'])} ± {fmt_pp(r.se_diff, 2, sign=False)}")
+                    cells.append("–" if missing else "0 pp (same on every path)" if same
+                                 else f"{fmt_pp(r['diff'])} ± {fmt_pp(r.se_diff, 2, sign=False)}")
             elif i:
-                diff = "–" if missing else f"{fmt_pp(r['diff'])[:-3]}±{fmt_pp(r.se_diff, 2, sign=False)[:-3]}"
+                diff = "–" if missing else "(same)" if same else \
+                    f"{fmt_pp(r['diff'])[:-3]}±{fmt_pp(r.se_diff, 2, sign=False)[:-3]}"
                 cells.append(f"{fmt_pct(r.likelihood)} {diff}")
             else:
                 cells.append(fmt_likelihood(r.likelihood, r.se, compact=True))

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -407,6 +408,14 @@ def test_compare_of_two_scenarios_with_the_same_name_keeps_both_columns(tmp_path
     assert header.split() == ["risk", "corpus", "corpus", "(2)"]
     row = next(line for line in result.stdout.splitlines() if line.startswith("many_attacks"))
     assert len(row.split()) == 4  # the reference's likelihood, the variant's and its difference
+    # the same file twice is equal on every path: "(same)", not "+0.0±0.00"
+    twice = runner.invoke(app, ["compare", str(project / "base.yaml"), str(project / "base.yaml"), "--samples", "200",
+                                "--out", str(tmp_path / "twice")], env={"COLUMNS": "100"})
+    assert twice.exit_code == 0, twice.output
+    table = pd.read_csv(tmp_path / "twice" / "comparison.csv")
+    assert (table.loc[table["position"] == 1, ["diff", "se_diff"]] == 0).all().all()
+    row = next(line for line in twice.stdout.splitlines() if line.startswith("many_attacks"))
+    assert row.rstrip().endswith("(same)") and "±" not in row.split()[-2:], row
 
 
 def test_a_small_run_draws_every_figure_without_a_warning(tmp_path):

@@ -359,6 +359,9 @@ def test_compare_the_same_file_twice_shows_two_columns_and_unrelated_files_warn(
     header = next(line for line in md.splitlines() if line.startswith("| # | risk |"))
     assert "tiny (reference)" in header and "tiny (2)" in header
     assert "Warning" not in md
+    # the same file twice: equal on every path, so each difference is exactly 0 ("+0.0 pp ± 0.00 pp" before)
+    rows = [line for line in md.splitlines() if line.startswith("| 1 |") and "(many\\_attacks:" in line]
+    assert rows and all(row.count("0 pp (the same on every path)") == 1 and "± 0.00 pp" not in row for row in rows)
     # the fan chart's caption says how it is drawn (hatched, not "filled"; thin lines, not "dashed") and its error
     caption = next(line for line in md.splitlines() if line.startswith("*Fan charts: total.*"))
     rank = (0.05 * 0.95 / 200) ** 0.5  # 200 paths: every path's quantiles
