@@ -28,9 +28,9 @@ def fmt_num(x: float, digits: int = 3) -> str:
         return "0"
     a = abs(x)
     if a >= 1e9:
-        return f"{x:.{digits}g}".replace("e+0", "e").replace("e+", "e")
-    if a >= 10 ** (digits - 1):
-        return f"{round(x):,}" if a >= 1e4 else str(round(x))  # separators from 10,000 (not in years)
+        return f"{x:.{digits}g}".replace("e+0", "e").replace("e+", "e").replace("-", "−")
+    if a >= 10 ** (digits - 1):  # separators from 10,000 (not in years); a minus sign, as below, not a hyphen
+        return (f"{round(x):,}" if a >= 1e4 else str(round(x))).replace("-", "−")
     decimals = max(0, digits - 1 - int(math.floor(math.log10(a))))
     text = f"{x:,.{decimals}f}"
     if "." in text:

@@ -524,6 +524,11 @@ def test_number_formats():
     assert fmt_pct(0.31234) == "31.2%" and fmt_pct(0.0004) == "0.04%" and fmt_pct(1.0) == "100.0%"
     assert fmt_pct(0.99996) == ">99.9%"  # never rounded up to a certainty, never past the stated precision (issue 15)
     assert fmt_se(0.005) == "0.50%" and fmt_se(0.0049) == "0.49%"
+    from riskmodel.formats import fmt_num
+
+    # one minus sign at every size: the update page read "−10.6" above "-106" ("-" for whole numbers)
+    assert [fmt_num(x) for x in (-10.6, -106.3, -12345.6, -2.5e10, 2024, 0.00123)] == \
+        ["−10.6", "−106", "−12,346", "−2.5e10", "2024", "0.00123"]
     assert str(wbr("<b>a_b</b>")) == "&lt;b&gt;a_<wbr>b&lt;/<wbr>b&gt;"  # escaped first, entities intact
     # a threshold's digit groups stay whole ("150, 000" broke across lines); a list's commas still break
     assert str(wbr("idps_end > 150,000")) == "idps_<wbr>end &gt; 150,000"
