@@ -317,6 +317,10 @@ def test_cli_update_writes_a_report_that_states_the_numbers(tmp_path):
         assert (f"{100 * r.likelihood:.1f}%" if r.likelihood * 100 >= 1 else f"{100 * r.likelihood:.2g}%") in row
         assert r.title in html
     assert "under the floor of 1,000" in html  # the example's ESS is below the floor at 8,192 paths
+    # the posterior's weighted percentiles state their error (they stated none): the rank at an ESS of E paths
+    rank = f"±{(0.05 * 0.95 / post.ess) ** 0.5:.4f}"
+    assert f"the 5th percentile's rank is known within {rank}" in md and rank in html
+    assert f"as precise as a plain run of {ess} paths" in html  # each parameter's density caption
     weights = pd.read_parquet(out / "weights.parquet")["weight"].to_numpy()
     assert np.array_equal(weights, post.weights)
     shift = pd.read_csv(out / "parameter_shift.csv")

@@ -16,6 +16,7 @@ The figures are drawn here (plain arrays in, PNG bytes out) in the style of
 from __future__ import annotations
 
 import datetime as _dt
+import math
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -196,7 +197,8 @@ def render_update(post: Any, folder: str | Path) -> Path:
                                         title=row.parameter, unit=units.get(row.parameter, "")),
                                   f"{row.parameter}: prior and posterior",
                                   "Grey: prior density of the sampled values; blue line: the same values weighted "
-                                  "by agreement with the observations.",
+                                  f"by agreement with the observations, as precise as a plain run of {ess:,.0f} "
+                                  "paths (the effective sample size): its wiggles within that error are noise.",
                                   f"Histogram of {row.parameter} before and after the observations"))
 
     ledger = post.observations
@@ -213,7 +215,9 @@ def render_update(post: Any, folder: str | Path) -> Path:
                                  unit=s.unit, last_observed=up["last_observed"], shown=shown),
                            s.title or s.name,
                            ("Grey: the prior's median and 90% band; blue: the posterior's median, 50% and 90% bands "
-                            f"from {months[first_obs]}, the first observed month" if shown else
+                            f"from {months[first_obs]}, the first observed month (weighted percentiles: the 5th's "
+                            f"rank is known within ±{math.sqrt(0.05 * 0.95 / ess):.4f} at an effective sample size "
+                            f"of {ess:,.0f})" if shown else
                             "Grey: the prior's median and 90% band (posterior not shown: effective sample size "
                             "too small)") + (f"; orange: the {len(pts)} observed value{'s' * (len(pts) != 1)} with "
                                              "90% measurement intervals." if pts else "."),
@@ -235,6 +239,8 @@ def render_update(post: Any, folder: str | Path) -> Path:
     ]
     context = {
         "version": __version__, "title": sc.title, "header": header, "ess": f"{ess:,.0f}", "ess_value": ess,
+        # weighted percentiles (parameter table, fan charts) are as precise as a plain run of ESS paths
+        "rank_p05": f"{math.sqrt(0.05 * 0.95 / ess):.4f}" if ess > 0 else "–",
         "floor": f"{floor:,}", "floor_int": int(floor), "show_min": show_min, "shown": shown, "below_floor": ess < floor,
         "register": register, "params": params, "n_moved": sum(p["moved"] for p in params), "ledger": ledger_rows,
         "n_paths": f"{post.n_paths:,}", "last_observed": up["last_observed"], "first_observed": months[first_obs],
