@@ -25,8 +25,8 @@ import unicodedata
 
 from .formats import fmt_interval, fmt_likelihood, fmt_pct, fmt_pp
 
-__all__ = ["safe_text", "wrapped", "plain_console", "print_register", "print_comparison", "print_backtest", "print_explanation",
-           "PhaseDisplay"]
+__all__ = ["safe_text", "wrapped", "plain_console", "print_register", "print_comparison", "print_backtest",
+           "print_explanation", "PhaseDisplay"]
 
 #: Format characters that reorder text or hide it: bidi embeddings, overrides, isolates and marks.
 _BIDI = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
