@@ -168,3 +168,21 @@ def test_signposts_of_a_model_with_a_reduced_dimensioned_output():
                                            "rainy_season"}  # each output is known only at the horizon
     assert set(sp.top["risk"]) == {"control[north]", "control[centre]", "control[south]", "two_provinces",
                                    "north_within_12m"}
+
+
+def test_a_risk_decided_alike_on_every_path_lists_no_indicator(tmp_path):
+    """A risk that happens on every path has no variance: it listed five indicators at "0.0%" (and, with errors
+    stated, "0.0% ± –"); the page and the terminal now say that nothing can tell anything about it."""
+    path = _write(tmp_path, "a", 0.0)
+    path.write_text(path.read_text().replace(
+        "  - {id: up, title: Outcome above zero, factor: f, output: outcome, threshold: 0}",
+        "  - {id: up, title: Outcome above zero, factor: f, output: outcome, threshold: 0}\n"
+        "  - {id: always, title: Outcome above -1000, factor: f, output: outcome, threshold: -1000}"))
+    out = tmp_path / "sp"
+    result = runner.invoke(app, ["signposts", str(path), "--samples", "4000", "--out", str(out)], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    assert "always: decided the same way on every path (no variance to reduce)" in result.output
+    md = (out / "report.md").read_text(encoding="utf-8")
+    section = md.split("## Outcome above -1000\n", 1)[1].split("\n## ", 1)[0]
+    assert "no observation can tell anything about it" in section and "± –" not in md and "| # |" not in section
+    assert "| 1 | early |" in md  # the other risk keeps its table

@@ -58,12 +58,14 @@ def render_signposts(sp: Any, folder: str | Path) -> Path:
     figures, risks = [], []
     first = sp.table[sp.table["scenario"] == base.name]
     for risk in [r.id for r in base.risks]:
-        top = sp.top[sp.top["risk"] == risk].head(TOP)
+        part = first[first["risk"] == risk]
+        # a risk decided alike on every path has no variance: every share is 0 and has no error to state
+        certain = bool(len(part)) and float(part["variance"].iloc[0]) == 0
+        top = sp.top[sp.top["risk"] == risk].head(0 if certain else TOP)
         rows = [{"rank": int(r.rank), "observable": r.observable, "kind": r.kind,
                  "best": f"{fmt_pct(r.best_share)} ± {fmt_se(r.best_share_se)}",
                  "best_month": r.best_month, "from": r.informative_from or "never (under 5%)"}
                 for r in top.itertuples()]
-        part = first[first["risk"] == risk]
         series, worst = [], 0.0
         for r in top.itertuples():
             obs = part[(part["observable"] == r.observable) & (part["kind"] == "state")].sort_values("t")
@@ -80,7 +82,7 @@ def render_signposts(sp: Any, folder: str | Path) -> Path:
                          f"(delta method, {sp.meta['samples']:,} paths).",
                          f"Lines of informativeness by month for {risk}")
             figures.append(fig)
-        risks.append({"id": risk, "title": titles[risk], "rows": rows, "fig": fig,
+        risks.append({"id": risk, "title": titles[risk], "rows": rows, "fig": fig, "certain": certain,
                       "variance": float(part["variance"].iloc[0]) if len(part) else float("nan")})
     disc = [{"observable": r.observable, "best": f"{fmt_pct(r.best_share)} ± {fmt_se(r.best_share_se)}",
              "best_month": r.best_month,
