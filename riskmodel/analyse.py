@@ -67,7 +67,8 @@ def risk_register(results: Results, scenario: Scenario) -> pd.DataFrame:
 
 
 COMPARISON_COLUMNS = ["scenario", "position", "risk", "title", "output", "threshold", "direction", "likelihood",
-                      "se", "ci_low", "ci_high", "diff", "se_diff", "diff_low", "diff_high", "same_definition", "n"]
+                      "se", "ci_low", "ci_high", "diff", "se_diff", "diff_low", "diff_high", "same_definition", "n",
+                      "same_on_every_path"]
 
 
 def compare_registers(results_list, scenarios) -> pd.DataFrame:
@@ -97,7 +98,9 @@ def compare_registers(results_list, scenarios) -> pd.DataFrame:
         ``ci_low``, ``ci_high``, ``diff``, ``se_diff``, ``diff_low``,
         ``diff_high`` (95%; NaN for the reference and for a risk the
         reference lacks), ``same_definition`` (output, threshold and
-        direction as in the reference) and ``n``.
+        direction as in the reference), ``n`` and ``same_on_every_path``
+        (the risk happens on exactly the reference's paths: its difference
+        is 0 with no Monte Carlo error; False for the reference).
     """
     if len(results_list) != len(scenarios) or not scenarios:
         raise ValueError("give one Results per scenario, at least one")
@@ -117,9 +120,11 @@ def compare_registers(results_list, scenarios) -> pd.DataFrame:
             p = k / n
             lo, hi = wilson_interval(k, n)
             diff = se_diff = d_lo = d_hi = float("nan")
+            identical = False
             ref = ref_risks.get(r.id)
             if pos > 0 and ref is not None:
                 d = hits - ref_hits[r.id]
+                identical = not d.any()  # common random numbers: a risk the variant leaves alone, path by path
                 diff = float(d.mean())
                 se_diff = float(d.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
                 d_lo, d_hi = diff - Z95 * se_diff, diff + Z95 * se_diff
@@ -130,6 +135,7 @@ def compare_registers(results_list, scenarios) -> pd.DataFrame:
                 "threshold": r.threshold, "direction": r.direction, "likelihood": p,
                 "se": float(np.sqrt(p * (1 - p) / n)), "ci_low": float(lo), "ci_high": float(hi), "diff": diff,
                 "se_diff": se_diff, "diff_low": d_lo, "diff_high": d_hi, "same_definition": bool(same), "n": n,
+                "same_on_every_path": bool(identical),
             })
     order = list(ref_risks)
     for sc in scenarios[1:]:

@@ -213,7 +213,7 @@ def print_comparison(console, runs, table, *, wide: bool = False) -> None:
                 continue
             r = rows.loc[i]
             missing = r["diff"] != r["diff"]
-            same = not missing and r["diff"] == 0 and r.se_diff == 0  # equal on every path (common random numbers)
+            same = bool(r.same_on_every_path)
             if wide:
                 cells.append(fmt_likelihood(r.likelihood, r.se))
                 if i:

@@ -414,6 +414,8 @@ def test_compare_of_two_scenarios_with_the_same_name_keeps_both_columns(tmp_path
     assert twice.exit_code == 0, twice.output
     table = pd.read_csv(tmp_path / "twice" / "comparison.csv")
     assert (table.loc[table["position"] == 1, ["diff", "se_diff"]] == 0).all().all()
+    assert table.loc[table["position"] == 1, "same_on_every_path"].all()
+    assert not table.loc[table["position"] == 0, "same_on_every_path"].any()  # the reference has no difference
     row = next(line for line in twice.stdout.splitlines() if line.startswith("many_attacks"))
     assert row.rstrip().endswith("(same)") and "±" not in row.split()[-2:], row
 

@@ -74,9 +74,8 @@ def render_comparison(results_list, scenarios, folder, *, table=None) -> Path:
                 "likelihood": row.likelihood, "se": row.se, "ci_low": row.ci_low, "ci_high": row.ci_high,
                 "diff": row.diff, "se_diff": row.se_diff, "diff_low": row.diff_low, "diff_high": row.diff_high,
                 "significant": sig, "same": bool(row.same_definition), "in_reference": (rid, 0) in by,
-                # with common random numbers an output the variant leaves alone is equal on every path: the
-                # difference is exactly 0, no Monte Carlo error to state ("+0.0 pp ± 0.00 pp" before)
-                "identical": i > 0 and row.diff == 0 and row.se_diff == 0,
+                # the difference is exactly 0, no Monte Carlo error to state ("+0.0 pp ± 0.00 pp" before)
+                "identical": bool(row.same_on_every_path),
                 "definition": f"{row.output} {sign} {fmt_num(row.threshold)}",
             })
         reg_rows.append({"num": k, "id": rid, "title": first.title, "cells": cells,
