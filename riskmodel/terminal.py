@@ -124,11 +124,9 @@ def _table_fits(console, headers, rows, flexible: dict | None = None, *, wrap_he
 
 
 def _print_wrapped(console, text: str, indent: int = 4) -> None:
-    """``text`` wrapped at the console's width, each line indented, no trailing spaces."""
-    from rich.text import Text
-
-    for line in Text(text).wrap(console, max(20, console.width - indent)):
-        console.print(" " * indent + line.plain.rstrip())
+    """``text`` wrapped at the console's width as :func:`wrapped` wraps it, each line indented."""
+    for line in wrapped(text, " " * indent, hang="", width=max(20 + indent, console.width)).splitlines():
+        console.print(line, soft_wrap=True)  # wrapped already: rich must not fold it again
 
 
 def _print_wide_register(console, register, title: str) -> None:
