@@ -26,8 +26,8 @@ MIN_QUOTE_WORDS = 3
 _JUDGMENT_HINT = "a cited number must stand in its quote, or list it under judgment with a rationale"
 
 
-def _warn(c, key_path: tuple, message: str, hint: str = "", level: str = "warning") -> Lint:
-    return Lint(level, Problem(c.pos(key_path), tuple(key_path), message, hint))
+def _warn(c, key_path: tuple, message: str, hint: str = "", level: str = "warning", kind: str = "") -> Lint:
+    return Lint(level, Problem(c.pos(key_path), tuple(key_path), message, hint), kind)
 
 
 # --------------------------------------------------------------------------- quotes
@@ -357,7 +357,7 @@ def lints(c, *, factors, parameters, states, interventions, outputs, risks, dims
     for o in outputs:
         if o.name not in used_outputs:
             out.append(_warn(c, ("outputs", o.name), f"output '{o.name}' is used by no risk or output",
-                             "fine for a figure of interest; otherwise remove it", level="info"))
+                             "fine for a figure of interest; otherwise remove it", level="info", kind="unused_output"))
     indicators = _indicator_states(states)
     ind_outputs = {o.name for o in outputs if o.state in indicators and o.agg in ("end", "max", "min")}
     for o in outputs:

@@ -147,7 +147,7 @@ def validate(
         typer.echo(wrapped(f"{file}: ok: {summary}", hang="    "))
         # warnings and notes one per line, as file:line: key: message (what an editor jumps to); the notes on
         # outputs kept for figures, one for each such output, are one line naming them all
-        kept = [x for x in lints if x.level == "info" and x.problem.message.endswith(_UNUSED_OUTPUT)]
+        kept = [x for x in lints if x.kind == "unused_output"]
         for lint in lints:
             if lint not in kept:
                 typer.echo(safe_text(f"  {lint.level}: {lint.problem}"))
@@ -163,7 +163,6 @@ def validate(
 
 
 _KINDS = ("riskmodel/1", "riskmodel-outcomes/1", "riskmodel-sources/1")
-_UNUSED_OUTPUT = "is used by no risk or output"  # the note validate gathers into one line
 
 
 def _schema_of(file: Path) -> Optional[str]:

@@ -248,6 +248,7 @@ class Lint:
 
     level: str  # warning | info
     problem: object  # riskmodel.errors.Problem: where, what, hint
+    kind: str = ""  # what it is about, for those who group lints ("unused_output"); "" when not named
 
     def __str__(self) -> str:
         return f"{self.problem} [{self.level}]"
