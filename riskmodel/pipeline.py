@@ -368,14 +368,10 @@ def report(folder: str | os.PathLike, *, figures: str = "default") -> Path:
     folder = Path(folder)
     restore_interrupted(folder)  # an earlier run a killed write left in .NAME.old-*
     meta_path = folder / "run.json"
-    if not folder.exists():
-        raise ScenarioError.at(str(folder), None, (), "no such folder",
-                               "name a folder written by `riskmodel run` or `riskmodel compare`")
-    if not folder.is_dir():
-        raise ScenarioError.at(str(folder), None, (), "is a file, not a run folder",
-                               "name a folder written by `riskmodel run` or `riskmodel compare`")
-    if not meta_path.is_file():
-        raise ScenarioError.at(str(folder), None, (), "not a run folder (no run.json)",
+    why = ("no such folder" if not folder.exists() else "is a file, not a run folder" if not folder.is_dir()
+           else "not a run folder (no run.json)" if not meta_path.is_file() else None)
+    if why:
+        raise ScenarioError.at(str(folder), None, (), why,
                                "name a folder written by `riskmodel run` or `riskmodel compare`")
     meta = read_run_json(meta_path)
     if meta.get("kind") == "comparison":
