@@ -640,6 +640,9 @@ def test_the_outputs_section_says_what_it_holds(tmp_path):
                 and "are drawn on request (--figures all)" in drivers) == (tornados == 0)
         assert "exceedance curves\n" not in md.split("## Monte Carlo")[0].lower()
         drawn = sorted(p.name for p in (out / "figures").glob("exceedance-*.png"))
+        mc = md.split("## Monte Carlo error\n", 1)[1]
+        assert ("Exceedance curves (drawn on request)" in mc) == (not drawn)  # "stated under each figure" of none
+        assert ("stated under each figure" in mc) == bool(drawn)
         sections[which + " drawn"] = drawn
     assert sections["default drawn"] == [] and len(sections["all drawn"]) == 3  # total_end, attacks_h2, per_month
     assert "The exceedance curves of 3 outputs are drawn on request (`--figures all`)." in sections["default"]
