@@ -643,6 +643,10 @@ def test_the_outputs_section_says_what_it_holds(tmp_path):
         mc = md.split("## Monte Carlo error\n", 1)[1]
         assert ("Exceedance curves (drawn on request)" in mc) == (not drawn)  # "stated under each figure" of none
         assert ("stated under each figure" in mc) == bool(drawn)
+        from riskmodel.formats import fmt_se
+
+        # the largest standard error as the register writes it ("0.5%" against the register's "0.50%" before)
+        assert f"(at most {fmt_se(res.register['se'].max())} here)" in mc
         sections[which + " drawn"] = drawn
     assert sections["default drawn"] == [] and len(sections["all drawn"]) == 3  # total_end, attacks_h2, per_month
     assert "The exceedance curves of 3 outputs are drawn on request (`--figures all`)." in sections["default"]
