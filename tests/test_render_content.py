@@ -645,8 +645,8 @@ def test_the_outputs_section_says_what_it_holds(tmp_path):
         assert ("stated under each figure" in mc) == bool(drawn)
         from riskmodel.formats import fmt_se
 
-        # the largest standard error as the register writes it ("0.5%" against the register's "0.50%" before)
-        assert f"(at most {fmt_se(res.register['se'].max())} here)" in mc
+        # the bound of a likelihood's standard error, 0.5/sqrt(n), as the register writes errors ("2.5%" before)
+        assert f"(at most {fmt_se(0.5 / 400 ** 0.5)} here)" in mc and fmt_se(0.5 / 400 ** 0.5) == "2.50%"
         sections[which + " drawn"] = drawn
     assert sections["default drawn"] == [] and len(sections["all drawn"]) == 3  # total_end, attacks_h2, per_month
     assert "The exceedance curves of 3 outputs are drawn on request (`--figures all`)." in sections["default"]

@@ -10,7 +10,7 @@ import numpy as np
 from .. import __version__
 from ..analyse import compare_registers
 from . import plots
-from ._common import Figure, fmt_num, fmt_pct, month_span, slug, write_outputs
+from ._common import Figure, fmt_num, fmt_se, month_span, slug, write_outputs
 from ._report import (DRIVER_PATHS, _named, band_arrays, intervention_windows, is_yes_no_band, output_definition,
                       parameter_distribution_text, sorted_outputs)
 from ._stats import cut_sentence, exceedance_curve, is_binary, tail_cut, wilson
@@ -98,7 +98,7 @@ def render_comparison(results_list, scenarios, folder, *, table=None) -> Path:
         figures.append(Figure(
             "summary.png", plots.dot_plot(labels, series, title="Every risk in every scenario"), "All risks",
             f"Each risk's likelihood in each scenario (colour) with its 95% Wilson interval; n = {n:,} paths per "
-            f"scenario, largest standard error {fmt_pct(se_max, 2)}. The intervals are for each likelihood alone: "
+            f"scenario, largest standard error {fmt_se(se_max)}. The intervals are for each likelihood alone: "
             f"with common random numbers a difference is known more precisely than two overlapping intervals "
             f"suggest (see the register table for each difference and its standard error).",
             "Dot plot of every risk's likelihood in each scenario with 95% intervals.", wide=True))
@@ -126,7 +126,7 @@ def render_comparison(results_list, scenarios, folder, *, table=None) -> Path:
             f"Each risk's likelihood in each scenario minus its likelihood in the reference ({names[0]}), in "
             f"percentage points, with the paired 95% interval (± 1.96 standard errors of the difference, from the "
             f"same {n:,} paths in both with common random numbers; largest standard error of a difference "
-            f"{fmt_pct(se_d, 2)}). An interval that does not cross the line at 0 is a difference beyond Monte Carlo "
+            f"{fmt_se(se_d)}). An interval that does not cross the line at 0 is a difference beyond Monte Carlo "
             f"noise. Risks not defined in both are left out.",
             "Dot plot of each risk's difference in likelihood from the reference, with paired 95% intervals.",
             wide=True)

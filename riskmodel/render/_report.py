@@ -186,7 +186,7 @@ def _render_report(results, scenario, folder, figures, phase, total_time, refres
             f"events or a yes/no output have no size — for them the conditional median only says where the "
             f"threshold fell between two whole numbers — and sit on the strip below, as do risks that never happen "
             f"in {n:,} paths. Horizontal "
-            f"bars: 95% Wilson interval of the likelihood (largest standard error {fmt_pct(se_max, 2)}, "
+            f"bars: 95% Wilson interval of the likelihood (largest standard error {fmt_se(se_max)}, "
             f"n = {n:,} paths); vertical bars: 95% interval of the conditional median from order statistics "
             f"(missing where fewer than about 6 paths exceed).",
             "Scatter of the risks: likelihood on the horizontal axis; for amounts, the conditional median as a "
@@ -307,7 +307,7 @@ def _render_report(results, scenario, folder, figures, phase, total_time, refres
             "convergence.png", later("plots:convergence_grid", panels), "Convergence",
             f"Each risk's likelihood estimated from the first n paths in path order (line), ± 1.96 standard "
             f"errors sqrt(p(1 − p)/n) (band), at {CONVERGENCE_POINTS} log-spaced checkpoints up to all "
-            f"{n:,} paths; dashed: the final estimate (largest final standard error {fmt_pct(final_se, 2)}). "
+            f"{n:,} paths; dashed: the final estimate (largest final standard error {fmt_se(final_se)}). "
             f"A line that still drifts beyond its band at the right needs more paths. Paths come in stream "
             f"blocks of {meta.get('block_size', '?')}; with {meta.get('sampler', '?')} sampling the band is "
             + _band_exactness(meta.get("sampler"), bool(scenario.correlations)),
