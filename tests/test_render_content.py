@@ -645,11 +645,27 @@ def test_the_outputs_section_says_what_it_holds(tmp_path):
         assert ("stated under each figure" in mc) == bool(drawn)
         from riskmodel.formats import fmt_se
 
-        # the bound of a likelihood's standard error, 0.5/sqrt(n), as the register writes errors ("2.5%" before)
-        assert f"(at most {fmt_se(0.5 / 400 ** 0.5)} here)" in mc and fmt_se(0.5 / 400 ** 0.5) == "2.50%"
+        assert f"(at most {fmt_se(0.5 / 400 ** 0.5)} here)" in mc  # the bound of a likelihood's error, 0.5/sqrt(n)
         sections[which + " drawn"] = drawn
     assert sections["default drawn"] == [] and len(sections["all drawn"]) == 3  # total_end, attacks_h2, per_month
     assert "The exceedance curves of 3 outputs are drawn on request (`--figures all`)." in sections["default"]
     assert "share of paths in which it exceeds" not in sections["default"]
     assert "share of paths in which it exceeds" in sections["all"] and "on request" not in sections["all"]
     assert sections["all"].count("](figures/exceedance-") == 3
+
+
+def test_captions_write_standard_errors_as_the_register_does(tmp_path):
+    """At 10,000 paths the bound 0.5/sqrt(n) is 0.005: the Monte Carlo section wrote it "0.5%" (two significant
+    digits) and the register's errors read "0.50%"; the risk matrix's caption did the same with its largest."""
+    from conftest import write_registry
+    from riskmodel.formats import fmt_se
+
+    write_registry(tmp_path)
+    (tmp_path / "s.yaml").write_text(VALID, encoding="utf-8")
+    scenario = validate(tmp_path / "s.yaml")
+    res = run(scenario, samples=10_000, judgment_samples=0)
+    out = write_run_folder(res, tmp_path / "r", extra=render_into(res, scenario, figures="summary"))
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert fmt_se(0.005) == "0.50%" and "(at most 0.50% here)" in md
+    matrix = next(line for line in md.splitlines() if line.startswith("*Risk matrix.*"))
+    assert f"largest standard error {fmt_se(res.register['se'].max())}" in matrix
