@@ -75,7 +75,7 @@ def fmt_pp(d, digits: int = 1, sign: bool = True) -> str:
 
 
 def fmt_likelihood(p, se, *, compact: bool = False) -> str:
-    """A likelihood and its standard error: ``42.4% ± 0.35%`` (``compact``: ``42.4%±0.35%``).
+    """A likelihood and its standard error: ``42.4% ± 0.35%`` (``compact``: ``42.4%±0.35%``, ``100.0% (all)``).
 
     Where every path, or none, has the risk, the plug-in standard error is 0, which would claim no Monte
     Carlo error at all: the likelihood then says so instead (its Wilson interval, shown beside it, gives
@@ -87,6 +87,8 @@ def fmt_likelihood(p, se, *, compact: bool = False) -> str:
     ('100.0% (all paths)', '0.0% (no path)')
     """
     if se is not None and not (isinstance(se, float) and math.isnan(se)) and float(se) == 0 and p in (0, 1):
+        if compact:  # a narrow column: "100.0% (all)"
+            return f"{fmt_pct(p)} ({'all' if p == 1 else 'none'})"
         return f"{fmt_pct(p)} ({'all paths' if p == 1 else 'no path'})"
     return f"{fmt_pct(p)}{'±' if compact else ' ± '}{fmt_se(se)}"
 

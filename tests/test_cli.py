@@ -507,3 +507,15 @@ def test_compare_wide_prints_every_cell_whole_at_the_terminals_width(tmp_path):
     assert block[1].endswith(f"; difference {fmt_pp(row['diff'])} ± {fmt_pp(row.se_diff, 2, sign=False)}")
     broad = runner.invoke(app, [*args, "--out", str(tmp_path / "b")], env={"COLUMNS": "200"})
     assert any(line.startswith("┃ risk") for line in broad.stdout.splitlines())  # the table, when it fits
+
+
+def test_compare_at_80_columns_keeps_a_certain_risk_on_its_line(write, tmp_path):
+    """A likelihood of 1 read "100.0% (all paths)", which the compare table's 12-column reference cell wrapped
+    onto a second line; the compact form is "100.0% (all)"."""
+    path = write(VALID.replace("threshold: 30", "threshold: -1"))  # every path has more than -1 attacks
+    result = runner.invoke(app, ["compare", str(path), str(path), "--samples", "300", "--out", str(tmp_path / "c")],
+                           env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    row = next(line for line in result.stdout.splitlines() if line.startswith("many_attacks"))
+    assert "100.0% (all)" in row and "(same)" in row, result.stdout
+    assert not any(line.strip() == "paths)" for line in result.stdout.splitlines())
