@@ -401,8 +401,9 @@ def watch(
                    "the last good report is kept.", err=True)
 
     def on_wait(files) -> None:
-        typer.echo(safe_text(f"Watching {len(files)} file{'s' if len(files) != 1 else ''} ({', '.join(Path(f).name for f in files[:4])}"
-                             f"{', ...' if len(files) > 4 else ''}); Ctrl-C stops."), err=True)
+        typer.echo(wrapped(f"Watching {len(files)} file{'s' if len(files) != 1 else ''} "
+                           f"({', '.join(Path(f).name for f in files[:4])}{', ...' if len(files) > 4 else ''}); "
+                           "Ctrl-C stops."), err=True)  # in the terminal's width, as run's last lines
 
     try:
         _watch(file, out, run_once=run_once, interval_s=interval, max_runs=max_runs, on_error=on_error,

@@ -149,3 +149,21 @@ def test_watch_counts_its_files_in_words_and_ends_each_run_as_run_does(tmp_path)
     out = result.stdout.splitlines()
     assert out[-2] == f"Run folder: {tmp_path / 'o'}; data files only (--report none)"
     assert out[-1].startswith("Time ") and len(out[-1]) <= 80 and "valid" in out[-1]
+
+
+def test_watch_names_its_files_in_the_terminals_width(tmp_path):
+    """"Watching 8 files (wagner-exit.yaml, baseline.yaml, 000_b63fa0e52479ec40.txt, ...); Ctrl-C stops." ran to 118
+    columns on one line at 80."""
+    from typer.testing import CliRunner
+
+    from riskmodel.cli import app
+
+    variant = ROOT / "scenarios" / "mali" / "wagner-exit.yaml"
+    result = CliRunner().invoke(app, ["watch", str(variant), "--samples", "200", "--report", "none", "--max-runs", "1",
+                                      "--out", str(tmp_path / "o")], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    at = result.stderr.index("Watching ")
+    lines = result.stderr[at:].split("Ctrl-C stops.")[0].splitlines()
+    assert len(lines) > 1 and all(len(line) <= 80 for line in lines), lines
+    assert " ".join(" ".join(lines).split()).startswith(
+        f"Watching {len(watched_files(variant, validate(variant)))} files (wagner-exit.yaml, baseline.yaml,")
