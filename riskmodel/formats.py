@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["fmt_num", "fmt_pct", "fmt_se", "fmt_pp", "fmt_likelihood", "fmt_interval"]
+__all__ = ["fmt_num", "fmt_pct", "fmt_se", "fmt_pp", "fmt_likelihood", "fmt_interval", "fmt_error"]
 
 
 def fmt_num(x: float, digits: int = 3) -> str:
@@ -96,3 +96,11 @@ def fmt_likelihood(p, se, *, compact: bool = False) -> str:
 def fmt_interval(low, high) -> str:
     """A 95% interval of a likelihood: ``41.8% – 43.1%``."""
     return f"{fmt_pct(low)} – {fmt_pct(high)}"
+
+
+def fmt_error(se) -> str:
+    """A standard error in a quantity's own unit (a CRPS's): whole with separators from 100, else two
+    significant digits, trailing zero kept (``1,971``, ``2.0``, ``0.17``); ``–`` when not finite."""
+    if se is None or not math.isfinite(float(se)):
+        return "–"
+    return f"{se:,.0f}" if abs(se) >= 100 else f"{se:#.2g}"

@@ -18,12 +18,11 @@ progress, a line per phase.
 
 from __future__ import annotations
 
-import math
 import os
 import sys
 import unicodedata
 
-from .formats import fmt_interval, fmt_likelihood, fmt_pct, fmt_pp
+from .formats import fmt_error, fmt_interval, fmt_likelihood, fmt_pct, fmt_pp
 
 __all__ = ["safe_text", "wrapped", "plain_console", "print_register", "print_comparison", "print_backtest",
            "print_explanation", "PhaseDisplay"]
@@ -268,13 +267,10 @@ def print_backtest(console, bt) -> None:
         def value(x: float) -> str:
             return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
 
-        def error(x: float) -> str:  # two significant digits: "2.0", not "2"
-            return "–" if not math.isfinite(x) else f"{x:,.0f}" if abs(x) >= 100 else f"{x:#.2g}"
-
         headers = ("output", "date", "observed", "median [5%, 95%]", "CRPS ± se", "PIT ± se")
         rows = [(row.output, row.date, value(row.observed),
                  f"{value(row.forecast_q50)} [{value(row.forecast_q05)}, {value(row.forecast_q95)}]",
-                 f"{value(row.crps)} ± {error(row.crps_se)}", f"{row.pit:.3f} ± {row.pit_se:.3f}")
+                 f"{value(row.crps)} ± {fmt_error(row.crps_se)}", f"{row.pit:.3f} ± {row.pit_se:.3f}")
                 for row in bt.numeric.itertuples()]
         if _table_fits(console, headers, rows, wrap_headers=False):
             table = Table(title="Numeric outputs", title_justify="left")

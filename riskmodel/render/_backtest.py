@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..backtest import MODEL, RELIABILITY_MIN_OBSERVATIONS
 from . import plots
+from ..formats import fmt_error
 from ._common import environment, fmt_likelihood, fmt_pct
 
 __all__ = ["render_backtest_markdown", "render_backtest_html", "reliability_png"]
@@ -85,13 +86,11 @@ def _context(bt, *, html: bool) -> dict:
         if row.pit_high > row.pit_low:
             pit += f" [{row.pit_low:.3f}, {row.pit_high:.3f}]"
         crps = _value(row.crps) if abs(row.crps) >= 100 else f"{row.crps:.4g}"
-        crps_se = (_value(row.crps_se) if abs(row.crps_se) >= 100 else f"{row.crps_se:#.2g}") \
-            if np.isfinite(row.crps_se) else "–"
         numeric.append({
             "output": row.output, "date": row.date or "–", "observed": _value(row.observed),
             "unit": row.unit, "median": _value(row.forecast_q50),
             "interval": f"[{_value(row.forecast_q05)}, {_value(row.forecast_q95)}]",
-            "crps": f"{crps} ± {crps_se}", "pit": pit,
+            "crps": f"{crps} ± {fmt_error(row.crps_se)}", "pit": pit,
             "outside": outside,
             "before_origin": bool(origin) and bool(row.date) and row.date < origin,
             "cites": [{"source": c.source, "line": c.line, "quote": c.quote} for c in obs.cite],
