@@ -7,7 +7,6 @@ comparison reports (:mod:`riskmodel.render._common`).
 from __future__ import annotations
 
 import base64
-import math
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from ..backtest import MODEL, RELIABILITY_MIN_OBSERVATIONS
 from . import plots
 from ..formats import fmt_error
 from ._common import environment, fmt_likelihood, fmt_pct
+from ._stats import rank_error
 
 __all__ = ["render_backtest_markdown", "render_backtest_html", "reliability_png"]
 
@@ -120,7 +120,7 @@ def _context(bt, *, html: bool) -> dict:
         "version": meta["riskmodel_version"],
         "clip": f"{1 / (2 * n):.2g}", "clip_high": f"{1 - 1 / (2 * n):.6g}",
         "crps_method": meta["crps"],
-        "rank_p05": f"{math.sqrt(0.05 * 0.95 / n):.4f}",  # the rank error of the forecast's 5th percentile
+        "rank_p05": f"{rank_error(n):.4f}",  # the rank error of the forecast's 5th percentile
         "summary": summary, "binary": binary, "numeric": numeric, "reliability": reliability,
         "n_binary": len(bt.binary), "n_numeric": len(bt.numeric),
         "min_reliability": RELIABILITY_MIN_OBSERVATIONS,

@@ -18,13 +18,19 @@ from ..formats import fmt_num, fmt_pct
 __all__ = [
     "Z95", "EXCEEDANCE_POINTS", "DISCRETE_MAX_VALUES", "CONVERGENCE_POINTS",
     "ExceedanceCurve", "exceedance_curve", "is_binary", "ConditionalMedian", "conditional_median",
-    "RunningEstimate", "running_estimate", "wilson",
+    "RunningEstimate", "running_estimate", "wilson", "rank_error",
 ]
 
 Z95 = 1.959963984540054
 EXCEEDANCE_POINTS = 512  # grid points of a continuous exceedance curve
 DISCRETE_MAX_VALUES = 60  # at most this many distinct values: drawn as exact steps
 CONVERGENCE_POINTS = 160  # checkpoints of a running estimate (log-spaced)
+
+
+def rank_error(n: float, p: float = 0.05) -> float:
+    """Standard error of the rank (as a probability) of an empirical p-quantile of ``n`` paths, or of an effective
+    sample size ``n``: ``sqrt(p (1 - p) / n)``."""
+    return float(np.sqrt(p * (1 - p) / n))
 
 
 def wilson(k: float, n: int, z: float = Z95) -> tuple[float, float]:

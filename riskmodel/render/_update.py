@@ -16,7 +16,6 @@ The figures are drawn here (plain arrays in, PNG bytes out) in the style of
 from __future__ import annotations
 
 import datetime as _dt
-import math
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -31,6 +30,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure as _MplFigure  # noqa: E402
 
 from ._common import Figure, fmt_num, fmt_pct, fmt_pp, fmt_se, later, write_outputs  # noqa: E402
+from ._stats import rank_error  # noqa: E402
 from .plots import DPI, OKABE_ITO, STYLE, png_bytes, tick_num  # noqa: E402
 
 __all__ = ["render_update", "prior_posterior_dots", "density_pair", "observed_fan"]
@@ -216,7 +216,7 @@ def render_update(post: Any, folder: str | Path) -> Path:
                            s.title or s.name,
                            ("Grey: the prior's median and 90% band; blue: the posterior's median, 50% and 90% bands "
                             f"from {months[first_obs]}, the first observed month (weighted percentiles: the 5th's "
-                            f"rank is known within ±{math.sqrt(0.05 * 0.95 / ess):.4f} at an effective sample size "
+                            f"rank is known within ±{rank_error(ess):.4f} at an effective sample size "
                             f"of {ess:,.0f})" if shown else
                             "Grey: the prior's median and 90% band (posterior not shown: effective sample size "
                             "too small)") + (f"; orange: the {len(pts)} observed value{'s' * (len(pts) != 1)} with "
@@ -240,7 +240,7 @@ def render_update(post: Any, folder: str | Path) -> Path:
     context = {
         "version": __version__, "title": sc.title, "header": header, "ess": f"{ess:,.0f}", "ess_value": ess,
         # weighted percentiles (parameter table, fan charts) are as precise as a plain run of ESS paths
-        "rank_p05": f"{math.sqrt(0.05 * 0.95 / ess):.4f}" if ess > 0 else "–",
+        "rank_p05": f"{rank_error(ess):.4f}" if ess > 0 else "–",
         "floor": f"{floor:,}", "floor_int": int(floor), "show_min": show_min, "shown": shown, "below_floor": ess < floor,
         "register": register, "params": params, "n_moved": sum(p["moved"] for p in params), "ledger": ledger_rows,
         "n_paths": f"{post.n_paths:,}", "last_observed": up["last_observed"], "first_observed": months[first_obs],
