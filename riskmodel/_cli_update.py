@@ -81,8 +81,7 @@ def signposts_command(
     sp = signposts(scenarios, samples=samples, seed=seed, months=month or None, workers=workers)
     folder = write_signposts_folder(sp, folder)
     for risk in [r.id for r in scenarios[0].risks]:
-        variance = sp.table.loc[(sp.table["risk"] == risk) & (sp.table["scenario"] == scenarios[0].name), "variance"]
-        if len(variance) and float(variance.iloc[0]) == 0:
+        if risk in sp.certain:
             typer.echo(wrapped(f"{risk}: decided the same way on every path (no variance to reduce)", "  ", "    "))
             continue
         top = sp.top[sp.top["risk"] == risk].head(3)

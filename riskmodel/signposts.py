@@ -183,6 +183,12 @@ class Signposts:
     meta: dict
     scenarios: tuple = field(default=(), repr=False, compare=False)
 
+    @property
+    def certain(self) -> frozenset:
+        """The first scenario's risks decided alike on every path (no variance): nothing can tell about them."""
+        base = self.table[(self.table["scenario"] == self.meta["scenario"]) & (self.table["variance"] == 0)]
+        return frozenset(base["risk"])
+
     def save(self, folder: str | Path) -> Path:
         folder = Path(folder)
         self.table.to_csv(folder / "signposts.csv", index=False)

@@ -60,7 +60,7 @@ def render_signposts(sp: Any, folder: str | Path) -> Path:
     for risk in [r.id for r in base.risks]:
         part = first[first["risk"] == risk]
         # a risk decided alike on every path has no variance: every share is 0 and has no error to state
-        certain = bool(len(part)) and float(part["variance"].iloc[0]) == 0
+        certain = risk in sp.certain
         top = sp.top[sp.top["risk"] == risk].head(0 if certain else TOP)
         rows = [{"rank": int(r.rank), "observable": r.observable, "kind": r.kind,
                  "best": f"{fmt_pct(r.best_share)} ± {fmt_se(r.best_share_se)}",
