@@ -52,6 +52,8 @@ array([11., 22.])
 from __future__ import annotations
 
 import ast
+import dataclasses
+import functools
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Iterable, Optional
@@ -148,7 +150,27 @@ def parse_expression(text: str) -> Expr:
     (['base'], ['idps'], True, ('poisson',))
     >>> parse_expression("2 ** 10 / 4").constant
     256.0
+
+    Notes
+    -----
+    A text is parsed and checked once per process (a run reads each
+    expression in validation, in the dependency graph and in compilation):
+    each call gives a new :class:`Expr`, so replacing one's fields leaves
+    the next call's alone. Its ``tree`` is shared with those calls; treat
+    it as read-only. A text that is refused is checked again on each call.
     """
+    if isinstance(text, str):
+        return dataclasses.replace(_parsed(text))
+    return _parse_uncached(text)
+
+
+@functools.lru_cache(maxsize=8192)
+def _parsed(text: str) -> Expr:
+    """:func:`parse_expression` of a text, kept (an :class:`ExpressionError` is not kept)."""
+    return _parse_uncached(text)
+
+
+def _parse_uncached(text) -> Expr:
     text, tree, builder = _parse(text)
     root = builder.build(tree.body)
     return Expr(

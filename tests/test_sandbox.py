@@ -348,3 +348,16 @@ def test_no_builtins_reachable_even_through_a_hand_made_tree():
     object.__setattr__(expr, "tree", evil)
     with pytest.raises(ExpressionError):
         compile_expression(expr)
+
+
+def test_a_tree_altered_on_one_parse_does_not_reach_the_next():
+    """A text is parsed once per process (expressions._parsed); each call still gives its own Expr, so the
+    tree replaced on one (as above) is not what the next parse of the same text returns."""
+    import ast
+
+    first = parse_expression("b * 2 + 1")
+    object.__setattr__(first, "tree", ast.parse("__import__('os')", mode="eval"))
+    again = parse_expression("b * 2 + 1")
+    assert again is not first and again == first
+    assert ast.unparse(again.tree) == "b * 2 + 1"
+    assert compile_expression(again)(EvalContext({"b": np.array([1.0, 3.0])}, n=2)).tolist() == [3.0, 7.0]
