@@ -123,6 +123,10 @@ class _Elapsed:
         start = "the command's start" if "start-up" in self.phases.times else "validation"
         return f"{self.phases.total_s():.2f} s (from {start} to this page; writing the folder follows)"
 
+    def phase_s(self, name: str):
+        """Seconds of a phase already done, or None."""
+        return self.phases.times.get(name)
+
 
 def _timed(phases: Optional[Phases], name: str):
     return phases.phase(name) if phases is not None else contextlib.nullcontext()
