@@ -303,6 +303,10 @@ def test_report_modes_and_phase_times(write, tmp_path):
     drawn = {p.name for p in (tmp_path / "full" / "figures").iterdir()}
     assert "risk-matrix.png" in drawn and not any(n.startswith(("exceedance-", "drivers-tornado-")) for n in drawn)
     assert "drawn on request" in html and "--figures all" in html
+    # a browser may break a line at a hyphen: every mention of the flag sits in an element that does not wrap
+    assert html.count("--figures all") >= 3
+    assert len(re.findall(r'class="flag">[^<]*--figures all', html)) == html.count("--figures all")
+    assert ".flag { white-space: nowrap; }" in html
 
     every = runner.invoke(app, ["run", str(path), "--samples", "300", "--out", str(tmp_path / "all"),
                                 "--figures", "all"])

@@ -669,3 +669,15 @@ def test_captions_write_standard_errors_as_the_register_does(tmp_path):
     assert fmt_se(0.005) == "0.50%" and "(at most 0.50% here)" in md
     matrix = next(line for line in md.splitlines() if line.startswith("*Risk matrix.*"))
     assert f"largest standard error {fmt_se(res.register['se'].max())}" in matrix
+
+
+def test_commands_and_flags_on_a_page_are_not_broken_at_their_hyphens():
+    """A browser may end a line after a hyphen: "(-" / "-figures all)" was seen in the drivers intro."""
+    import doctest
+
+    from riskmodel.render import _common
+
+    assert doctest.testmod(_common).failed == 0
+    page = str(_common.flags("Not computed in a summary report (riskmodel run --report full). <b>"))
+    assert page == ('Not computed in a summary report (<span class="flag">riskmodel run --report full</span>). '
+                    '&lt;b&gt;')

@@ -16,7 +16,7 @@ from ..formats import fmt_interval, fmt_likelihood, fmt_num, fmt_pct, fmt_pp, fm
 
 __all__ = ["Figure", "Pending", "later", "draw_now", "plotting_function", "resolve_figures", "environment", "write_outputs", "fmt_pct", "fmt_pp", "fmt_se",
            "fmt_num", "fmt_likelihood", "fmt_interval", "month_span", "slug",
-           "md_escape", "wbr"]
+           "md_escape", "wbr", "flags"]
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -137,7 +137,8 @@ def environment(markdown: bool = False) -> jinja2.Environment:
                                  undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                                  bytecode_cache=_bytecode_cache())
     env.filters.update(num=fmt_num, pct=fmt_pct, pp=fmt_pp, se=fmt_se, likelihood=fmt_likelihood,
-                       interval=fmt_interval, wbr=(lambda v: v) if markdown else wbr)
+                       interval=fmt_interval, wbr=(lambda v: v) if markdown else wbr,
+                       flags=(lambda v: v) if markdown else flags)
     return env
 
 
@@ -148,6 +149,25 @@ def wbr(value) -> Markup:
     """Escaped text with line-break opportunities after ``_ / * + , ( =`` (long names in narrow columns), but
     not after the comma of a digit group (``150,000`` is never split)."""
     return Markup(_BREAK_AFTER.sub(r"\1<wbr>", str(escape(value))))
+
+
+_FLAG = re.compile(r"(?:riskmodel [a-z]+ )?--[a-z][a-z-]*(?: (?:all|full|summary|none)\b)?")
+
+
+def _flag(m: re.Match) -> str:
+    if m.group(0) == "--figures all":  # to the page's list of what is drawn on request
+        return '<a href="#on-request" class="flag">--figures all</a>'
+    return f'<span class="flag">{m.group(0)}</span>'
+
+
+def flags(value) -> Markup:
+    """Escaped text whose commands and flags (``--figures all``, ``riskmodel run --report full``) are not
+    broken at their hyphens (class ``flag``); ``--figures all`` links to the list of what is drawn on request.
+
+    >>> str(flags("drawn on request (--figures all); see riskmodel run --report full"))
+    'drawn on request (<a href="#on-request" class="flag">--figures all</a>); see <span class="flag">riskmodel run --report full</span>'
+    """
+    return Markup(_FLAG.sub(_flag, str(escape(value))))
 
 
 def write_outputs(folder: Path, figures: list, context: dict, html_template: str, md_template: str,
