@@ -128,6 +128,25 @@ def _print_wrapped(console, text: str, indent: int = 4) -> None:
         console.print(line, soft_wrap=True)  # wrapped already: rich must not fold it again
 
 
+def _table_or_blocks(console, title: str, headers, rows, left, block) -> None:
+    """A table of ``rows`` under ``title`` when it fits the console with every cell whole (the columns
+    named in ``left`` justified left, the others right), else the title wrapped and ``block(*cells)`` for
+    each row: no number is ever cut or folded."""
+    from rich.table import Table
+
+    if not _table_fits(console, headers, rows, wrap_headers=False):
+        _print_wrapped(console, title, indent=0)
+        for cells in rows:
+            block(*cells)
+        return
+    table = Table(title=title, title_justify="left")
+    for col in headers:
+        table.add_column(col, justify="left" if col in left else "right", no_wrap=True)
+    for cells in rows:
+        table.add_row(*cells)
+    console.print(table)
+
+
 def _print_wide_register(console, register, title: str) -> None:
     """Every column of the register, nothing cut: a table whose titles wrap when the terminal holds
     its other columns whole, else a block per risk (number and id; title; threshold, likelihood,
@@ -272,25 +291,16 @@ def print_backtest(console, bt) -> None:
                  f"{value(row.forecast_q50)} [{value(row.forecast_q05)}, {value(row.forecast_q95)}]",
                  f"{value(row.crps)} ± {fmt_error(row.crps_se)}", f"{row.pit:.3f} ± {row.pit_se:.3f}")
                 for row in bt.numeric.itertuples()]
-        if _table_fits(console, headers, rows, wrap_headers=False):
-            table = Table(title="Numeric outputs", title_justify="left")
-            for col in headers:
-                table.add_column(col, justify="left" if col in ("output", "date") else "right", no_wrap=True)
-            for cells in rows:
-                table.add_row(*cells)
-            console.print(table)
-        else:  # too narrow for the table with every number whole: a block per output
-            console.print("Numeric outputs")
-            for output, date, observed, forecast, crps, pit in rows:
-                console.print(f"  {output}" + (f" ({date})" if date else ""))
-                _print_wrapped(console, f"observed {observed}; forecast median [5%, 95%] {forecast}")
-                _print_wrapped(console, f"CRPS {crps}; PIT {pit}")
+        def block(output, date, observed, forecast, crps, pit) -> None:
+            console.print(f"  {output}" + (f" ({date})" if date else ""))
+            _print_wrapped(console, f"observed {observed}; forecast median [5%, 95%] {forecast}")
+            _print_wrapped(console, f"CRPS {crps}; PIT {pit}")
+
+        _table_or_blocks(console, "Numeric outputs", headers, rows, ("output", "date"), block)
 
 
 def print_explanation(console, ex) -> None:
     """First- and total-order Sobol indices with their 95% intervals, by parameter and by group; then the notes."""
-    from rich.table import Table
-
     unit = f" ({ex.unit})" if ex.unit else ""
     for name, table, key in (("parameter", ex.parameters, "parameter"), ("group", ex.groups, "group")):
         title = (f"Sobol indices of {ex.output}{unit} by {name}: N = {ex.base_samples:,} base samples, "
@@ -298,18 +308,11 @@ def print_explanation(console, ex) -> None:
         headers = (key, "first order", "95% interval", "total order", "95% interval ")
         rows = [(str(label), f"{r.S1:.3f}", f"[{r.S1_low:.3f}, {r.S1_high:.3f}]", f"{r.ST:.3f}",
                  f"[{r.ST_low:.3f}, {r.ST_high:.3f}]") for label, r in table.sort_values("ST", ascending=False).iterrows()]
-        if _table_fits(console, headers, rows, wrap_headers=False):
-            t = Table(title=title, title_justify="left")
-            for col in headers:
-                t.add_column(col, justify="left" if col == key else "right", no_wrap=True)
-            for cells in rows:
-                t.add_row(*cells)
-            console.print(t)
-        else:  # too narrow for every name and interval whole: a block per parameter or group
-            _print_wrapped(console, title, indent=0)
-            for label, s1, s1_ci, st, st_ci in rows:
-                console.print(f"  {label}")
-                _print_wrapped(console, f"first order {s1} {s1_ci}; total order {st} {st_ci}")
+        def block(label, s1, s1_ci, st, st_ci) -> None:
+            console.print(f"  {label}")
+            _print_wrapped(console, f"first order {s1} {s1_ci}; total order {st} {st_ci}")
+
+        _table_or_blocks(console, title, headers, rows, (key,), block)
     for note in ex.notes:
         _print_wrapped(console, f"Note: {note}", indent=0)
 
