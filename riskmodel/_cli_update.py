@@ -12,7 +12,7 @@ from typing import List, Optional
 import typer
 
 from .cli import app, _user_errors
-from .formats import fmt_likelihood, fmt_pct, fmt_se
+from .formats import fmt_interval, fmt_likelihood, fmt_pct, fmt_se
 from .terminal import wrapped
 
 # ---- riskmodel update and riskmodel signposts (issue 19) ------------------------------------------------
@@ -47,9 +47,10 @@ def update_command(
     ess = post.ess
     typer.echo(f"{post.n_paths:,} paths; effective sample size {ess:,.0f} (Kish); {post.meta['update']['stopped']}")
     for r in post.register.itertuples():
-        after = (f"{fmt_likelihood(r.likelihood, r.se)} (ESS {ess:,.0f})" if ess >= ESS_SHOW_MIN
-                 else "not shown (ESS < 100)")
-        typer.echo(f"  {r.risk}: prior {fmt_likelihood(r.prior, r.prior_se)} -> posterior {after} [{r.status}]")
+        after = (f"{fmt_likelihood(r.likelihood, r.se)} (95% interval {fmt_interval(r.ci_low, r.ci_high)} at ESS "
+                 f"{ess:,.0f})" if ess >= ESS_SHOW_MIN else "not shown (ESS < 100)")
+        typer.echo(wrapped(f"{r.risk}: prior {fmt_likelihood(r.prior, r.prior_se)} -> posterior {after} [{r.status}]",
+                           indent="  ", hang="    "))
     if ess < ESS_SHOW_MIN:
         typer.echo(f"Effective sample size under {ESS_SHOW_MIN}: no posterior shown; run with more --samples "
                    "or --until-ess 1000.", err=True)

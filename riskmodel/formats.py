@@ -42,12 +42,15 @@ def fmt_pct(p, digits: int = 1) -> str:
     """A probability in percent: ``0.3124`` -> ``31.2%``; small values keep two significant digits.
 
     Never more than ``digits`` decimals above 1%: a value that would round up to 100 reads ``>99.9%``.
+    Below 0.0001% (a weighted share, or an interval's end) it reads ``<0.0001%``, not ``2.4e-07%``.
     """
     if p is None or (isinstance(p, float) and math.isnan(p)):
         return "–"
     v = float(p) * 100
     if v == 0 or v == 100:
         return f"{v:.{digits}f}%"
+    if 0 < v < 1e-4:
+        return "<0.0001%"
     if abs(v) < 1:
         return f"{v:.2g}%"
     if v < 100 and float(f"{v:.{digits}f}") == 100:

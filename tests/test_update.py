@@ -436,3 +436,34 @@ def test_binary_observation_of_a_by_when_risk(tmp_path):
     pse = float(np.sqrt(np.sum(post.weights ** 2 * (hit - pm) ** 2)))
     exact = 1 - np.exp(betaln(a, b + k + 2) - betaln(a, b + k))
     assert abs(pm - exact) < 4 * pse
+
+
+def test_a_posterior_on_paths_of_tiny_weight_states_the_interval_of_its_effective_sample_size(tmp_path):
+    """At 5,000 paths the example's violence_high risk happens only on paths the observations all but rule
+    out: weighted share 0.0006%, weighted se 0.00036%. A plain run of ESS = 258 paths with no such path
+    would state 0% to 1.5% (Wilson): that interval is stated beside the se, in the register, both pages,
+    the figure's caption and the terminal."""
+    out = tmp_path / "u"
+    result = runner.invoke(app, ["update", str(EXAMPLE), str(EXAMPLE_UPDATE), "--samples", "5000", "--out", str(out)],
+                           env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    reg = pd.read_csv(out / "register.csv").set_index("risk")
+    z = 1.959963984540054
+    for risk, r in reg.iterrows():  # Wilson (1927) at n = ESS, written out here
+        n, p = r["ess"], r["likelihood"]
+        centre, half = (p + z * z / (2 * n)) / (1 + z * z / n), z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+        assert r["ci_low"] == pytest.approx(max(0.0, centre - half), abs=1e-12)
+        assert r["ci_high"] == pytest.approx(min(1.0, centre + half), abs=1e-12)
+    rare = reg.loc["violence_high"]
+    assert rare["likelihood"] < 1e-4 and rare["se"] < 1e-4  # the case: a share and se that claim too much
+    assert rare["ci_high"] == pytest.approx(z * z / (rare["ess"] + z * z), rel=0.01)  # no path at all: z²/(n+z²)
+    assert rare["ci_high"] > 0.01
+    md = (out / "report.md").read_text(encoding="utf-8")
+    row = next(line for line in md.splitlines() if "(violence\\_high)" in line)
+    assert "| &lt;0.0001% – 1.5% |" in row, row  # Markdown escapes "<" as it does ">"
+    html = (out / "index.html").read_text(encoding="utf-8")
+    assert "&lt;0.0001% – 1.5%" in html and "the posterior&#39;s at the effective sample size, 258" in html
+    said = " ".join(result.output.split())
+    assert "posterior 0.0006% ± 0.00036% (95% interval <0.0001% – 1.5% at ESS 258)" in said
+    risk_lines = [line for line in result.output.splitlines() if line.startswith("  ")]  # not the tmp folder's
+    assert len(risk_lines) >= 4 and max(len(line) for line in risk_lines) <= 80, risk_lines

@@ -29,7 +29,7 @@ from matplotlib import ticker  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure as _MplFigure  # noqa: E402
 
-from ._common import Figure, fmt_num, fmt_pct, fmt_pp, fmt_se, later, write_outputs  # noqa: E402
+from ._common import Figure, fmt_interval, fmt_num, fmt_pct, fmt_pp, fmt_se, later, write_outputs  # noqa: E402
 from ._stats import rank_error  # noqa: E402
 from .plots import DPI, OKABE_ITO, STYLE, png_bytes, tick_num  # noqa: E402
 
@@ -54,18 +54,24 @@ def _mid(month: str) -> _dt.date:
 
 # ---- figures (pure: arrays in, PNG out) ----------------------------------------------------------------
 
-def prior_posterior_dots(labels: Sequence[str], prior: Sequence[float], prior_se: Sequence[float],
-                         post: Sequence[float], post_se: Sequence[float], shown: bool) -> bytes:
-    """Each risk's prior and posterior likelihood with 95% Monte Carlo intervals (±1.96 se)."""
+def prior_posterior_dots(labels: Sequence[str], prior: Sequence[float], prior_ci: np.ndarray,
+                         post: Sequence[float], post_ci: np.ndarray, shown: bool) -> bytes:
+    """Each risk's prior and posterior likelihood with its 95% Monte Carlo interval (``*_ci``: rows of
+    (low, high))."""
+
+    def bars(p, ci) -> np.ndarray:  # matplotlib's xerr: distances below and above, never negative
+        p, ci = np.asarray(p, dtype=float), np.asarray(ci, dtype=float).reshape(-1, 2)
+        return np.maximum(0.0, np.vstack([p - ci[:, 0], ci[:, 1] - p]))
+
     n = len(labels)
     with matplotlib.rc_context(STYLE):
         fig = _fig(8.0, 1.3 + 0.42 * n)
         ax = fig.add_subplot()
         y = np.arange(n)[::-1]
-        ax.errorbar(prior, y + 0.12, xerr=1.96 * np.asarray(prior_se), fmt="o", color=PRIOR, ms=6, capsize=3,
+        ax.errorbar(prior, y + 0.12, xerr=bars(prior, prior_ci), fmt="o", color=PRIOR, ms=6, capsize=3,
                     label="prior (before the observations)")
         if shown:
-            ax.errorbar(post, y - 0.12, xerr=1.96 * np.asarray(post_se), fmt="D", color=POSTERIOR, ms=6, capsize=3,
+            ax.errorbar(post, y - 0.12, xerr=bars(post, post_ci), fmt="D", color=POSTERIOR, ms=6, capsize=3,
                         label="posterior (given the observations)")
         ax.set_yticks(y, [lab if len(lab) <= 48 else lab[:47] + "…" for lab in labels])
         ax.set_xlim(-0.02, 1.02)
@@ -165,17 +171,20 @@ def render_update(post: Any, folder: str | Path) -> Path:
         "event": f"{r.output} {'>' if r.direction == 'above' else '<'} {fmt_num(r.threshold)}",
         "prior": fmt_pct(r.prior), "prior_se": fmt_se(r.prior_se),
         "post": fmt_pct(r.likelihood) if shown else "not shown", "post_se": fmt_se(r.se) if shown else "–",
+        "post_ci": fmt_interval(r.ci_low, r.ci_high) if shown else "–",
         "diff": fmt_pp(r.difference) if shown else "–", "diff_se": fmt_pp(r.difference_se, digits=2, sign=False) if shown else "–",
         "sig": shown and abs(r.difference) > 1.96 * r.difference_se > 0,
         "ess": f"{ess:,.0f}",
     } for r in reg.itertuples()]
     if len(reg):
+        prior_ci = post.prior_register[["ci_low", "ci_high"]].to_numpy()
         figures.append(Figure("risks.png", later(prior_posterior_dots, list(reg["title"]), reg["prior"].to_numpy(),
-                                                 reg["prior_se"].to_numpy(), reg["likelihood"].to_numpy(),
-                                                 reg["se"].to_numpy(), shown),
+                                                 prior_ci, reg["likelihood"].to_numpy(),
+                                                 reg[["ci_low", "ci_high"]].to_numpy(), shown),
                               "Prior and posterior likelihoods",
                               "Grey: the scenario's forecast before the observations; blue: given them. Bars: 95% "
-                              "Monte Carlo intervals (±1.96 weighted standard errors).",
+                              f"Monte Carlo intervals (Wilson's: the prior's at its {post.n_paths:,} paths, the "
+                              f"posterior's at the effective sample size, {ess:,.0f}).",
                               "Dot plot of each risk's prior and posterior likelihood", wide=True))
 
     units = {p.name: p.unit for p in sc.parameters}
