@@ -45,18 +45,20 @@ def update_command(
                   max_samples=max_samples, ess_floor=ess_floor, workers=workers)
     folder = write_update_folder(post, folder)
     ess = post.ess
-    typer.echo(f"{post.n_paths:,} paths; effective sample size {ess:,.0f} (Kish); {post.meta['update']['stopped']}")
+    typer.echo(wrapped(f"{post.n_paths:,} paths; effective sample size {ess:,.0f} (Kish); "
+                       f"{post.meta['update']['stopped']}", hang="    "))
     for r in post.register.itertuples():
         after = (f"{fmt_likelihood(r.likelihood, r.se)} (95% interval {fmt_interval(r.ci_low, r.ci_high)} at ESS "
                  f"{ess:,.0f})" if ess >= ESS_SHOW_MIN else "not shown (ESS < 100)")
         typer.echo(wrapped(f"{r.risk}: prior {fmt_likelihood(r.prior, r.prior_se)} -> posterior {after} [{r.status}]",
                            indent="  ", hang="    "))
     if ess < ESS_SHOW_MIN:
-        typer.echo(f"Effective sample size under {ESS_SHOW_MIN}: no posterior shown; run with more --samples "
-                   "or --until-ess 1000.", err=True)
+        typer.echo(wrapped(f"Effective sample size under {ESS_SHOW_MIN}: no posterior shown; run with more "
+                           "--samples or --until-ess 1000."), err=True)
     elif ess < ess_floor:
-        typer.echo(f"Effective sample size under the floor of {ess_floor:,}: consider --until-ess {ess_floor}.", err=True)
-    typer.echo(f"Update folder: {folder} (index.html, report.md, register.csv, weights.parquet)")
+        typer.echo(wrapped(f"Effective sample size under the floor of {ess_floor:,}: consider --until-ess "
+                           f"{ess_floor}."), err=True)
+    typer.echo(wrapped(f"Update folder: {folder} (index.html, report.md, register.csv, weights.parquet)"))
 
 
 @app.command("signposts")

@@ -96,6 +96,16 @@ def test_the_worked_backtest_update_and_signposts_as_readme_states_them():
     post = riskmodel.update(EXAMPLES / "minimal.yaml", EXAMPLES / "outcomes" / "minimal-update.yaml")
     assert post.meta["samples"] == 5000
     assert f"default 5,000 paths the effective sample size is {post.meta['update']['ess']:.0f}:" in README
+    # the worked example's terminal lines: each posterior with its se and its interval at the ESS
+    from riskmodel.formats import fmt_interval, fmt_likelihood
+
+    grown = riskmodel.update(EXAMPLES / "minimal.yaml", EXAMPLES / "outcomes" / "minimal-update.yaml", until_ess=2000)
+    flat = " ".join(README.split())
+    for r in grown.register.itertuples():
+        assert (f"{r.risk}: prior {fmt_likelihood(r.prior, r.prior_se)} -> posterior {fmt_likelihood(r.likelihood, r.se)} "
+                f"(95% interval {fmt_interval(r.ci_low, r.ci_high)} at ESS {grown.ess:,.0f}) [{r.status}]") in flat
+    rare = grown.register.set_index("risk").loc["violence_high"]
+    assert f"its 95% interval, Wilson's at the effective sample size, reaches {100 * rare.ci_high:.1f}%." in flat
 
     sp = riskmodel.signposts([EXAMPLES / "minimal.yaml", EXAMPLES / "minimal-surge.yaml"], samples=8000)
     t = sp.table
