@@ -75,7 +75,7 @@ def signposts_command(
 ) -> None:
     """Rank the indicators worth watching: what observing each state would tell about each risk, and when."""
     from .pipeline import check_out_folder
-    from .signposts import signposts, write_signposts_folder
+    from .signposts import INFORMATIVE_SHARE, signposts, write_signposts_folder
     from .validate import validate as _validate
 
     scenarios = [_validate(p) for p in [scenario, *(variants or [])]]
@@ -89,14 +89,15 @@ def signposts_command(
             continue
         top = sp.top[sp.top["risk"] == risk].head(3)
         listed = "; ".join(f"{r.observable} {fmt_pct(r.best_share)} ± {fmt_se(r.best_share_se)} "
-                           f"(informative from {r.informative_from or 'never'})" for r in top.itertuples())
+                           + (f"(informative from {r.informative_from})" if r.informative_from
+                              else f"(never informative: under {INFORMATIVE_SHARE:.0%})") for r in top.itertuples())
         typer.echo(wrapped(f"{risk}: {listed or 'no indicator seen before it is decided'}", "  ", hang="    "))
     if len(scenarios) > 1:
         listed = "; ".join(f"{r.observable} {fmt_pct(r.best_share)} ± {fmt_se(r.best_share_se)} by {r.best_month}"
                            for r in sp.discrimination_top.head(3).itertuples())
         typer.echo(wrapped(f"telling {', '.join(s.name for s in scenarios)} apart: {listed}", "  ", hang="    "))
-    typer.echo(f"Signposts folder: {folder} (index.html, report.md, signposts.csv, top.csv, discrimination.csv, "
-               "discrimination_top.csv)")
+    typer.echo(wrapped(f"Signposts folder: {folder} (index.html, report.md, signposts.csv, top.csv, "
+                       "discrimination.csv, discrimination_top.csv)"))
 
 
 #: True when this process is the ``riskmodel`` program (not the app called in-process, as tests do):

@@ -433,7 +433,7 @@ def backtest(
     bt = _backtest(None, checked, samples=samples, seed=seed)
     folder = write_backtest_folder(bt, folder)
     print_backtest(_console(), bt)
-    typer.echo(f"Backtest folder: {folder} (backtest.html, backtest.md, binary.csv, numeric.csv, summary.csv)")
+    typer.echo(wrapped(f"Backtest folder: {folder} (backtest.html, backtest.md, binary.csv, numeric.csv, summary.csv)"))
 
 
 @app.command()

@@ -186,3 +186,27 @@ def test_a_risk_decided_alike_on_every_path_lists_no_indicator(tmp_path):
     section = md.split("## Outcome above -1000\n", 1)[1].split("\n## ", 1)[0]
     assert "no observation can tell anything about it" in section and "± –" not in md and "| # |" not in section
     assert "| 1 | early |" in md  # the other risk keeps its table
+
+
+def test_an_indicator_that_never_reaches_the_threshold_reads_never_informative(tmp_path):
+    """The terminal said "(informative from never)" of an indicator whose best share is under 5%, and its
+    folder line ran to 117 columns. Each line now fits 80 columns, and says why the indicator is not informative."""
+    from pathlib import Path
+
+    from riskmodel.formats import fmt_pct, fmt_se
+    from riskmodel.signposts import INFORMATIVE_SHARE
+
+    example = Path(__file__).resolve().parents[1] / "scenarios" / "examples" / "three-provinces.yaml"
+    out = tmp_path / "sp"
+    result = runner.invoke(app, ["signposts", str(example), "--samples", "2000", "--out", str(out)],
+                           env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    assert "informative from never" not in result.output
+    assert max(len(line) for line in result.output.splitlines()) <= 80
+    flat = " ".join(result.output.split())
+    top = pd.read_csv(out / "top.csv", keep_default_na=False).groupby("risk", sort=False).head(3)
+    never = top[top["informative_from"] == ""]
+    assert len(never) >= 3 and (never["best_share"] < INFORMATIVE_SHARE).all()  # none is under 5% by its month only
+    for r in top.itertuples():
+        said = f"({'informative from ' + r.informative_from if r.informative_from else 'never informative: under 5%'})"
+        assert f"{r.observable} {fmt_pct(r.best_share)} ± {fmt_se(r.best_share_se)} {said}" in flat, (r, flat)
