@@ -857,8 +857,10 @@ def test_workers_do_not_outlive_a_killed_run(tmp_path, sig):
     assert orphans == [], f"{len(orphans)} of {len(workers)} workers outlived the run"
     assert not out.exists() and leftovers(tmp_path, out) == []
     if sig == signal.SIGTERM:
-        assert code == 130
-        assert proc.stderr.read().strip().splitlines()[-1] == (
+        said = proc.stderr.read()
+        # once in CI (stop 31) the exit code was 1, not reproduced since: what the run said is in the failure
+        assert code == 130, said[-3000:]
+        assert said.strip().splitlines()[-1] == (
             "interrupted: nothing was written, and an earlier folder at --out is as it was")
 
 
