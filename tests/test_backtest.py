@@ -90,6 +90,9 @@ def test_cli_backtest_on_the_example(tmp_path):
                                  "--seed", "3", "--out", str(tmp_path / "bt2")], env={"COLUMNS": "80"})
     assert narrow.exit_code == 0, narrow.output  # names and dates whole at 80 columns, numbers wrapped
     assert "…" not in narrow.output and "uninformed 0.5" in narrow.output
+    # every line within the 80 columns, the folder line (107 columns once) wrapped
+    assert max(len(line) for line in narrow.output.splitlines()) <= 80, narrow.output
+    assert "Backtest folder:" in narrow.output and "summary.csv)" in narrow.output
     assert all(name in narrow.output for name in [*numeric["output"], *binary["risk"]])
     assert all(f"PIT {row.pit:.3f} ± {row.pit_se:.3f}" in narrow.output for row in numeric.itertuples())
     for name in ("backtest.md", "backtest.html"):
