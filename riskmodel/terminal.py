@@ -258,23 +258,29 @@ def print_comparison(console, runs, table, *, wide: bool = False) -> None:
 def print_backtest(console, bt) -> None:
     """A backtest's scores: binary risks (model against each baseline forecast), each risk, numeric outputs.
 
-    Names (forecasts, risks, outputs) and dates are printed whole; in a narrow terminal the numbers wrap."""
+    Names (forecasts, risks, outputs), dates and numbers are printed whole: a table that does not fit the
+    terminal so is a block per forecast or output instead."""
     from rich.table import Table
 
     meta = bt.meta
     if len(bt.summary):
-        table = Table(title=f"Binary risks: {meta['title']}, {meta['samples']:,} paths, seed {meta['seed']} "
-                            "(lower is better)", title_justify="left")
-        for col in ("forecast", "n", "Brier", "log score", "model's Brier skill", "model's log skill"):
-            table.add_column(col, justify="left" if col == "forecast" else "right", no_wrap=col == "forecast")
+        rows = []
         for row in bt.summary.itertuples():
             model = row.forecast == "model"
-            table.add_row(row.forecast, str(row.n),
-                          f"{row.brier:.4f}" + (f" ± {row.brier_mc_error:.4f}" if model else ""),
-                          f"{row.log_score:.4f}" + (f" ± {row.log_score_mc_error:.4f}" if model else ""),
-                          "" if model else f"{row.model_brier_skill:+.2f}",
-                          "" if model else f"{row.model_log_skill:+.2f}")
-        console.print(table)
+            rows.append((row.forecast, str(row.n),
+                         f"{row.brier:.4f}" + (f" ± {row.brier_mc_error:.4f}" if model else ""),
+                         f"{row.log_score:.4f}" + (f" ± {row.log_score_mc_error:.4f}" if model else ""),
+                         "" if model else f"{row.model_brier_skill:+.2f}",
+                         "" if model else f"{row.model_log_skill:+.2f}"))
+
+        def forecast_block(forecast, n, brier, log_score, brier_skill, log_skill) -> None:
+            console.print(f"  {forecast} (n = {n})")
+            _print_wrapped(console, f"Brier {brier}; log score {log_score}"
+                           + (f"; model's skill: Brier {brier_skill}, log {log_skill}" if brier_skill else ""))
+
+        _table_or_blocks(console, f"Binary risks: {meta['title']}, {meta['samples']:,} paths, seed {meta['seed']} "
+                         "(lower is better)", ("forecast", "n", "Brier", "log score", "model's Brier skill",
+                                               "model's log skill"), rows, ("forecast",), forecast_block)
         table = Table(title="Each risk", title_justify="left")
         for col in ("risk", "date", "forecast ± se", "happened", "Brier", "log score"):
             table.add_column(col, justify="left" if col in ("risk", "date") else "right", no_wrap=col in ("risk", "date"))

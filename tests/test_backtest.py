@@ -93,6 +93,10 @@ def test_cli_backtest_on_the_example(tmp_path):
     # every line within the 80 columns, the folder line (107 columns once) wrapped
     assert max(len(line) for line in narrow.output.splitlines()) <= 80, narrow.output
     assert "Backtest folder:" in narrow.output and "summary.csv)" in narrow.output
+    # a score and its Monte Carlo error on one line (the table wrapped "0.0675 ±" above "0.0049")
+    model = summary.loc["model"]
+    assert (f"Brier {model.brier:.4f} ± {model.brier_mc_error:.4f}; log score {model.log_score:.4f} ± "
+            f"{model.log_score_mc_error:.4f}") in narrow.output
     assert all(name in narrow.output for name in [*numeric["output"], *binary["risk"]])
     assert all(f"PIT {row.pit:.3f} ± {row.pit_se:.3f}" in narrow.output for row in numeric.itertuples())
     for name in ("backtest.md", "backtest.html"):
