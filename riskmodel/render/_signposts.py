@@ -22,8 +22,12 @@ from matplotlib import ticker  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure as _MplFigure  # noqa: E402
 
+from ..signposts import INFORMATIVE_SHARE  # noqa: E402
 from ._common import Figure, fmt_pct, fmt_se, later, write_outputs  # noqa: E402
 from .plots import DPI, SERIES_COLOURS, STYLE, png_bytes  # noqa: E402
+
+#: What a table says of an indicator that no month makes informative (its best share is under the threshold)
+NEVER = f"never (under {INFORMATIVE_SHARE:.0%})"
 
 __all__ = ["render_signposts", "share_lines"]
 
@@ -64,7 +68,7 @@ def render_signposts(sp: Any, folder: str | Path) -> Path:
         top = sp.top[sp.top["risk"] == risk].head(0 if certain else TOP)
         rows = [{"rank": int(r.rank), "observable": r.observable, "kind": r.kind,
                  "best": f"{fmt_pct(r.best_share)} ± {fmt_se(r.best_share_se)}",
-                 "best_month": r.best_month, "from": r.informative_from or "never (under 5%)"}
+                 "best_month": r.best_month, "from": r.informative_from or NEVER}
                 for r in top.itertuples()]
         series, worst = [], 0.0
         for r in top.itertuples():
@@ -86,7 +90,7 @@ def render_signposts(sp: Any, folder: str | Path) -> Path:
                       "variance": float(part["variance"].iloc[0]) if len(part) else float("nan")})
     disc = [{"observable": r.observable, "best": f"{fmt_pct(r.best_share)} ± {fmt_se(r.best_share_se)}",
              "best_month": r.best_month,
-             "from": r.informative_from or "never (under 5%)"} for r in sp.discrimination_top.itertuples()]
+             "from": r.informative_from or NEVER} for r in sp.discrimination_top.itertuples()]
     disc_fig = None
     if len(sp.discrimination):
         series = [(name, list(p.sort_values("t")["month"]), p.sort_values("t")["share"].to_numpy())
@@ -106,6 +110,7 @@ def render_signposts(sp: Any, folder: str | Path) -> Path:
               ("months observed", ", ".join(sp.meta["months"]))]
     context = {"version": __version__, "title": base.title, "header": header, "risks": risks, "disc": disc,
                "disc_fig": disc_fig, "several": len(sp.scenarios) > 1, "bins": sp.meta["bins"],
+               "informative_min": f"{INFORMATIVE_SHARE:.0%}",
                "names": [s.name for s in sp.scenarios], "n": f"{sp.meta['samples']:,}",
                "mc_error": sp.meta.get("mc_error", "")}
     return write_outputs(Path(folder), figures, context, "signposts.html.j2", "signposts.md.j2")
