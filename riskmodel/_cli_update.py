@@ -49,7 +49,7 @@ def update_command(
                        f"{post.meta['update']['stopped']}", hang="    "))
     for r in post.register.itertuples():
         after = (f"{fmt_likelihood(r.likelihood, r.se)} (95% interval {fmt_interval(r.ci_low, r.ci_high)} at ESS "
-                 f"{ess:,.0f})" if ess >= ESS_SHOW_MIN else "not shown (ESS < 100)")
+                 f"{ess:,.0f})" if ess >= ESS_SHOW_MIN else f"not shown (ESS < {ESS_SHOW_MIN})")
         typer.echo(wrapped(f"{r.risk}: prior {fmt_likelihood(r.prior, r.prior_se)} -> posterior {after} [{r.status}]",
                            indent="  ", hang="    "))
     if ess < ESS_SHOW_MIN:
