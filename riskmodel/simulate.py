@@ -17,6 +17,7 @@ empirical quantiles without interpolation, so a 0/1 state's bands are 0 or 1).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -33,7 +34,7 @@ from .errors import ScenarioError
 from .model import Scenario
 from .results import Results
 from .runsize import BAND_PATHS, check_run_size
-from .workers import heap_kept
+from .workers import heap_kept, small_pages
 from .stepping import (BLOCK_SIZE, _block_moments, _check_finite, _Draws, _keep_month, _path_values,  # noqa: F401
                        _run_group, _Series, _SplitGenerator, _trouble, _with_hoisted)
 
@@ -291,21 +292,25 @@ def simulate(
     timings = {"sample_s": 0.0, "step_s": 0.0}
     t_start = time.perf_counter()
 
-    out_params = np.empty((n_target, len(model.parameter_names)), order="F")  # columns contiguous, as pandas
-    out_outputs = np.empty((n_target, len(model.outputs)), order="F")  # keeps them: no transposing copy
-    block_sums = np.zeros((-(-n_target // BLOCK_SIZE), 2, S, T))
-    band_cap = min(BAND_PATHS, cap)
-    band_series = np.empty((S, T, band_cap))
-    stop_reason = "fixed number of samples"
-
-    def into(task: _Group) -> dict:  # a group run here writes straight into the run's tables
-        a, b = task.offset, task.offset + task.n
-        return {"params": out_params[a:b], "outputs": out_outputs[a:b],
-                "band": band_series[:, :, a:a + max(0, min(task.n, band_cap - a))]}
-
-    heap = heap_kept()  # the months' arrays reuse freed memory instead of faulting it back in (glibc)
-    heap.__enter__()
+    # the run's large tables without compaction stalls (small_pages), and the months' arrays reusing freed
+    # memory instead of faulting it back in (heap_kept, glibc)
+    memory = contextlib.ExitStack()
+    memory.enter_context(small_pages())
+    memory.enter_context(heap_kept())
     try:
+        # each column contiguous, as pandas keeps them: no transposing copy
+        out_params = np.empty((n_target, len(model.parameter_names)), order="F")
+        out_outputs = np.empty((n_target, len(model.outputs)), order="F")
+        block_sums = np.zeros((-(-n_target // BLOCK_SIZE), 2, S, T))
+        band_cap = min(BAND_PATHS, cap)
+        band_series = np.empty((S, T, band_cap))
+        stop_reason = "fixed number of samples"
+
+        def into(task: _Group) -> dict:  # a group run here writes straight into the run's tables
+            a, b = task.offset, task.offset + task.n
+            return {"params": out_params[a:b], "outputs": out_outputs[a:b],
+                    "band": band_series[:, :, a:a + max(0, min(task.n, band_cap - a))]}
+
         done = 0
         n_total = n_target
         while True:
@@ -344,7 +349,7 @@ def simulate(
             out_outputs = _grow(out_outputs, n_total)
             block_sums = _grow(block_sums, n_total // BLOCK_SIZE)
     finally:
-        heap.__exit__(None, None, None)
+        memory.close()
         if own_client:
             client.close()
 

@@ -15,7 +15,7 @@ import gc
 import os
 import signal
 
-__all__ = ["init_worker", "fork_pool", "end_pool", "Background", "background_allowed", "frozen_heap", "heap_kept"]
+__all__ = ["init_worker", "fork_pool", "end_pool", "Background", "background_allowed", "frozen_heap", "heap_kept", "small_pages"]
 
 _PR_SET_PDEATHSIG = 1
 
@@ -76,6 +76,31 @@ def heap_kept():
     finally:
         libc.mallopt(_M_TRIM_THRESHOLD, 2 * _MMAP_THRESHOLD)
         libc.malloc_trim(0)
+
+
+@contextlib.contextmanager
+def small_pages():
+    """During a simulation, NumPy's new arrays without its advice to back them by huge pages (Linux).
+
+    NumPy asks the kernel for transparent huge pages (``madvise(MADV_HUGEPAGE)``) on every array of 4 MB
+    or more; where the kernel's policy is ``madvise`` with ``defrag`` ``madvise`` (this machine's), each
+    such fault may first compact memory, in the faulting process's system time. A run's tables are such
+    arrays: for 30 derived parameters at 1e6 paths in a session that had run before, system time went
+    0.04-1.15 s and the parameter phase 0.14-1.72 s from one run to the next, against 0.14-0.20 s and
+    0.24-0.30 s in ordinary pages (``benchmarks/bench_engine.py``). This is the runtime form of NumPy's
+    ``NUMPY_MADVISE_HUGEPAGE=0``; the setting before the block is restored after it (and workers forked
+    inside it keep it off). Where NumPy lacks the switch it does nothing.
+    """
+    switch = getattr(getattr(__import__("numpy"), "_core", None), "multiarray", None)
+    switch = getattr(switch, "_set_madvise_hugepage", None)
+    if switch is None:
+        yield
+        return
+    before = switch(False)
+    try:
+        yield
+    finally:
+        switch(before)
 
 
 @contextlib.contextmanager

@@ -312,3 +312,32 @@ print(outside, inside)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     outside, inside = map(int, out.split())
     assert outside > 10_000 and inside < outside / 4, (outside, inside)
+
+
+@pytest.mark.parametrize("before", [True, False])
+def test_a_run_makes_its_arrays_without_huge_page_advice_and_restores_it(path, before):
+    """NumPy's advice to back large arrays by huge pages is off while the paths are simulated (read
+    from inside the run, by its progress callback) and back to what it was afterwards, after a run
+    that ends in an error too."""
+    from numpy._core import multiarray
+
+    switch = multiarray._set_madvise_hugepage
+    seen = []
+
+    def progress(done, total):
+        seen.append(switch(False))  # returns the setting it replaces: the run's own
+        switch(seen[-1])
+
+    model = compile_scenario(riskmodel.validate(path))
+    original = switch(before)
+    try:
+        simulate(model, samples=3 * BLOCK_SIZE, progress=progress)
+        assert seen and not any(seen), seen
+        assert switch(before) is before  # restored after the run
+        broken = path.with_name("broken.yaml")
+        broken.write_text(path.read_text().replace('"prev * (1 - k) + x * max(b, 0) / (1 + a)"', '"log(k - 1)"'))
+        with pytest.raises(riskmodel.ScenarioError, match="numerical trouble"):
+            simulate(compile_scenario(riskmodel.validate(broken)), samples=BLOCK_SIZE)
+        assert switch(before) is before  # and after one that raised
+    finally:
+        switch(original)
