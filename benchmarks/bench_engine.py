@@ -31,7 +31,7 @@ or an analyst's session sees once its imports are loaded): the engine's one-time
 costs left out, ``riskmodel.run`` otherwise whole.
 Run from the repository root:
 
-    python benchmarks/bench_engine.py [--sizes 1e5,2e5] [--shapes mali,normals] [--repeat 3] [--large]
+    python benchmarks/bench_engine.py [--sizes 1e5,2e5] [--shapes mali,normals] [--repeat 3] [--large] [--small-pages]
 """
 
 from __future__ import annotations
@@ -342,6 +342,14 @@ def _children_cpu() -> float:
 
 
 WARM_IMPORTS = False  # set by --warm-imports
+CHILD_ENV = None  # set by --small-pages: the children's environment
+
+
+def _small_pages_env() -> dict:
+    """This environment with NumPy's huge-page advice off from import (``NUMPY_MADVISE_HUGEPAGE=0``)."""
+    import os
+
+    return {**os.environ, "NUMPY_MADVISE_HUGEPAGE": "0"}
 
 
 def best_of(script: str, kind: str, n: int, repeat: int) -> dict:
@@ -350,7 +358,7 @@ def best_of(script: str, kind: str, n: int, repeat: int) -> dict:
     for _ in range(repeat):
         proc = subprocess.run([sys.executable, script, "--child", kind, str(n)]
                               + (["--warm-imports"] if WARM_IMPORTS else []), capture_output=True, text=True,
-                              cwd=ROOT, check=True)
+                              cwd=ROOT, check=True, env=CHILD_ENV)
         row = json.loads(proc.stdout.strip().splitlines()[-1])
         if best is None or row["cpu"] < best["cpu"]:
             best = row
@@ -383,6 +391,10 @@ def main() -> None:
     parser.add_argument("--warm-imports", action="store_true",
                         help="import pandas, scipy.special and riskmodel.pipeline before the engine's clock starts "
                              "(what a notebook has already loaded): the engine's one-time imports left out")
+    parser.add_argument("--small-pages", action="store_true",
+                        help="run every measurement with NUMPY_MADVISE_HUGEPAGE=0, the reference too: the engine "
+                             "turns NumPy's huge-page advice off for its runs; this takes the reference's "
+                             "compaction stalls out of the comparison as well")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--session", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -392,8 +404,9 @@ def main() -> None:
     if args.session:
         _session(args.session[0], int(args.session[1]), int(args.session[2]))
         return
-    global WARM_IMPORTS
+    global WARM_IMPORTS, CHILD_ENV
     WARM_IMPORTS = args.warm_imports
+    CHILD_ENV = _small_pages_env() if args.small_pages else None
     sizes = [10**4, 10**5, 2 * 10**5, 10**6] + ([10**7] if args.large else [])
     if args.sizes:
         sizes = [int(float(x)) for x in args.sizes.split(",")]
@@ -403,7 +416,8 @@ def main() -> None:
 
     print(f"riskmodel {riskmodel.__version__}, numpy {np.__version__}, python {platform.python_version()}, "
           f"{platform.machine()}, block size {BLOCK_SIZE}, best of {args.repeat}"
-          + (", engine's imports warm (--warm-imports)" if args.warm_imports else ""))
+          + (", engine's imports warm (--warm-imports)" if args.warm_imports else "")
+          + (", NUMPY_MADVISE_HUGEPAGE=0 for both (--small-pages)" if args.small_pages else ""))
     header = f"{'model':<26}{'paths':>10}{'engine paths/s':>16}{'reference paths/s':>19}{'ratio':>7}" \
              f"{'sim. ratio':>11}{'session':>9}{'engine peak MiB':>17}{'ref peak MiB':>14}{'wall ratio':>11}" \
              f"{'workers':>8}"
@@ -417,7 +431,7 @@ def main() -> None:
             auto = min((best_of(__file__, f"auto:{shape}", n, 1) for _ in range(args.repeat)),
                        key=lambda row: row["seconds"])
             proc = subprocess.run([sys.executable, __file__, "--session", shape, str(n), str(args.repeat)],
-                                  capture_output=True, text=True, cwd=ROOT, check=True)
+                                  capture_output=True, text=True, cwd=ROOT, check=True, env=CHILD_ENV)
             session = json.loads(proc.stdout.strip().splitlines()[-1])
             print(f"{label:<26}{n:>10,}{n / eng['cpu']:>16,.0f}{n / ref['cpu']:>19,.0f}"
                   f"{ref['cpu'] / eng['cpu']:>7.2f}{ref['cpu'] / sim_cpu:>11.2f}"
