@@ -91,9 +91,9 @@ def small_pages():
     ``NUMPY_MADVISE_HUGEPAGE=0``; the setting before the block is restored after it (and workers forked
     inside it keep it off). Where NumPy lacks the switch it does nothing.
     """
-    switch = getattr(getattr(__import__("numpy"), "_core", None), "multiarray", None)
-    switch = getattr(switch, "_set_madvise_hugepage", None)
-    if switch is None:
+    try:
+        from numpy._core.multiarray import _set_madvise_hugepage as switch
+    except ImportError:  # a NumPy without the switch (it came in 1.19, as numpy.core's)
         yield
         return
     before = switch(False)
